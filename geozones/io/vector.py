@@ -1,0 +1,346 @@
+"""Read vector files of any common format into EPSG:4326, and write them atomically.
+
+Supported: GeoJSON, GeoPackage (pick a layer when there are several), Shapefile
+(plain or zipped), FlatGeobuf, KML/KMZ, and CSV with lon/lat columns. The content
+of a file is checked against what its extension claims before GDAL sees it, so a
+renamed file gets a clear message instead of a driver error.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import shapely
+from pyproj import CRS
+
+from geozones.crs import STORAGE_CRS
+from geozones.errors import DataWarning, InputError
+
+VECTOR_EXTENSIONS = {".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb", ".kml", ".kmz", ".csv"}
+
+# Leading bytes each format must start with; text formats are checked separately.
+_MAGIC = {
+    ".gpkg": (b"SQLite format 3\x00",),
+    ".zip": (b"PK\x03\x04", b"PK\x05\x06"),
+    ".kmz": (b"PK\x03\x04",),
+    ".shp": (b"\x00\x00\x27\x0a",),
+    ".fgb": (b"fgb\x03",),
+}
+_FORMAT_NAMES = {
+    ".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GeoPackage", ".zip": "zipped Shapefile",
+    ".kmz": "KMZ", ".shp": "Shapefile", ".fgb": "FlatGeobuf", ".kml": "KML", ".csv": "CSV",
+}
+
+#: Maximum unpacked size of an archive we are willing to open.
+MAX_UNPACKED_BYTES = 512 * 1024 * 1024
+
+
+def sniff(path: Path, source: str | None = None) -> None:
+    """Check that the file's bytes match its extension.
+
+    ``source`` is the name used in messages (defaults to the path).
+
+    Raises
+    ------
+    InputError
+        Naming the file, what its extension claims and what it seems to hold.
+    """
+    ext = path.suffix.lower()
+    if not path.exists():
+        raise InputError("file not found", source=source or str(path))
+    if path.stat().st_size == 0:
+        raise InputError("file is empty", source=source or str(path))
+    with open(path, "rb") as fh:
+        head = fh.read(64)
+    claimed = _FORMAT_NAMES.get(ext, ext)
+    if ext in _MAGIC:
+        if not head.startswith(_MAGIC[ext]):
+            raise InputError(f"the extension says {claimed}, but the content is {_describe(head)}",
+                             source=source or str(path))
+        return
+    text = head.lstrip(b"\xef\xbb\xbf").lstrip()
+    if ext in (".geojson", ".json") and not text.startswith(b"{"):
+        raise InputError(f"the extension says {claimed}, but the content is {_describe(head)}",
+                         source=source or str(path))
+    if ext == ".kml" and not text.startswith(b"<"):
+        raise InputError(f"the extension says {claimed}, but the content is {_describe(head)}",
+                         source=source or str(path))
+    if ext == ".csv" and any(head.startswith(m) for ms in _MAGIC.values() for m in ms):
+        raise InputError(f"the extension says CSV, but the content is {_describe(head)}",
+                         source=source or str(path))
+
+
+def _describe(head: bytes) -> str:
+    for ext, magics in _MAGIC.items():
+        if any(head.startswith(m) for m in magics):
+            return "binary " + _FORMAT_NAMES[ext].replace("zipped Shapefile", "ZIP archive")
+    stripped = head.lstrip(b"\xef\xbb\xbf").lstrip()
+    if stripped.startswith(b"{") or stripped.startswith(b"["):
+        return "JSON text"
+    if stripped.startswith(b"<"):
+        return "XML/HTML text"
+    if stripped.startswith(b"%PDF"):
+        return "a PDF document"
+    try:
+        head.decode("utf-8")
+        return "plain text"
+    except UnicodeDecodeError:
+        return "unrecognised binary data"
+
+
+def check_zip(path: Path, limit: int = MAX_UNPACKED_BYTES) -> list[str]:
+    """Validate an archive before anything reads it; return its member names.
+
+    Refuses members whose path escapes the archive (``../``, absolute paths) and
+    archives whose unpacked size passes ``limit`` (a zip bomb).
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except zipfile.BadZipFile as exc:
+        raise InputError(f"not a readable ZIP archive ({exc})", source=str(path)) from None
+    total = 0
+    for info in infos:
+        name = info.filename
+        if name.startswith(("/", "\\")) or ".." in Path(name).parts or ":" in name.split("/")[0]:
+            raise InputError(f"archive entry '{name}' points outside the archive; refused",
+                             source=str(path))
+        total += info.file_size
+        if total > limit:
+            raise InputError(f"archive unpacks to more than {limit // 2**20} MiB; refused",
+                             source=str(path))
+    return [i.filename for i in infos]
+
+
+def list_layers(path: str | os.PathLike) -> list[str]:
+    """Names of the layers in a multi-layer file (GeoPackage, KML)."""
+    path = Path(path)
+    sniff(path)
+    if path.suffix.lower() in (".zip", ".kmz"):
+        check_zip(path)
+    return [str(n) for n in pyogrio.list_layers(_gdal_path(path))[:, 0]]
+
+
+def _gdal_path(path: Path) -> str:
+    ext = path.suffix.lower()
+    if ext == ".zip":
+        return f"/vsizip/{path}"
+    if ext == ".kmz":
+        return f"/vsizip/{path}"
+    return str(path)
+
+
+def read_vector(path: str | os.PathLike, *, layer: str | None = None,
+                assume_crs: CRS | str | int | None = None,
+                lon_col: str | None = None, lat_col: str | None = None,
+                source_name: str | None = None,
+                on_warning: Callable[[str], None] | None = None) -> gpd.GeoDataFrame:
+    """Read a vector file into a GeoDataFrame in EPSG:4326 with valid geometry.
+
+    Parameters
+    ----------
+    path : path-like
+        The file. Zipped Shapefiles and KMZ are read from inside the archive.
+    layer : str, optional
+        Layer to read from a multi-layer source. Required when there are several.
+    assume_crs : CRS-like, optional
+        CRS to use when the file declares none (a Shapefile without ``.prj``).
+        Without it such a file is refused.
+    lon_col, lat_col : str, optional
+        Coordinate columns of a CSV (auto-detected when omitted).
+    source_name : str, optional
+        Name to use in messages instead of the path (for uploads).
+    on_warning : callable, optional
+        Receives a message for each repaired or dropped feature; by default
+        a :class:`~geozones.errors.DataWarning` is issued.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Features with valid geometry, in EPSG:4326.
+
+    Raises
+    ------
+    InputError
+        If the file is missing, empty, not what its extension claims, has no
+        CRS, several layers and none chosen, or no usable feature.
+    """
+    path = Path(path)
+    name = source_name or str(path)
+    ext = path.suffix.lower()
+    if ext not in VECTOR_EXTENSIONS:
+        raise InputError(f"unsupported file type '{ext}'; use one of "
+                         + ", ".join(sorted(VECTOR_EXTENSIONS)), source=name)
+    sniff(path, name)
+    if ext == ".csv":
+        from geozones.io.tables import read_table, table_to_points
+
+        df = read_table(path, source_name=name)
+        return table_to_points(df, source=name, lon_col=lon_col, lat_col=lat_col)
+
+    if ext in (".zip", ".kmz"):
+        members = check_zip(path)
+        if ext == ".zip":
+            shps = [m for m in members if m.lower().endswith(".shp")]
+            if not shps:
+                inner = [m for m in members if Path(m).suffix.lower() in (".geojson", ".gpkg", ".kml", ".fgb")]
+                if not inner:
+                    raise InputError("archive holds no .shp (or other vector) file", source=name)
+                shps = inner
+            if len(shps) > 1 and layer is None:
+                raise InputError("archive holds several datasets (" + ", ".join(shps)
+                                 + "); choose one with --layer", source=name)
+            chosen = next((s for s in shps if layer and Path(s).stem == layer), shps[0])
+            if chosen.lower().endswith(".shp"):
+                prj = chosen[:-4] + ".prj"
+                if not any(m.lower() == prj.lower() for m in members) and assume_crs is None:
+                    raise InputError(f"'{chosen}' has no .prj, so its CRS is unknown; "
+                                     "pass --assume-crs EPSG:4326 (or the right code) if you know it",
+                                     source=name)
+            gdal_path = f"/vsizip/{path}/{chosen}"
+            layer = None
+        else:
+            gdal_path = f"/vsizip/{path}"
+    else:
+        gdal_path = str(path)
+        if ext == ".shp" and not path.with_suffix(".prj").exists() and not path.with_suffix(".PRJ").exists():
+            if assume_crs is None:
+                raise InputError("Shapefile has no .prj, so its CRS is unknown; pass "
+                                 "--assume-crs EPSG:4326 (or the right code) if you know it",
+                                 source=name)
+
+    try:
+        layers = pyogrio.list_layers(gdal_path)
+    except Exception as exc:  # noqa: BLE001 - GDAL raises many types for unreadable data
+        raise InputError(f"cannot be read as {_FORMAT_NAMES.get(ext, ext)}: {_short(exc)}",
+                         source=name) from None
+    names = [str(n) for n in layers[:, 0]]
+    if layer is not None and layer not in names:
+        raise InputError(f"no layer '{layer}'; layers are: {', '.join(names)}", source=name)
+    if layer is None and len(names) > 1 and ext in (".gpkg", ".fgb"):
+        raise InputError("file has several layers (" + ", ".join(names) + "); choose one with --layer",
+                         source=name)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            gdf = _read_all_layers(gdal_path, names, layer, ext)
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise InputError(f"cannot be read as {_FORMAT_NAMES.get(ext, ext)}: {_short(exc)}",
+                         source=name) from None
+
+    if gdf.crs is None:
+        if assume_crs is None:
+            raise InputError("the file declares no CRS; pass --assume-crs if you know it", source=name)
+        gdf = gdf.set_crs(assume_crs, allow_override=True)
+    return clean_geometries(gdf.to_crs(STORAGE_CRS), source=name, on_warning=on_warning)
+
+
+def _read_all_layers(gdal_path: str, names: list[str], layer: str | None, ext: str) -> gpd.GeoDataFrame:
+    import pandas as pd
+
+    if layer is not None or len(names) == 1:
+        return pyogrio.read_dataframe(gdal_path, layer=layer or names[0])
+    # KML files put each folder in its own layer; a user means all of them.
+    parts = [pyogrio.read_dataframe(gdal_path, layer=n) for n in names]
+    parts = [p.assign(kml_folder=n) for p, n in zip(parts, names, strict=True) if len(p)]
+    if not parts:
+        return pyogrio.read_dataframe(gdal_path, layer=names[0])
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs)
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]
+
+
+def clean_geometries(gdf: gpd.GeoDataFrame, *, source: str,
+                     on_warning: Callable[[str], None] | None = None,
+                     id_column: str | None = None) -> gpd.GeoDataFrame:
+    """Drop empty geometries and repair invalid ones, reporting each by feature.
+
+    Invalid polygons (self-intersections, bow-ties) are repaired with
+    :func:`shapely.make_valid`, keeping only the parts of the original dimension.
+    """
+    warn = on_warning or (lambda msg: warnings.warn(msg, DataWarning, stacklevel=3))
+    geoms = gdf.geometry.values
+    label = (gdf[id_column].astype(str).to_numpy() if id_column and id_column in gdf
+             else np.array([f"feature {i + 1}" for i in range(len(gdf))]))
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    for i in np.flatnonzero(missing)[:20]:
+        warn(f"{source}: {label[i]}: no geometry; skipped")
+    if missing.sum() > 20:
+        warn(f"{source}: {missing.sum() - 20} more features without geometry skipped")
+    keep = ~missing
+    gdf = gdf.loc[keep].copy()
+    label = label[keep]
+    geoms = gdf.geometry.values
+    invalid = ~shapely.is_valid(geoms)
+    if invalid.any():
+        fixed = geoms.copy()
+        for i in np.flatnonzero(invalid):
+            reason = shapely.is_valid_reason(geoms[i])
+            repaired = shapely.make_valid(geoms[i])
+            repaired = _same_dimension(repaired, shapely.get_dimensions(geoms[i]))
+            fixed[i] = repaired
+            warn(f"{source}: {label[i]}: invalid geometry ({reason}); repaired")
+        gdf = gdf.set_geometry(gpd.GeoSeries(fixed, index=gdf.index, crs=gdf.crs))
+    return gdf
+
+
+def _same_dimension(geom, dim: int):
+    """Keep the parts of a repaired geometry that have the original dimension."""
+    if geom.geom_type != "GeometryCollection":
+        return geom
+    parts = [g for g in shapely.get_parts(geom) if shapely.get_dimensions(g) == dim]
+    if not parts:
+        return geom
+    return shapely.union_all(parts)
+
+
+def write_atomic(path: str | os.PathLike, writer: Callable[[Path], None]) -> Path:
+    """Write a file through a temporary sibling and rename it into place.
+
+    A reader never sees a half-written file, and an error leaves any previous
+    file untouched.
+
+    Parameters
+    ----------
+    path : path-like
+        Final destination.
+    writer : callable
+        Called with the temporary path; must create the file there.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        tmp_path.unlink()  # some GDAL drivers refuse to write over an existing file
+        writer(tmp_path)
+        os.replace(tmp_path, path)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_vector(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, layer: str | None = None) -> Path:
+    """Write a GeoDataFrame atomically; the driver follows the extension."""
+    path = Path(path)
+    ext = path.suffix.lower()
+    driver = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".fgb": "FlatGeobuf",
+              ".shp": "ESRI Shapefile", ".kml": "KML"}.get(ext)
+    if driver is None:
+        raise InputError(f"cannot write '{ext}' files", source=str(path))
+    return write_atomic(path, lambda tmp: pyogrio.write_dataframe(gdf, tmp, driver=driver, layer=layer))
