@@ -1,0 +1,50 @@
+"""Shared fixtures: where the real Jakarta layers are, and whether tests may skip.
+
+Tests that read ../shared/data skip with a clear reason only when the folder is
+absent on a developer machine. In CI (GEOZONES_REQUIRE_DATA=1, set by .ci/run) a
+missing folder is an error, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+SHARED_DATA = SHARED / "data"
+DEFAULT_RULES = ROOT / "rules" / "dki-jakarta-pusat-pilkada-2024.yaml"
+
+
+def require_shared_data() -> Path:
+    """Return ../shared/data, or skip (developer machine) / fail (CI) if absent."""
+    if SHARED_DATA.is_dir():
+        return SHARED_DATA
+    msg = f"real Jakarta layers not found at {SHARED_DATA}"
+    if os.environ.get("GEOZONES_REQUIRE_DATA") or os.environ.get("CI"):
+        pytest.fail(msg + " (required in CI)")
+    pytest.skip(msg)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """Folder with the real layers (BPS/HDX CC BY-IGO; © OpenStreetMap contributors, ODbL)."""
+    return require_shared_data()
+
+
+@pytest.fixture(scope="session")
+def jakpus_layers(shared_data):
+    """The Jakarta Pusat layer set loaded from ../shared/data."""
+    from geozones.layers import load_layers
+
+    return load_layers("jakarta-pusat", shared_data)
+
+
+@pytest.fixture(scope="session")
+def jakpus_rules(jakpus_layers):
+    """The published Jakarta Pusat rule set, validated against the manifest."""
+    from geozones.ruleset import load_ruleset
+
+    return load_ruleset(DEFAULT_RULES, known_layers=jakpus_layers.manifest.layer_names)
