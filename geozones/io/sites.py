@@ -148,3 +148,39 @@ def parse_time(value: object) -> pd.Timestamp:
     if ts.tzinfo is None:
         ts = ts.tz_localize(TIMEZONE)
     return ts.tz_convert(TIMEZONE)
+
+
+def sites_frame(lon, lat, site_id=None, apk_type=None, paslon=None,
+                installed_at=None) -> gpd.GeoDataFrame:
+    """Build a sites frame from coordinates (e.g. one map click), validated.
+
+    Parameters
+    ----------
+    lon, lat : float or array-like
+        Positions in EPSG:4326.
+    site_id, apk_type, paslon, installed_at : scalar or array-like, optional
+        Broadcast to the number of positions.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        As :func:`normalize_sites` returns.
+    """
+    lon = np.atleast_1d(np.asarray(lon, dtype=float))
+    lat = np.atleast_1d(np.asarray(lat, dtype=float))
+    n = len(lon)
+
+    def col(v, default):
+        if v is None:
+            return [default(i) for i in range(n)]
+        arr = np.atleast_1d(np.asarray(v, dtype=object))
+        return list(np.broadcast_to(arr, n))
+
+    df = pd.DataFrame({"site_id": col(site_id, lambda i: str(i + 1)),
+                       "apk_type": col(apk_type, lambda i: None),
+                       "paslon": col(paslon, lambda i: None),
+                       "installed_at": col(installed_at, lambda i: None)})
+    from geozones.crs import STORAGE_CRS
+
+    return normalize_sites(gpd.GeoDataFrame(df, geometry=shapely.points(lon, lat), crs=STORAGE_CRS),
+                           source="<points>")

@@ -1,0 +1,22 @@
+"""Helpers that keep data and user strings inert inside Streamlit markdown."""
+
+from __future__ import annotations
+
+import math
+import re
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=^\"'])")
+
+
+def md_escape(value: object) -> str:
+    """Backslash-escape every markdown/HTML-significant character of ``value``.
+
+    Streamlit renders markdown in ``st.markdown``, ``st.error`` and friends; a
+    site or feature name must not become a link, an image, LaTeX or an entity.
+    CommonMark treats a backslash before any ASCII punctuation as a literal.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    text = _MD_SPECIAL.sub(r"\\\1", str(value))
+    # Line breaks keep their meaning but cannot start a block (list, heading, quote).
+    return text.replace("\n", "  \n")
