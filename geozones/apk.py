@@ -7,10 +7,10 @@ them to one code.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class ApkType(str, Enum):
+class ApkType(StrEnum):
     """Campaign prop type codes used in rule sets, inputs and outputs."""
 
     BALIHO = "baliho"

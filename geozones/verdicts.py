@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 import numpy as np
 
 
-class Verdict(str, Enum):
+class Verdict(StrEnum):
     """What may happen at a site, from least to most restrictive.
 
     ``OUTSIDE_AREA`` is not part of the order: a site outside the rule set's

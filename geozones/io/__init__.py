@@ -1,0 +1,1 @@
+"""Reading and writing files: vector layers, tables of sites."""

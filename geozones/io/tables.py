@@ -69,6 +69,14 @@ def read_table(path: str | os.PathLike, *, source_name: str | None = None) -> pd
         if raw[:4] in (b"PK\x03\x04", b"SQLi") or b"\x00" in raw[:1024]:
             raise InputError("the content is binary, not a CSV text file", source=name)
         text, enc = _decode(raw)
+        # geozones' own exports start with "# " provenance lines; skip such a preamble.
+        lines = text.splitlines(keepends=True)
+        skip = 0
+        while skip < len(lines) and lines[skip].startswith("#"):
+            skip += 1
+        text = "".join(lines[skip:])
+        if not text.strip():
+            raise InputError("file has no data, only comment lines", source=name)
         try:
             dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
             sep = dialect.delimiter

@@ -1,0 +1,113 @@
+"""Verdict tables as CSV, GeoJSON and XLSX bytes, each carrying the data attribution.
+
+* CSV: leading ``# `` lines (title and attribution), then a normal header row.
+* GeoJSON: a FeatureCollection with a top-level ``attribution`` member.
+* XLSX: a ``hasil``/``results`` sheet and a ``sumber`` sheet with the attribution.
+
+Text cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``
+first) are prefixed with ``'`` so an uploaded site id cannot become a formula.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Sequence
+
+import geopandas as gpd
+import pandas as pd
+
+#: Columns of an exported verdict table, in order (those present are kept).
+EXPORT_COLUMNS = (
+    "site_id", "lon", "lat", "apk_type", "paslon", "judged_at", "verdict", "advisory",
+    "kode_kemendagri", "kode_bps", "kelurahan", "kode_kemendagri_kec", "kode_bps_kec", "kecamatan",
+    "kode_kemendagri_kota", "kode_bps_kota", "kota", "rule_ids", "reasons_id", "reasons_en",
+    "nearest_name", "nearest_layer", "nearest_m", "not_checked", "grant_ids",
+)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _defuse(value: object) -> object:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def export_frame(table: pd.DataFrame, columns: Sequence[str] = EXPORT_COLUMNS) -> pd.DataFrame:
+    """The columns of ``table`` worth exporting, without geometry, formulas defused.
+
+    Columns not in ``columns`` (the user's own extra columns) follow at the end.
+    """
+    geom = table.geometry.name if isinstance(table, gpd.GeoDataFrame) else None
+    first = [c for c in columns if c in table.columns]
+    rest = [c for c in table.columns if c not in first and c != geom]
+    df = pd.DataFrame(table[first + rest]).copy()
+    for c in df.columns:
+        if isinstance(df[c].dtype, pd.DatetimeTZDtype):
+            df[c] = df[c].dt.strftime("%Y-%m-%dT%H:%M:%S%z")
+        elif df[c].dtype == object or pd.api.types.is_string_dtype(df[c].dtype):
+            df[c] = df[c].map(_defuse)
+    return df
+
+
+def csv_bytes(df: pd.DataFrame, *, attribution: Sequence[str] = ()) -> bytes:
+    """UTF-8 CSV (with BOM, so Excel reads it as UTF-8) after ``# `` attribution lines."""
+    out = io.StringIO()
+    for line in attribution:
+        out.write("# " + " ".join(str(line).split()) + "\n")
+    df.to_csv(out, index=False, lineterminator="\n")
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def table_csv(table: pd.DataFrame, *, attribution: Sequence[str]) -> bytes:
+    """A verdict table as CSV with attribution lines."""
+    return csv_bytes(export_frame(table), attribution=attribution)
+
+
+def table_geojson(table: gpd.GeoDataFrame, *, attribution: Sequence[str]) -> bytes:
+    """A verdict table as a GeoJSON FeatureCollection (EPSG:4326) with ``attribution``."""
+    gdf = gpd.GeoDataFrame(export_frame(table), geometry=table.geometry.values, crs=table.crs)
+    if gdf.crs is not None:
+        gdf = gdf.to_crs(4326)
+    data = json.loads(gdf.to_json(drop_id=True, na="null"))
+    data["attribution"] = list(attribution)
+    return json.dumps(data, ensure_ascii=False).encode("utf-8")
+
+
+def table_xlsx(table: pd.DataFrame, *, attribution: Sequence[str], sheet: str = "hasil",
+               about_sheet: str = "sumber") -> bytes:
+    """A verdict table as an Excel workbook, with the attribution on its own sheet."""
+    df = export_frame(table)
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
+        df.to_excel(xw, sheet_name=sheet, index=False)
+        pd.DataFrame({"attribution": list(attribution)}).to_excel(xw, sheet_name=about_sheet, index=False)
+        ws = xw.sheets[sheet]
+        # openpyxl turns any string starting with '=' into a formula; force text.
+        for row in ws.iter_rows(min_row=2):
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"
+        ws.freeze_panes = "B2"
+    return buf.getvalue()
+
+
+def read_csv_export(data: bytes) -> pd.DataFrame:
+    """Read back a CSV written by :func:`csv_bytes` (skips the ``#`` lines)."""
+    text = data.decode("utf-8-sig")
+    lines = text.splitlines()
+    skip = 0
+    while skip < len(lines) and lines[skip].startswith("# "):
+        skip += 1
+    return pd.read_csv(io.StringIO("\n".join(lines[skip:])), dtype=str, keep_default_na=False)
+
+
+def attribution_lines(layer_attributions: Sequence[str], *, title: str | None = None) -> list[str]:
+    """Title (optional) and the distinct attribution lines of the layers used."""
+    lines = [title] if title else []
+    lines += list(dict.fromkeys(layer_attributions))
+    return lines
+
+
+__all__ = ["EXPORT_COLUMNS", "attribution_lines", "csv_bytes", "export_frame", "read_csv_export",
+           "table_csv", "table_geojson", "table_xlsx"]
