@@ -231,7 +231,7 @@ def dissolve(kel: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:
         raise ValueError(level)
     rows = []
     geoms = []
-    for code, grp in land.groupby(key, sort=True):
+    for _, grp in land.groupby(key, sort=True):
         rows.append({**{c: grp[c].iloc[0] for c in cols}, "n_kelurahan": len(grp)})
         merged = shapely.union_all(grp.geometry.values, grid_size=GRID)
         geoms.append(shapely.make_valid(merged) if not shapely.is_valid(merged) else merged)

@@ -10,7 +10,7 @@ from geozones.data.areas import find_manifest, generate_manifest, province_prefi
 from geozones.data.boundaries import Boundaries, build_boundaries, find_kota, province_of, read_province_file
 from geozones.data.provenance import now_utc, save_records
 from geozones.data.sources import WILAYAH, boundary_source
-from geozones.data.store import write_layer
+from geozones.data.store import write_layers
 from geozones.data.wilayah import read_wilayah
 
 
@@ -94,8 +94,9 @@ def fetch_boundaries(*, data_dir: Path, kota: str | None = None, province: str |
             elif spec.role == "kota":
                 outputs[spec.file] = b.kota
     records = {}
+    written = write_layers({data_dir / name: gdf for name, gdf in outputs.items()}, replace=replace)
     for name, gdf in outputs.items():
-        status, previous = write_layer(gdf, data_dir / name, replace=replace)
+        status, previous = written[data_dir / name]
         result.files[name] = status
         result.counts[name] = len(gdf)
         records[name] = {**base, "features": len(gdf),

@@ -103,7 +103,7 @@ def match_names(left: dict[str, str], right: dict[str, str]) -> tuple[list[NameM
                 best_r[rid] = (ratio, lid)
         for lid, (ratio, rid) in sorted(best_l.items()):
             # Mutual best and close enough; a tie for second place would make it a guess.
-            ties = sum(1 for r, li, _ in scores if li == lid and r == ratio)
+            ties = sum(1 for r, li, ri in scores if (li == lid or ri == rid) and r == ratio)
             if ratio >= MIN_RATIO and best_r[rid][1] == lid and ties == 1 and lid in free_l and rid in free_r:
                 out.append(NameMatch(lid, rid, free_l.pop(lid), free_r.pop(rid), "spelling", round(ratio, 3)))
     return out, sorted(free_l), sorted(free_r)

@@ -8,39 +8,58 @@ import geopandas as gpd
 
 from geozones.data.download import sha256_file
 from geozones.data.provenance import keep_previous
-from geozones.errors import InputError
+from geozones.errors import InputError, Problem
 from geozones.io.vector import write_vector
 
 
-def write_layer(gdf: gpd.GeoDataFrame, path: Path, *, replace: bool) -> tuple[str, Path | None]:
-    """Write a layer atomically; refuse to replace a different file unless ``replace``.
+def write_layers(layers: dict[Path, gpd.GeoDataFrame], *, replace: bool) -> dict[Path, tuple[str, Path | None]]:
+    """Write several layers, all or none: conflicts are found before anything is replaced.
+
+    Each layer is first written to a candidate file next to its destination. A
+    destination that exists with different bytes is replaced only with
+    ``replace``; the old file is then copied to ``.previous/``.
 
     Returns
     -------
-    status : str
-        ``"created"``, ``"replaced"`` or ``"unchanged"`` (same bytes as before).
-    previous : pathlib.Path or None
-        Where the replaced file was kept.
+    dict
+        ``{path: (status, previous)}`` with status ``"created"``, ``"replaced"``
+        or ``"unchanged"`` and where a replaced file was kept.
 
     Raises
     ------
     InputError
-        If the file exists, differs and ``replace`` is false.
+        Naming every file that exists with different content, when ``replace`` is false.
     """
-    path = Path(path)
-    if not path.exists():
-        write_vector(gdf, path)
-        return "created", None
-    tmp = path.parent / f".{path.stem}.candidate{path.suffix}"
+    candidates: dict[Path, Path] = {}
     try:
-        write_vector(gdf, tmp)
-        if sha256_file(tmp) == sha256_file(path):
-            return "unchanged", None
-        if not replace:
-            raise InputError("already exists with different content; pass --replace to replace it "
-                             "(the current file is then kept in .previous/)", source=str(path))
-        previous = keep_previous(path)
-        tmp.replace(path)
-        return "replaced", previous
+        for path, gdf in layers.items():
+            path = Path(path)
+            tmp = path.parent / f".{path.stem}.candidate{path.suffix}"
+            # The layer name is fixed so that identical data gives identical bytes.
+            write_vector(gdf, tmp, layer=path.stem)
+            candidates[path] = tmp
+        conflicts = [p for p, t in candidates.items() if p.exists() and sha256_file(p) != sha256_file(t)]
+        if conflicts and not replace:
+            raise InputError([Problem("already exists with different content; pass --replace to replace "
+                                      "it (the current file is then kept in .previous/)", str(p))
+                              for p in conflicts])
+        out: dict[Path, tuple[str, Path | None]] = {}
+        for path, tmp in candidates.items():
+            if not path.exists():
+                tmp.replace(path)
+                out[path] = ("created", None)
+            elif path in conflicts:
+                previous = keep_previous(path)
+                tmp.replace(path)
+                out[path] = ("replaced", previous)
+            else:
+                out[path] = ("unchanged", None)
+        return out
     finally:
-        tmp.unlink(missing_ok=True)
+        for tmp in candidates.values():
+            tmp.unlink(missing_ok=True)
+
+
+def write_layer(gdf: gpd.GeoDataFrame, path: Path, *, replace: bool) -> tuple[str, Path | None]:
+    """Write one layer (see :func:`write_layers`)."""
+    return write_layers({Path(path): gdf}, replace=replace)[Path(path)]
