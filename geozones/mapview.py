@@ -227,7 +227,7 @@ def kelurahan_layer(kel: gpd.GeoDataFrame, *, name: str, aliases: Sequence[str],
     show : bool
         Whether the layer is on at start.
     """
-    data = _escaped_props(kel[list(fields) + [kel.geometry.name]], fields)
+    data = _escaped_props(kel[[*list(fields), kel.geometry.name]], fields)
     layer = folium.GeoJson(
         data.to_json(drop_id=True), name=safe_text(name), show=show,
         style_function=lambda _f: {"color": "#333333", "weight": 1.2, "fillColor": "#ffffff",
@@ -292,7 +292,7 @@ def zoning_layer(zones: gpd.GeoDataFrame, *, names: dict[str, str], name: str,
     ----------
     zones : geopandas.GeoDataFrame
         EPSG:4326 with a ``zone`` column (a key of :data:`ZONE_COLORS`), one
-        (multi)polygon per class and kelurahan, plus ``kelurahan``.
+        (multi)polygon per class.
     names : dict of str to str
         Label of each class in the UI language.
     name : str
@@ -301,7 +301,6 @@ def zoning_layer(zones: gpd.GeoDataFrame, *, names: dict[str, str], name: str,
         Whether the layer is on at start.
     """
     data = gpd.GeoDataFrame({
-        "kelurahan": [safe_text(v) for v in zones["kelurahan"].tolist()],
         "zone": [safe_text(names.get(z, z)) for z in zones["zone"].tolist()],
         "color": [ZONE_COLORS[z] for z in zones["zone"].tolist()],
     }, geometry=zones.geometry.values, crs=4326)
@@ -309,7 +308,7 @@ def zoning_layer(zones: gpd.GeoDataFrame, *, names: dict[str, str], name: str,
         data.to_json(drop_id=True), name=safe_text(name), show=show,
         style_function=lambda f: {"color": f["properties"]["color"], "weight": 0,
                                   "fillColor": f["properties"]["color"], "fillOpacity": 0.6},
-        tooltip=folium.GeoJsonTooltip(fields=["kelurahan", "zone"], labels=False),
+        tooltip=folium.GeoJsonTooltip(fields=["zone"], labels=False),
         zoom_on_click=False)
 
 

@@ -1,0 +1,132 @@
+"""Cached loaders: layers, rule set, prepared rules and per-view display data.
+
+``st.cache_resource`` holds the read-only shared objects (one copy for every
+session); ``st.cache_data`` holds serialisable per-input results. Unhashable
+arguments are passed by a hashable key (the data directory, rule-file path) so
+the caches key on what matters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from geozones import mapview, zoning
+from geozones.layers import LayerSet, load_layers, resolve_data_dir
+from geozones.ruleset import RuleSet, load_ruleset
+
+ROOT = Path(__file__).resolve().parents[2]
+AREA = "jakarta-pusat"
+RULES_ENV = "GEOZONES_RULES"
+DEFAULT_RULES = ROOT / "rules" / "dki-jakarta-pusat-pilkada-2024.yaml"
+KEL_FIELDS = ("kelurahan", "kecamatan", "kode_kemendagri", "kode_bps")
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything a page needs, loaded once per process."""
+
+    layers: LayerSet
+    ruleset: RuleSet
+    prepared: object
+    covers: dict
+
+    @property
+    def attributions(self) -> list[str]:
+        """Attribution lines of the present layers (shown with every map and export)."""
+        return self.layers.attributions()
+
+
+def data_dir() -> str:
+    """The data directory in use (``$GEOZONES_DATA_DIR`` or ``shapefiles/``)."""
+    return str(resolve_data_dir(None).resolve())
+
+
+def rules_path() -> str:
+    """The rule-set file in use (``$GEOZONES_RULES`` or the Jakarta Pusat default)."""
+    return str(Path(os.environ.get(RULES_ENV) or DEFAULT_RULES).resolve())
+
+
+@st.cache_resource(show_spinner=False)
+def _context(data_dir_: str, rules_path_: str, mtime: float) -> Context:
+    from geozones.engine import prepare
+
+    layers = load_layers(AREA, data_dir_)
+    ruleset = load_ruleset(rules_path_, known_layers=layers.manifest.layer_names)
+    prepared = prepare(layers, ruleset)
+    return Context(layers=layers, ruleset=ruleset, prepared=prepared, covers=zoning.rule_covers(prepared))
+
+
+def context() -> Context:
+    """The shared layers, rule set and prepared rules (rebuilt when the rule file changes)."""
+    path = rules_path()
+    return _context(data_dir(), path, Path(path).stat().st_mtime)
+
+
+@st.cache_resource(show_spinner=False)
+def kelurahan_display(data_dir_: str, rules_path_: str) -> gpd.GeoDataFrame:
+    """Kelurahan simplified (5 m) and rounded for drawing."""
+    ctx = context()
+    kel = ctx.layers.kelurahan
+    return mapview.display_frame(kel, ctx.layers.metric_crs, tolerance_m=5.0, columns=KEL_FIELDS)
+
+
+@st.cache_resource(show_spinner=False)
+def restricted_display(data_dir_: str, rules_path_: str) -> gpd.GeoDataFrame:
+    """Restricted places (parcels, radii, corridors, kawasan) ready for drawing."""
+    ctx = context()
+    return zoning.restricted_display(ctx.prepared, ctx.covers)
+
+
+@st.cache_resource(show_spinner=False)
+def search_index(data_dir_: str, rules_path_: str) -> pd.DataFrame:
+    """Kelurahan and kecamatan names with codes and bounds, for the search box."""
+    ctx = context()
+    kel = ctx.layers.kelurahan
+    rows = []
+    for r, b in zip(kel.itertuples(index=False), kel.geometry.bounds.to_numpy(), strict=True):
+        rows.append({"kind": "kel", "name": r.kelurahan, "code": r.kode_kemendagri, "bounds": tuple(b)})
+    for (code, name), grp in kel.groupby(["kode_kemendagri_kec", "kecamatan"], sort=True):
+        rows.append({"kind": "kec", "name": name, "code": code, "bounds": tuple(grp.total_bounds)})
+    return pd.DataFrame(rows).sort_values(["kind", "name"], ascending=[False, True], ignore_index=True)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def zone_split(data_dir_: str, rules_path_: str, at: dt.datetime, apk_type: str | None):
+    """Area classes for one instant and APK type (cached per date and type)."""
+    ctx = context()
+    return zoning.zone_split(ctx.prepared, ctx.covers, at=at, apk_type=apk_type)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def zone_display(data_dir_: str, rules_path_: str, at: dt.datetime, apk_type: str | None) -> gpd.GeoDataFrame:
+    """The area classes in EPSG:4326, simplified for drawing."""
+    ctx = context()
+    z = zone_split(data_dir_, rules_path_, at, apk_type)
+    frame = zoning.zones_frame(z)
+    return mapview.display_frame(frame, ctx.layers.metric_crs, tolerance_m=3.0, columns=["zone"])
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def streets(data_dir_: str, rules_path_: str, at: dt.datetime, apk_type: str | None):
+    """Usable street segments and the per-kelurahan summary for one instant and type."""
+    ctx = context()
+    z = zone_split(data_dir_, rules_path_, at, apk_type)
+    gdf = ctx.layers.get("streets")
+    if gdf is None:
+        return None, None
+    metric = ctx.layers.metric("streets")
+    segs = zoning.usable_streets(z, ctx.prepared, metric, gdf["name"])
+    summary = zoning.street_summary(segs, ctx.prepared, metric, gdf["name"])
+    return segs, summary
+
+
+def keys() -> tuple[str, str]:
+    """Cache keys of the data in use: (data directory, rule file)."""
+    return data_dir(), rules_path()

@@ -1,0 +1,99 @@
+"""The verdict panel, the schedule box and the attribution footer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pandas as pd
+import streamlit as st
+
+from geozones.i18n import t
+from geozones.ruleset import RuleSet
+from geozones.ui.text import md_escape
+from geozones.verdicts import Verdict, label
+
+#: Which Streamlit alert box shows which verdict.
+_BOX = {
+    Verdict.FORBIDDEN: st.error, Verdict.OUT_OF_WINDOW: st.error,
+    Verdict.NEEDS_DISCRETION: st.warning, Verdict.NEEDS_PERMIT: st.warning,
+    Verdict.NEEDS_OWNER_CONSENT: st.info, Verdict.OUTSIDE_AREA: st.info,
+    Verdict.ALLOWED_ASSIGNED: st.success, Verdict.ALLOWED: st.success,
+}
+
+
+def fmt_wib(ts) -> str:
+    """``dd-mm-yyyy HH:MM WIB``."""
+    ts = pd.Timestamp(ts)
+    if ts.tzinfo is None:
+        ts = ts.tz_localize("Asia/Jakarta")
+    return ts.tz_convert("Asia/Jakarta").strftime("%d-%m-%Y %H:%M WIB")
+
+
+def verdict_panel(result, lang: str) -> None:
+    """Show one site's verdict with every reason, legal basis, grade and the nearest place.
+
+    Parameters
+    ----------
+    result : geozones.engine.Evaluation
+        Evaluation of exactly one site.
+    lang : str
+        UI language.
+    """
+    row = result.table.iloc[0]
+    verdict = Verdict(row["verdict"])
+    box = _BOX[verdict]
+    box(f"### {md_escape(label(verdict, lang))} · `{verdict.value}`")
+    st.caption(md_escape(t("panel.point", lang, lat=f"{row['lat']:.6f}", lon=f"{row['lon']:.6f}"))
+               + "  \n" + md_escape(t("panel.judged_at", lang, when=fmt_wib(row["judged_at"]))))
+    if isinstance(row.get("kelurahan"), str) and row["kelurahan"]:
+        st.markdown(f"**{md_escape(t('panel.where', lang))}:** "
+                    + md_escape(f"Kel. {row['kelurahan']} ({row['kode_kemendagri']} · BPS {row['kode_bps']}), "
+                                f"Kec. {row['kecamatan']}, {row['kota']}"))
+    reasons = str(row["reasons_en" if lang == "en" else "reasons_id"] or "")
+    st.markdown(f"**{md_escape(t('panel.reasons', lang))}**")
+    st.markdown("\n".join(f"- {md_escape(r.strip())}" for r in reasons.split(" | ") if r.strip()))
+    nearest_m = row.get("nearest_m")
+    if nearest_m is not None and not (isinstance(nearest_m, float) and math.isnan(nearest_m)):
+        st.markdown(md_escape(t("panel.nearest", lang, name=row["nearest_name"] or "?",
+                                layer=row["nearest_layer"], dist=f"{float(nearest_m):.0f}")))
+    else:
+        st.markdown(md_escape(t("panel.nearest_none", lang, bound=f"{result.nearest_bound_m:.0f}")))
+    if bool(row.get("advisory")):
+        st.warning(md_escape(t("panel.advisory", lang)))
+    if result.not_checked:
+        ids = ", ".join(f"{n['rule_id']} ({n['layer']})" for n in result.not_checked)
+        st.caption(md_escape(t("panel.not_checked", lang, rules=ids)))
+    if len(result.matches):
+        with st.expander(t("panel.matches", lang)):
+            m = result.matches
+            st.dataframe(pd.DataFrame({
+                t("col.rule_id", lang): m["rule_id"],
+                t("col.verdict", lang): [label(v, lang) for v in m["verdict"]],
+                t("col.feature", lang): m["feature_name"],
+                t("col.layer", lang): m["layer"],
+                t("col.distance_m", lang): m["distance_m"].round(1),
+                t("col.advisory", lang): m["advisory"],
+                t("col.reason", lang): m["reason_en" if lang == "en" else "reason_id"],
+            }), hide_index=True, width="stretch")
+
+
+def schedule_box(ruleset: RuleSet, at: dt.datetime, lang: str) -> None:
+    """The 2024 schedule as a small table, and which phase ``at`` falls in."""
+    s = ruleset.schedule
+    phases = [("sched.campaign", s.campaign), ("sched.quiet", s.quiet_period), ("sched.voting", s.voting_day)]
+    df = pd.DataFrame({t("sched.phase", lang): [t(k, lang) for k, _ in phases],
+                       t("sched.from", lang): [fmt_wib(p.start) for _, p in phases],
+                       t("sched.to", lang): [fmt_wib(p.end) for _, p in phases]})
+    phase = next((t(k, lang) for k, p in phases if p.start <= at < p.end), None)
+    if phase is None:
+        phase = t("sched.before", lang) if at < s.campaign.start else t("sched.after", lang)
+    with st.expander(t("sched.title", lang)):
+        st.dataframe(df, hide_index=True, width="stretch")
+        st.caption(md_escape(s.source))
+    st.caption(md_escape(t("sched.now_in", lang, phase=phase)))
+
+
+def attribution_footer(lines: list[str], lang: str) -> None:
+    """Data attribution, shown under every map and table."""
+    st.caption(f"**{md_escape(t('attr.title', lang))}:** " + " · ".join(md_escape(x) for x in lines))
