@@ -16,7 +16,17 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from geozones.apk import ApkType, normalize_apk_type
 from geozones.errors import InputError, Problem
@@ -52,8 +62,13 @@ def _parse_distance(value: Any) -> float:
     return number * 1000.0 if unit == "km" else number
 
 
-#: A distance written with its unit ("50 m", "0.1 km"), held in metres.
-Distance = Annotated[float, BeforeValidator(_parse_distance)]
+#: A distance written with its unit ("50 m", "0.1 km"), held in metres; written back as "50 m".
+Distance = Annotated[
+    float, BeforeValidator(_parse_distance),
+    PlainSerializer(lambda v: f"{v:g} m", return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^\s*[0-9]+(\.[0-9]+)?\s*(m|km|meter|metre|meters|metres)\s*$",
+                    "examples": ["50 m", "0.1 km"]}),
+]
 
 
 def _as_instant(value: Any) -> Any:
