@@ -1,0 +1,124 @@
+"""AppTest smoke tests: every page runs; the verdict panel, language toggle and uploads work.
+
+AppTest cannot drive the map component (it shows as UnknownElement), so the
+click is injected through ``st.session_state["selected_point"]``, the key the
+app copies a real click into; real clicks are covered by the e2e tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+PAGES = ["app_pages/peta.py", "app_pages/cek_daftar.py", "app_pages/di_mana_boleh.py", "app_pages/aturan.py"]
+ISTIQLAL = {"lat": -6.17025, "lon": 106.83109}
+
+
+@pytest.fixture
+def app(shared_data, monkeypatch):
+    monkeypatch.setenv("GEOZONES_DATA_DIR", str(shared_data))
+    return AppTest.from_file(APP, default_timeout=120)
+
+
+def _texts(at) -> str:
+    parts = [e.value for kind in ("markdown", "error", "warning", "info", "success", "caption", "title",
+                                  "subheader") for e in getattr(at, kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs(app, page):
+    app.run()
+    app.switch_page(page)
+    app.run()
+    assert not app.exception, app.exception
+    assert app.title, "each page has a title"
+
+
+def test_map_page_verdict_panel_from_session_state(app):
+    app.session_state["selected_point"] = ISTIQLAL
+    app.run()
+    app.date_input(key="peta_at_date").set_value(dt.date(2024, 10, 10)).run()
+    assert not app.exception
+    boxes = [e.value for e in app.error]
+    assert any("FORBIDDEN" in b and "Dilarang" in b for b in boxes), boxes
+    text = _texts(app)
+    assert "Masjid Istiqlal" in text and "R01" in text and "PKPU" in text
+    assert "Pasar Baru" in text and "31\\.71\\.02\\.1001" in text  # kelurahan and code (markdown-escaped)
+    assert "10\\-10\\-2024 12:00 WIB" in text or "10\\-10\\-2024" in text  # the date it was judged for
+
+
+def test_map_page_quiet_period_is_out_of_window(app):
+    app.session_state["selected_point"] = {"lat": -6.1870, "lon": 106.8550}  # a side street, Senen
+    app.run()
+    app.date_input(key="peta_at_date").set_value(dt.date(2024, 11, 25)).run()
+    assert not app.exception
+    assert any("OUT_OF_WINDOW" in e.value for e in app.error), [e.value for e in app.error]
+
+
+def test_language_toggle_switches_ui_and_reasons(app):
+    app.session_state["selected_point"] = ISTIQLAL
+    app.run()
+    assert app.title[0].value.startswith("Peta")
+    app.sidebar.radio(key="lang").set_value("en").run()
+    assert not app.exception
+    assert app.title[0].value.startswith("Map")
+    text = _texts(app)
+    assert "Place of worship" in text and "Forbidden" in text
+    assert "Tempat ibadah" not in text
+
+
+def test_bad_upload_names_rows(app):
+    app.run()
+    app.switch_page("app_pages/cek_daftar.py").run()
+    bad = b"id,lon,lat\nA1,106.83,-6.17\nA2,abc,-6.18\nA3,106.84,xyz\n"
+    app.file_uploader(key="list_file").set_value(("rusak.csv", bad, "text/csv")).run()
+    assert not app.exception
+    errors = "\n".join(e.value for e in app.error)
+    assert "rusak\\.csv" in errors
+    assert "row 2" in errors and "row 3" in errors, errors
+
+
+def test_good_upload_gives_table_quota_and_downloads(app):
+    app.run()
+    app.switch_page("app_pages/cek_daftar.py").run()
+    csv = (b"id,lon,lat,apk_type,paslon,installed_at\n"
+           b"A1,106.83109,-6.17025,spanduk,1,2024-10-01T08:00\n"
+           b"<img src=x onerror=alert(1)>,106.8550,-6.1870,spanduk,2,2024-10-01T08:00\n"
+           b"A3,106.70,-6.30,spanduk,2,2024-10-01T08:00\n")
+    app.file_uploader(key="list_file").set_value(("lokasi.csv", csv, "text/csv")).run()
+    assert not app.exception, app.exception
+    df = app.dataframe[0].value
+    assert len(df) == 3
+    verdicts = list(df.iloc[:, 1])
+    assert verdicts[0] == "Dilarang" and verdicts[2] == "Di luar wilayah"
+    assert "<img src=x onerror=alert(1)>" in list(df.iloc[:, 0])  # kept verbatim in a (safe) dataframe
+    assert len(app.get("download_button")) >= 4  # sample + CSV, GeoJSON, XLSX
+    app.multiselect(key="f_verdict").set_value(["FORBIDDEN"]).run()
+    assert len(app.dataframe[0].value) == 1
+
+
+def test_where_page_shares_and_annex(app):
+    app.run()
+    app.switch_page("app_pages/di_mana_boleh.py").run()
+    assert not app.exception
+    kec = app.dataframe[1].value  # [0] is the schedule
+    assert len(kec) == 8  # the eight kecamatan of Jakarta Pusat
+    kel = app.dataframe[2].value
+    assert len(kel) == 44
+    assert any(b.proto.label.startswith("Unduh lampiran") for b in app.get("download_button"))
+
+
+def test_rules_page_lists_rules_and_absent_layers(app):
+    app.run()
+    app.switch_page("app_pages/aturan.py").run()
+    assert not app.exception
+    rules = app.dataframe[1].value  # [0] is the schedule
+    assert "R01" in set(rules.iloc[:, 0]) and "R25" in set(rules.iloc[:, 0])
+    layers = app.dataframe[-1].value
+    assert "kelurahan" in set(layers.iloc[:, 0])
+    assert any("tps" in w.value for w in app.warning)

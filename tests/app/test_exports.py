@@ -1,0 +1,56 @@
+"""Exports carry the attribution and never turn user text into spreadsheet formulas."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import geopandas as gpd
+import openpyxl
+import pandas as pd
+import shapely
+
+from geozones import exports
+
+ATTR = ["geozones test", "© OpenStreetMap contributors, ODbL",
+        "Administrative boundaries: BPS – Statistics Indonesia, via OCHA/HDX (cod-ab-idn), CC BY-IGO"]
+
+
+def _table():
+    return gpd.GeoDataFrame({
+        "site_id": ["=HYPERLINK(\"http://x\")", "A2"], "lon": [106.83109, 106.85], "lat": [-6.17025, -6.18],
+        "verdict": ["FORBIDDEN", "NEEDS_OWNER_CONSENT"], "kelurahan": ["Pasar Baru", "Kramat"],
+        "reasons_id": ["R01 Tempat ibadah", "R12"], "extra": ["@SUM(1)", "ok"],
+        "judged_at": pd.to_datetime(["2024-10-01T08:00", "2024-10-02T08:00"]).tz_localize("Asia/Jakarta"),
+    }, geometry=shapely.points([106.83109, 106.85], [-6.17025, -6.18]), crs=4326)
+
+
+def test_csv_has_attribution_lines_and_round_trips():
+    data = exports.table_csv(_table(), attribution=ATTR)
+    text = data.decode("utf-8-sig")
+    assert text.splitlines()[1] == "# © OpenStreetMap contributors, ODbL"
+    back = exports.read_csv_export(data)
+    assert list(back["kelurahan"]) == ["Pasar Baru", "Kramat"]
+    assert back.columns[0] == "site_id" and "extra" in back.columns and "geometry" not in back.columns
+    assert back["site_id"][0].startswith("'=")  # formula defused
+    assert back["judged_at"][0] == "2024-10-01T08:00:00+0700"
+
+
+def test_geojson_has_attribution_and_points():
+    data = json.loads(exports.table_geojson(_table(), attribution=ATTR))
+    assert data["attribution"] == ATTR
+    assert len(data["features"]) == 2
+    assert data["features"][0]["geometry"]["coordinates"] == [106.83109, -6.17025]
+    assert data["features"][0]["properties"]["verdict"] == "FORBIDDEN"
+
+
+def test_xlsx_keeps_text_as_text_and_has_source_sheet():
+    wb = openpyxl.load_workbook(io.BytesIO(exports.table_xlsx(_table(), attribution=ATTR)))
+    assert wb.sheetnames == ["hasil", "sumber"]
+    ws = wb["hasil"]
+    header = [c.value for c in ws[1]]
+    sid = ws.cell(row=2, column=header.index("site_id") + 1)
+    assert sid.data_type == "s" and sid.value.startswith("'=")
+    extra = ws.cell(row=2, column=header.index("extra") + 1)
+    assert extra.data_type == "s"
+    assert [c.value for c in wb["sumber"]["A"]][1:] == ATTR
