@@ -66,7 +66,9 @@ def read_sites(path: str | os.PathLike, *, source_name: str | None = None,
             bad = np.flatnonzero(shapely.get_type_id(gdf.geometry.values) != 0)
             raise InputError([Problem(f"geometry is {gdf.geometry.iloc[i].geom_type}, sites must be points",
                                       name, f"feature {i + 1}", "geometry") for i in bad[:20]])
-    return normalize_sites(gdf, source=name)
+    out = normalize_sites(gdf, source=name)
+    out.attrs["encoding"] = gdf.attrs.get("encoding")
+    return out
 
 
 def normalize_sites(gdf: gpd.GeoDataFrame, *, source: str = "<sites>") -> gpd.GeoDataFrame:

@@ -1,0 +1,123 @@
+"""The rule-set format: the published file, its schema, and refused rule sets."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import jsonschema
+import pytest
+import yaml
+
+from geozones.errors import InputError
+from geozones.ruleset import json_schema_text, load_ruleset, parse_ruleset
+from tests.conftest import DEFAULT_RULES, ROOT
+from tests.engine.conftest import TINY_RULES
+
+LAYERS = {"kelurahan", "worship", "roads", "kpu_points", "tps"}
+
+
+def test_published_rule_set_validates_and_covers_the_catalogue(jakpus_rules):
+    ids = {r.id for r in jakpus_rules.rules}
+    expressible = {"R01", "R02", "R03", "R04", "R05", "R06", "R07", "R08", "R09", "R10", "R11", "R13", "R14",
+                   "R15", "R17", "R18", "R25"}
+    assert expressible <= ids
+    assert {(q.apk_type.value, q.unit, q.cap) for q in jakpus_rules.quotas} == {
+        ("baliho", "kota", 15), ("billboard", "kota", 15), ("umbul_umbul", "kecamatan", 60),
+        ("spanduk", "kelurahan", 6)}
+    assert all(b.grade in "PSI" for r in jakpus_rules.rules for b in r.legal_basis)
+    sch = jakpus_rules.schedule
+    assert sch.campaign.start.isoformat() == "2024-09-25T00:00:00+07:00"
+    assert sch.quiet_period.start == sch.campaign.end
+    assert sch.voting_day.start.date().isoformat() == "2024-11-27"
+    assert jakpus_rules.default_verdict == "NEEDS_OWNER_CONSENT"
+
+
+def test_schema_file_is_current_and_accepts_the_yaml():
+    path = ROOT / "rules" / "ruleset.schema.json"
+    assert path.read_text(encoding="utf-8") == json_schema_text(), "run: geozones rules schema --out " + str(path)
+    data = yaml.safe_load(DEFAULT_RULES.read_text(encoding="utf-8"))
+    data = json.loads(json.dumps(data, default=str))  # YAML dates -> strings, as an editor would see them
+    jsonschema.validate(data, json.loads(path.read_text(encoding="utf-8")))
+
+
+def test_round_trip_through_json(tiny_rules):
+    again = parse_ruleset(tiny_rules.model_dump(mode="json"), known_layers=LAYERS)
+    assert again == tiny_rules
+
+
+def _problems(data, **kw):
+    with pytest.raises(InputError) as e:
+        parse_ruleset(data, source="test.yaml", **kw)
+    return str(e.value)
+
+
+def test_unknown_layer():
+    data = copy.deepcopy(TINY_RULES)
+    data["rules"][0]["layer"] = "mosques"
+    msg = _problems(data, known_layers=LAYERS)
+    assert "test.yaml, rule W1, field 'layer': unknown layer 'mosques'" in msg
+
+
+@pytest.mark.parametrize("value", [50, "50", "fifty m", 2.5])
+def test_distance_without_a_unit(value):
+    data = copy.deepcopy(TINY_RULES)
+    data["rules"][1]["spatial"]["distance"] = value
+    msg = _problems(data)
+    assert "rule W1-H" in msg and "spatial.distance" in msg
+
+
+def test_within_needs_a_distance():
+    data = copy.deepcopy(TINY_RULES)
+    del data["rules"][1]["spatial"]["distance"]
+    assert "needs a distance" in _problems(data)
+
+
+def test_duplicate_rule_id():
+    data = copy.deepcopy(TINY_RULES)
+    data["rules"][1]["id"] = "W1"
+    assert "duplicate rule id(s): W1" in _problems(data)
+
+
+@pytest.mark.parametrize("window", [{"start": "campaign.end", "end": "campaign.start"},
+                                    {"start": "2024-10-01", "end": "2024-10-01"}])
+def test_empty_window(window):
+    data = copy.deepcopy(TINY_RULES)
+    data["rules"][0]["window"] = window
+    assert "rule W1: window is empty" in _problems(data)
+
+
+def test_empty_schedule_period():
+    data = copy.deepcopy(TINY_RULES)
+    data["schedule"]["campaign"] = {"start": "2024-11-24", "end": "2024-09-25"}
+    msg = _problems(data)
+    assert "schedule.campaign" in msg and "period is empty" in msg
+
+
+def test_unknown_schedule_reference():
+    data = copy.deepcopy(TINY_RULES)
+    data["rules"][0]["window"] = {"start": "kampanye.start"}
+    assert "unknown schedule reference" in _problems(data)
+
+
+def test_grant_must_name_existing_rules():
+    data = copy.deepcopy(TINY_RULES)
+    data["grants"] = [{"id": "G", "lifts": ["R99"], "place": {"site_id": "x"}, "window": {},
+                       "reference": "r", "granted_by": "b"}]
+    assert "grant G lifts unknown rule(s): R99" in _problems(data)
+
+
+def test_unknown_field_and_verdict():
+    data = copy.deepcopy(TINY_RULES)
+    data["rules"][0]["verdik"] = "FORBIDDEN"
+    data["rules"][2]["verdict"] = "BANNED"
+    msg = _problems(data)
+    assert "rule W1, field 'verdik'" in msg and "rule P1, field 'verdict'" in msg
+
+
+def test_bad_yaml_names_the_line(tmp_path):
+    p = tmp_path / "r.yaml"
+    p.write_text("id: x\nrules: [\n  - a: b\n", encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        load_ruleset(p)
+    assert "r.yaml" in str(e.value) and "line" in str(e.value)
