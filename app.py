@@ -17,10 +17,12 @@ st.set_page_config(page_title="geozones", page_icon="🗺️", layout="wide",
 lang = state.language_toggle(t("app.lang", state.lang()))
 
 pages = [
-    st.Page("app_pages/peta.py", title=t("nav.map", lang), icon="🗺️", url_path="peta", default=True),
-    st.Page("app_pages/cek_daftar.py", title=t("nav.list", lang), icon="📋", url_path="cek-daftar"),
-    st.Page("app_pages/di_mana_boleh.py", title=t("nav.where", lang), icon="🧭", url_path="di-mana-boleh"),
-    st.Page("app_pages/aturan.py", title=t("nav.rules", lang), icon="⚖️", url_path="aturan"),
+    st.Page("app_pages/peta.py", title=t("nav.map", lang), icon=":material/map:", url_path="peta", default=True),
+    st.Page("app_pages/cek_daftar.py", title=t("nav.list", lang), icon=":material/checklist:",
+            url_path="cek-daftar"),
+    st.Page("app_pages/di_mana_boleh.py", title=t("nav.where", lang), icon=":material/explore:",
+            url_path="di-mana-boleh"),
+    st.Page("app_pages/aturan.py", title=t("nav.rules", lang), icon=":material/gavel:", url_path="aturan"),
 ]
 nav = st.navigation(pages)
 with st.sidebar:

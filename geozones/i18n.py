@@ -125,6 +125,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "list.checking": ("Memeriksa {n} lokasi…", "Checking {n} sites…"),
     "list.checked": ("{n} lokasi diperiksa dalam {s} detik.", "{n} sites checked in {s} s."),
     "list.filters": ("Saring", "Filter"),
+    "list.choose": ("Pilih…", "Choose…"),
     "list.f_verdict": ("Putusan", "Verdict"),
     "list.f_kelurahan": ("Kelurahan", "Kelurahan"),
     "list.f_paslon": ("Paslon", "Candidate pair"),

@@ -196,7 +196,9 @@ def base_map(center: tuple[float, float] = JAKPUS_CENTER, zoom: int = JAKPUS_ZOO
         Name of the tile overlay in the layer control.
     """
     m = folium.Map(location=list(center), zoom_start=zoom, tiles=None, control_scale=True,
-                   prefer_canvas=True, min_zoom=10, max_zoom=19)
+                   prefer_canvas=True)
+    # With no tile layer folium leaves the map without zoom limits; marker clustering needs maxZoom.
+    m.options.update({"max_zoom": 19, "min_zoom": 10})
     if online_tiles:
         folium.TileLayer(OSM_TILES, attr=safe_text(OSM_ATTRIBUTION), name=safe_text(tiles_label),
                          overlay=True, show=False, max_zoom=19).add_to(m)
