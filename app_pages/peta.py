@@ -61,7 +61,9 @@ with left:
     names = {c: t(f"layer.{c}", lang) for c in mapview.CATEGORIES}
     for fg in mapview.restricted_layers(
             data.restricted_display(*data.keys()), names=names, lang=lang,
-            tooltip_aliases=[t("tip.name", lang), t("tip.rules", lang), t("tip.verdict", lang)]):
+            tooltip_aliases=[t("tip.name", lang), t("tip.rules", lang), t("tip.verdict", lang)],
+            # 570 advisory radii start hidden: they double the drawing work on phones.
+            show=("parcel", "corridor", "kawasan")):
         fg.add_to(m)
     legend = [(COLORS[v], label(v, lang)) for v in (Verdict.FORBIDDEN, Verdict.NEEDS_DISCRETION,
                                                     Verdict.NEEDS_PERMIT, Verdict.NEEDS_OWNER_CONSENT,

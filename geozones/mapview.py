@@ -207,7 +207,8 @@ def base_map(center: tuple[float, float] = JAKPUS_CENTER, zoom: int = JAKPUS_ZOO
         ".geozones-legend{background:rgba(255,255,255,.92);padding:6px 8px;border-radius:4px;"
         "font:12px/1.35 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:220px}"
         ".geozones-legend i{display:inline-block;width:12px;height:12px;margin-right:5px;"
-        "vertical-align:-2px;border:1px solid #555}</style>"), name="geozones_css")
+        "vertical-align:-2px;border:1px solid #555}"
+        ".leaflet-control-attribution{font-size:9px;line-height:1.2;max-width:65%}</style>"), name="geozones_css")
     return m
 
 

@@ -155,6 +155,8 @@ def test_where_and_rules_pages_render_offline(offline_page):
     page.goto(f"{page.base}/aturan", wait_until="domcontentloaded")
     expect(page.get_by_role("heading", name="Aturan yang berlaku")).to_be_visible(timeout=60_000)
     expect(page.get_by_text("Tidak tersedia:", exact=False)).to_be_visible()
+    expect(page.locator('[data-testid="stDataFrame"] canvas').first).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(1500)  # let the grids paint before the screenshot
     page.screenshot(path=str(screenshot_dir() / "aturan.png"))
     assert page.blocked == [], page.blocked
 
