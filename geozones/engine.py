@@ -4,13 +4,17 @@ Modelled on ``geopandas.tools.sjoin``: a pure function that checks its inputs,
 queries one spatial index in bulk and builds the frame. The index is an STRtree
 on the *sites*, queried with the restricted features as inputs, so polygons are
 prepared once and every distance rule goes through one ``dwithin`` call with a
-per-feature distance array. There is no per-site Python loop.
+per-piece distance array. There is no per-site Python loop.
+
+The work is split in two: :func:`judge` decides (kelurahan, every match,
+grants, quotas, verdict, nearest forbidden feature) and keeps the result as
+arrays; :func:`explain` turns a judgement into the table with reasons in
+Bahasa Indonesia and English. :func:`evaluate` does both.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -23,18 +27,65 @@ import shapely.geometry
 from geozones.crs import STORAGE_CRS, transformer
 from geozones.errors import InputError, Problem
 from geozones.layers import LayerSet
-from geozones.prepared import APK_CODES, APK_UNKNOWN, PreparedRules, prepare
-from geozones.quotas import over_quota, quota_id
+from geozones.prepared import APK_CODES, APK_UNKNOWN, PreparedRules, _window_ns, prepare
+from geozones.quotas import UNIT_COLUMNS, over_quota, quota_id
 from geozones.reasons import cite, feature_label, join_per_site, rule_templates
 from geozones.ruleset import Grant, RuleSet
 from geozones.verdicts import BY_RANK, RANK, Verdict
 
-__all__ = ["Evaluation", "evaluate", "evaluate_detailed", "prepare"]
+__all__ = ["Evaluation", "Judgement", "evaluate", "evaluate_detailed", "explain", "judge", "prepare"]
 
 SITE_COLUMNS = ("site_id", "apk_type", "paslon", "installed_at")
 TIMEZONE = "Asia/Jakarta"
 ADMIN_COLUMNS = ("kode_kemendagri", "kode_bps", "kelurahan", "kode_kemendagri_kec", "kode_bps_kec",
                  "kecamatan", "kode_kemendagri_kota", "kode_bps_kota", "kota")
+_NO_UNIT = np.iinfo(np.int64).max
+
+
+def _obj(values) -> pd.Series:
+    """A text column kept as Python objects: pandas' inference to Arrow strings
+    costs more than the rest of the table at a million rows."""
+    return pd.Series(np.asarray(values, dtype=object), dtype=object, copy=False)
+
+
+@dataclass
+class Judgement:
+    """What :func:`judge` decided, as arrays (one entry per site or per match).
+
+    Matches are sorted by site, then rule, then feature. ``m_rule`` indexes
+    ``prepared.rules``; ``m_feat`` indexes ``prepared.features`` (``-1`` for
+    rules that apply everywhere); ``m_lift`` indexes ``grants`` (``-1`` when the
+    match stands). Quota overruns are kept apart in ``q_site``/``q_quota``/``q_pos``.
+    """
+
+    sites: gpd.GeoDataFrame
+    prepared: PreparedRules
+    grants: list[Grant]
+    lon: np.ndarray
+    lat: np.ndarray
+    points: np.ndarray  # metric shapely points
+    judged: pd.Series  # tz-aware WIB time each site was judged at
+    unit: np.ndarray  # index into prepared.admin, -1 outside the jurisdiction
+    rank: np.ndarray  # verdict rank per site
+    m_site: np.ndarray
+    m_rule: np.ndarray
+    m_feat: np.ndarray
+    m_lift: np.ndarray
+    q_site: np.ndarray
+    q_quota: np.ndarray
+    q_pos: np.ndarray
+    near_feat: np.ndarray  # index into prepared.features, -1 for none within the bound
+    near_dist: np.ndarray
+
+    @property
+    def in_area(self) -> np.ndarray:
+        """True for sites inside the rule set's jurisdiction."""
+        return self.unit >= 0
+
+    @property
+    def verdicts(self) -> np.ndarray:
+        """Verdict value per site (object array of str)."""
+        return BY_RANK[self.rank]
 
 
 @dataclass
@@ -111,8 +162,6 @@ def _times(sites: gpd.GeoDataFrame, at: pd.Timestamp) -> tuple[np.ndarray, pd.Se
 def _grant_sites(grants: list[Grant], ruleset: RuleSet, prep: PreparedRules, tree: shapely.STRtree,
                  site_ids: np.ndarray, t_ns: np.ndarray) -> list[np.ndarray]:
     """For each grant, the sites it covers (place and validity window)."""
-    from geozones.prepared import _window_ns
-
     tr = transformer(STORAGE_CRS, prep.crs)
     out = []
     for g in grants:
@@ -127,11 +176,345 @@ def _grant_sites(grants: list[Grant], ruleset: RuleSet, prep: PreparedRules, tre
     return out
 
 
+def _join_rules_to_containment(prep: PreparedRules, c_site: np.ndarray, c_feat: np.ndarray):
+    """Expand (site, polygon) containment pairs into (site, rule, feature) for inside rules."""
+    order = np.argsort(prep.inside_feat, kind="stable")
+    ifeat, irule = prep.inside_feat[order], prep.inside_rule[order]
+    lo = np.searchsorted(ifeat, c_feat, "left")
+    cnt = np.searchsorted(ifeat, c_feat, "right") - lo
+    rep = np.repeat(np.arange(len(c_feat)), cnt)
+    pos = np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt) + np.repeat(lo, cnt)
+    return c_site[rep], irule[pos], c_feat[rep]
+
+
+def judge(sites: gpd.GeoDataFrame, layers: LayerSet, ruleset: RuleSet,
+          at: dt.datetime | str | None = None, *, prepared: PreparedRules | None = None,
+          grants: Iterable[Grant] = (),
+          progress: Callable[[str, float], None] | None = None) -> Judgement:
+    """Decide every site: kelurahan, matches, grants, quotas, verdict, nearest.
+
+    Parameters are those of :func:`evaluate`; ``progress(step, fraction)`` is
+    called between steps. Returns arrays; :func:`explain` makes the table.
+    """
+    report = progress or (lambda step, frac: None)
+    sites = _check_sites(sites)
+    if ruleset.area != layers.manifest.id:
+        raise InputError(f"rule set {ruleset.id} is for area '{ruleset.area}', but the layers are "
+                         f"for '{layers.manifest.id}'", field="area")
+    if prepared is None:
+        report("prepare", 0.0)
+        prepared = prepare(layers, ruleset)
+    elif prepared.ruleset is not ruleset or prepared.layers is not layers:
+        raise ValueError("prepared rules were built for another rule set or layer set")
+    prep = prepared
+    n = len(sites)
+    at_ts = _resolve_at(at)
+    rules = prep.rules
+
+    # --- sites in the metric CRS, one tree ---------------------------------------
+    report("project", 0.05)
+    lonlat = shapely.get_coordinates(sites.geometry.values)
+    lon, lat = lonlat[:, 0], lonlat[:, 1]
+    x, y = transformer(STORAGE_CRS, prep.crs).transform(lon, lat)
+    pts = shapely.points(x, y)
+    tree = shapely.STRtree(pts)
+    t_ns, judged = _times(sites, at_ts)
+    apk_code = _apk_codes(sites["apk_type"].to_numpy(dtype=object))
+    site_ids = sites["site_id"].astype(str).to_numpy()
+
+    # --- admin unit: on an edge shared by two kelurahan the lower kode wins -------
+    report("kelurahan", 0.15)
+    a_unit, a_site = tree.query(prep.admin_geoms, predicate="covers")
+    unit = np.full(n, _NO_UNIT, dtype=np.int64)
+    np.minimum.at(unit, a_site, a_unit)
+    in_area = unit != _NO_UNIT
+    unit[~in_area] = -1
+
+    # --- rule matches: containment, distances, and rules for everywhere --------------
+    report("rules", 0.3)
+    ms, mr, mf = [], [], []
+    c_site = c_feat = np.empty(0, dtype=np.int64)
+    if len(prep.poly_idx):
+        c_poly, c_site = tree.query(prep.geoms[prep.poly_idx], predicate="intersects")
+        c_feat = prep.poly_idx[c_poly]
+        if len(prep.inside_rule):
+            for arr, part in zip((ms, mr, mf), _join_rules_to_containment(prep, c_site, c_feat), strict=True):
+                arr.append(part)
+    if len(prep.piece_geoms):
+        p_piece, p_site = tree.query(prep.piece_geoms, predicate="dwithin", distance=prep.piece_dist)
+        # a road cut into pieces matches once per piece: keep one per (site, rule, feature)
+        key = (p_site * len(rules) + prep.piece_rule[p_piece]) * (len(prep.features) + 1) + prep.piece_feat[p_piece]
+        _, first = np.unique(key, return_index=True)
+        ms.append(p_site[first])
+        mr.append(prep.piece_rule[p_piece[first]])
+        mf.append(prep.piece_feat[p_piece[first]])
+    everywhere = np.flatnonzero(in_area)
+    for c in rules:
+        if c.status == "active" and c.rule.spatial.form == "anywhere":
+            ms.append(everywhere)
+            mr.append(np.full(len(everywhere), c.index))
+            mf.append(np.full(len(everywhere), -1))
+    m_site = np.concatenate(ms).astype(np.int64) if ms else np.empty(0, np.int64)
+    m_rule = np.concatenate(mr).astype(np.int64) if mr else np.empty(0, np.int64)
+    m_feat = np.concatenate(mf).astype(np.int64) if mf else np.empty(0, np.int64)
+    if len(m_site):
+        r_start = np.array([c.start_ns for c in rules], dtype=np.int64)
+        r_end = np.array([c.end_ns for c in rules], dtype=np.int64)
+        r_apk = np.stack([c.apk_mask for c in rules])
+        keep = (in_area[m_site] & (t_ns[m_site] >= r_start[m_rule]) & (t_ns[m_site] < r_end[m_rule])
+                & r_apk[m_rule, apk_code[m_site]])
+        m_site, m_rule, m_feat = m_site[keep], m_rule[keep], m_feat[keep]
+        order = np.lexsort((m_feat, m_rule, m_site))
+        m_site, m_rule, m_feat = m_site[order], m_rule[order], m_feat[order]
+
+    # --- discretion grants lift the rules they name ------------------------------------
+    report("grants", 0.5)
+    all_grants = list(ruleset.grants) + list(grants)
+    m_lift = np.full(len(m_site), -1, dtype=np.int64)
+    rule_pos = {c.rule.id: c.index for c in rules}
+    for gi, hit in enumerate(_grant_sites(all_grants, ruleset, prep, tree, site_ids, t_ns)):
+        lifted = np.array([rule_pos[r] for r in all_grants[gi].lifts if r in rule_pos], dtype=np.int64)
+        mask = (m_lift < 0) & np.isin(m_site, hit) & np.isin(m_rule, lifted)
+        m_lift[mask] = gi
+
+    # --- place verdict: the most restrictive standing match ------------------------------
+    r_rank = np.array([c.rank for c in rules], dtype=np.int64)
+    rank = np.full(n, -1, dtype=np.int64)
+    standing = m_lift < 0
+    np.maximum.at(rank, m_site[standing], r_rank[m_rule[standing]])
+    any_lift = np.zeros(n, dtype=bool)
+    any_lift[m_site[~standing]] = True
+    # a site whose every match was lifted by a grant is allowed (R16), else the default
+    rank = np.where(rank >= 0, rank, np.where(any_lift, RANK[Verdict.ALLOWED], RANK[ruleset.default_verdict]))
+
+    # --- quotas across the batch -----------------------------------------------------------
+    report("quotas", 0.6)
+    q_site, q_quota, q_pos = [], [], []
+    if ruleset.quotas:
+        paslon = sites["paslon"].to_numpy(dtype=object)
+        for qi, q in enumerate(ruleset.quotas):
+            units = _unit_codes(prep, unit, q.unit)
+            rows, pos = over_quota(units, paslon, apk_code == APK_CODES.index(q.apk_type), t_ns, site_ids,
+                                   q.cap)
+            q_site.append(rows)
+            q_quota.append(np.full(len(rows), qi, dtype=np.int64))
+            q_pos.append(pos)
+    q_site_a = np.concatenate(q_site) if q_site else np.empty(0, np.int64)
+    q_quota_a = np.concatenate(q_quota) if q_quota else np.empty(0, np.int64)
+    q_pos_a = np.concatenate(q_pos) if q_pos else np.empty(0, np.int64)
+    np.maximum.at(rank, q_site_a, RANK[Verdict.FORBIDDEN])
+    rank[~in_area] = RANK[Verdict.OUTSIDE_AREA]
+
+    # --- nearest forbidden feature (exact, within the bound) ----------------------------------
+    report("nearest", 0.7)
+    near_feat = np.full(n, -1, dtype=np.int64)
+    near_dist = np.full(n, np.nan)
+    if len(prep.nearest_feat) and in_area.any():
+        q = np.flatnonzero(in_area)
+        f, d = prep.nearest_index.query(x[q], y[q])
+        near_feat[q] = np.where(f >= 0, prep.nearest_feat[np.maximum(f, 0)], -1)
+        near_dist[q] = d
+        # inside a forbidden polygon: distance 0 (the lowest feature index on overlap)
+        inside = np.isin(c_feat, prep.nearest_feat) & in_area[c_site]
+        if inside.any():
+            best = np.full(n, _NO_UNIT, dtype=np.int64)
+            np.minimum.at(best, c_site[inside], c_feat[inside])
+            hit = best != _NO_UNIT
+            near_feat[hit] = best[hit]
+            near_dist[hit] = 0.0
+    report("judged", 0.8)
+    return Judgement(sites=sites, prepared=prep, grants=all_grants, lon=lon, lat=lat, points=pts, judged=judged,
+                     unit=unit, rank=rank, m_site=m_site, m_rule=m_rule, m_feat=m_feat, m_lift=m_lift,
+                     q_site=q_site_a, q_quota=q_quota_a, q_pos=q_pos_a, near_feat=near_feat, near_dist=near_dist)
+
+
+def _unit_codes(prep: PreparedRules, unit: np.ndarray, level: str) -> np.ndarray:
+    """Integer code of each site's admin unit at ``level`` (-1 outside the area)."""
+    col = UNIT_COLUMNS[level][0]
+    codes, _ = pd.factorize(prep.admin[col]) if len(prep.admin) else (np.empty(0, np.int64), None)
+    return np.where(unit >= 0, np.asarray(codes)[np.maximum(unit, 0)] if len(codes) else -1, -1)
+
+
+# ----------------------------------------------------------------------------- explain
+def _default_reasons(ruleset: RuleSet) -> tuple[str, str]:
+    basis = cite(ruleset.default_legal_basis)
+    v = ruleset.default_verdict.value
+    return (f"{ruleset.default_reason.id}" + (f". Dasar: {basis}" if basis else "") + f" [{v}]",
+            f"{ruleset.default_reason.en}" + (f". Basis: {basis}" if basis else "") + f" [{v}]")
+
+
+def _matches_frame(j: Judgement) -> pd.DataFrame:
+    """One row per match (rules and quotas), most restrictive first within a site."""
+    prep, rules, ruleset = j.prepared, j.prepared.rules, j.prepared.ruleset
+    m_site, m_rule, m_feat, m_lift = j.m_site, j.m_rule, j.m_feat, j.m_lift
+    site_ids = j.sites["site_id"].astype(str).to_numpy()
+    dist = np.zeros(len(m_site))
+    has = m_feat >= 0
+    if has.any():
+        dist[has] = shapely.distance(j.points[m_site[has]], prep.geoms[m_feat[has]])
+    feats = prep.features
+    fn = feats["feature_name"].to_numpy(dtype=object)
+    fl = feats["layer"].to_numpy(dtype=object)
+    fi = feats["feature_id"].to_numpy(dtype=object)
+    labels = np.array([feature_label(a, b, c) for a, b, c in zip(fl, fn, fi, strict=True)] + [""], dtype=object)
+    templates = [rule_templates(c.rule) for c in rules]
+    # Most sites share one judging time: format each distinct time once.
+    t_codes, t_unique = pd.factorize(j.judged)
+    when_id = np.asarray(t_unique.strftime("dinilai pada %d-%m-%Y %H:%M WIB"), dtype=object)[t_codes]
+    when_en = np.asarray(t_unique.strftime("judged at %d-%m-%Y %H:%M WIB"), dtype=object)[t_codes]
+    # Distances are shown in whole metres, so one text serves every (rule, feature, metre) triple.
+    metres = np.rint(dist).astype(np.int64)
+    key = np.where(has, (m_rule * (len(feats) + 1) + m_feat) * 100_000 + np.minimum(metres, 99_999), -1)
+    rid = np.empty(len(m_site), dtype=object)
+    ren = np.empty(len(m_site), dtype=object)
+    if has.any():
+        ukey, first, inv = np.unique(key[has], return_index=True, return_inverse=True)
+        hidx = np.flatnonzero(has)
+        u_id, u_en = [], []
+        for i in hidx[first]:
+            tid, ten = templates[m_rule[i]]
+            lab, m = labels[m_feat[i]], metres[i]
+            u_id.append(tid.format(name=lab, m=m))
+            u_en.append(ten.format(name=lab, m=m))
+        rid[hidx] = np.asarray(u_id, dtype=object)[inv]
+        ren[hidx] = np.asarray(u_en, dtype=object)[inv]
+    for r in np.unique(m_rule[~has]):
+        sel = np.flatnonzero(~has & (m_rule == r))
+        tid, ten = templates[r]
+        pre_id, post_id = tid.split("{when}")
+        pre_en, post_en = ten.split("{when}")
+        rid[sel] = pre_id + when_id[m_site[sel]] + post_id
+        ren[sel] = pre_en + when_en[m_site[sel]] + post_en
+    lifted_by = np.array([g.id for g in j.grants] + [""], dtype=object)[m_lift]
+    for i in np.flatnonzero(m_lift >= 0):
+        g = j.grants[m_lift[i]]
+        cond_id = f"; syarat: {g.conditions.id}" if g.conditions else ""
+        cond_en = f"; conditions: {g.conditions.en}" if g.conditions else ""
+        rid[i] = f"DISKRESI {g.id} ({g.reference}, {g.granted_by}{cond_id}) mengangkat: {rid[i]}"
+        ren[i] = f"DISCRETION {g.id} ({g.reference}, {g.granted_by}{cond_en}) lifts: {ren[i]}"
+    rule_ids = np.array([c.rule.id for c in rules], dtype=object)
+    r_verdict = np.array([c.rule.verdict.value for c in rules], dtype=object)
+    r_rank = np.array([c.rank for c in rules], dtype=np.int64)
+    r_adv = np.array([c.rule.advisory for c in rules], dtype=bool)
+    fidx = np.where(has, m_feat, len(feats))
+    frame = pd.DataFrame({
+        "site": m_site, "site_id": _obj(site_ids[m_site]), "rule_id": _obj(rule_ids[m_rule]),
+        "verdict": _obj(r_verdict[m_rule]), "rank": r_rank[m_rule], "layer": _obj(np.append(fl, "")[fidx]),
+        "feature_id": _obj(np.append(fi, "")[fidx]), "feature_name": _obj(np.append(fn, "")[fidx]),
+        "distance_m": np.round(dist, 1), "advisory": r_adv[m_rule], "lifted_by": _obj(lifted_by),
+        "reason_id": _obj(rid), "reason_en": _obj(ren)})
+    if len(j.q_site):
+        qs = ruleset.quotas
+        texts = []
+        for q in qs:
+            basis = cite(q.legal_basis)
+            head = f"{quota_id(q)} "
+            texts.append((head + f"Kuota {q.apk_type.value} per {q.unit} terlampaui: APK ke-{{pos}}, batas {q.cap} "
+                           f"({q.facilitated_max} difasilitasi + {q.extra_pct}%). Dasar: {basis} [FORBIDDEN]",
+                           head + f"{q.apk_type.value} quota per {q.unit} exceeded: APK no. {{pos}}, cap {q.cap} "
+                           f"({q.facilitated_max} facilitated + {q.extra_pct}%). Basis: {basis} [FORBIDDEN]"))
+        qkey = j.q_quota * 10_000_000 + j.q_pos
+        ukey, first, inv = np.unique(qkey, return_index=True, return_inverse=True)
+        u_id = np.array([texts[j.q_quota[i]][0].format(pos=j.q_pos[i]) for i in first], dtype=object)
+        u_en = np.array([texts[j.q_quota[i]][1].format(pos=j.q_pos[i]) for i in first], dtype=object)
+        nq = len(j.q_site)
+        qframe = pd.DataFrame({
+            "site": j.q_site, "site_id": _obj(site_ids[j.q_site]),
+            "rule_id": _obj(np.array([quota_id(q) for q in qs], dtype=object)[j.q_quota]),
+            "verdict": _obj(np.full(nq, Verdict.FORBIDDEN.value, dtype=object)),
+            "rank": np.full(nq, RANK[Verdict.FORBIDDEN]), "layer": _obj(np.full(nq, "", dtype=object)),
+            "feature_id": _obj(np.full(nq, "", dtype=object)), "feature_name": _obj(np.full(nq, "", dtype=object)),
+            "distance_m": np.zeros(nq), "advisory": np.zeros(nq, dtype=bool),
+            "lifted_by": _obj(np.full(nq, "", dtype=object)), "reason_id": _obj(u_id[inv]),
+            "reason_en": _obj(u_en[inv])})
+        frame = pd.concat([frame, qframe], ignore_index=True)
+    rid_code, _ = pd.factorize(frame["rule_id"].to_numpy(dtype=object), sort=True)
+    order = np.lexsort((frame["distance_m"].to_numpy(), rid_code, -frame["rank"].to_numpy(),
+                        frame["site"].to_numpy()))
+    return frame.take(order).reset_index(drop=True)
+
+
+def explain(j: Judgement) -> Evaluation:
+    """Build the verdict table (with bilingual reasons) and the matches frame."""
+    prep, ruleset = j.prepared, j.prepared.ruleset
+    n = len(j.rank)
+    in_area = j.in_area
+    matches = _matches_frame(j)
+    # One reason per (site, rule): its nearest feature (matches are sorted so it comes first).
+    site_a = matches["site"].to_numpy()
+    rule_a = matches["rule_id"].to_numpy()
+    first = np.ones(len(matches), dtype=bool)
+    first[1:] = (site_a[1:] != site_a[:-1]) | (rule_a[1:] != rule_a[:-1])
+    lifted_a = matches["lifted_by"].to_numpy() != ""
+    act = first & ~lifted_a
+    lif = first & lifted_a
+    default_id, default_en = _default_reasons(ruleset)
+    rid = matches["reason_id"].to_numpy()
+    ren = matches["reason_en"].to_numpy()
+    reasons_id = join_per_site(n, site_a[act], rid[act].tolist(), default_id)
+    reasons_en = join_per_site(n, site_a[act], ren[act].tolist(), default_en)
+    if lif.any():
+        has_act = np.zeros(n, dtype=bool)
+        has_act[site_a[act]] = True
+        for arr, texts in ((reasons_id, rid), (reasons_en, ren)):
+            extra = join_per_site(n, site_a[lif], texts[lif].tolist(), "")
+            s = np.unique(site_a[lif])
+            arr[s] = np.where(has_act[s], arr[s] + " | " + extra[s], extra[s])
+    juris = ", ".join(f"{k} {', '.join(v)}" for k, v in ruleset.jurisdiction.items())
+    reasons_id = np.where(in_area, reasons_id, f"Di luar wilayah aturan ini (yurisdiksi: {juris})")
+    reasons_en = np.where(in_area, reasons_en, f"Outside the rule set's jurisdiction ({juris})")
+
+    sites = j.sites
+    cols = {"site_id": _obj(sites["site_id"].astype(str).to_numpy(dtype=object)), "lon": j.lon, "lat": j.lat,
+            "apk_type": _obj(sites["apk_type"].to_numpy(dtype=object)),
+            "paslon": _obj(sites["paslon"].to_numpy(dtype=object)),
+            "judged_at": pd.Series(j.judged.array, copy=False)}
+    uidx = np.maximum(j.unit, 0)
+    for col in ADMIN_COLUMNS:
+        vals = prep.admin[col].to_numpy(dtype=object)[uidx] if len(prep.admin) else np.full(n, None)
+        cols[col] = _obj(np.where(in_area, vals, None))
+    cols["verdict"] = _obj(j.verdicts)
+    cols["advisory"] = _advisory(n, matches[act], j.rank)
+    cols["rule_ids"] = _obj(join_per_site(n, site_a[act], rule_a[act].tolist(), "", sep=";"))
+    cols["reasons_id"] = _obj(reasons_id)
+    cols["reasons_en"] = _obj(reasons_en)
+    fn = np.append(prep.features["feature_name"].to_numpy(dtype=object), None)
+    fl = np.append(prep.features["layer"].to_numpy(dtype=object), None)
+    nf = np.where(j.near_feat >= 0, j.near_feat, len(fn) - 1)
+    cols["nearest_name"] = _obj(fn[nf])
+    cols["nearest_layer"] = _obj(fl[nf])
+    cols["nearest_m"] = np.round(j.near_dist, 1)
+    cols["not_checked"] = _obj(np.where(in_area, ";".join(c["rule_id"] for c in prep.not_checked), ""))
+    cols["grant_ids"] = _obj(join_per_site(n, site_a[lif], matches["lifted_by"].to_numpy()[lif].tolist(), "",
+                                           sep=";", unique=True))
+    table = pd.DataFrame(cols)
+    for c in sites.columns:
+        if c not in SITE_COLUMNS and c != sites.geometry.name and c not in table.columns:
+            table[c] = sites[c].to_numpy()
+    gdf = gpd.GeoDataFrame(table, geometry=sites.geometry.values, crs=STORAGE_CRS)
+    return Evaluation(table=gdf, matches=matches.drop(columns=["rank"]), not_checked=prep.not_checked,
+                      nearest_bound_m=prep.nearest_bound_m)
+
+
+def _advisory(n: int, active: pd.DataFrame, rank: np.ndarray) -> np.ndarray:
+    """True where every match that sets the verdict rests on advisory geometry."""
+    out = np.zeros(n, dtype=bool)
+    if active.empty:
+        return out
+    site = active["site"].to_numpy()
+    top = active["rank"].to_numpy() == rank[site]
+    adv = active["advisory"].to_numpy()
+    firm = np.zeros(n, dtype=bool)
+    firm[site[top & ~adv]] = True
+    out[site[top]] = True
+    return out & ~firm
+
+
 def evaluate_detailed(sites: gpd.GeoDataFrame, layers: LayerSet, ruleset: RuleSet,
                       at: dt.datetime | str | None = None, *, prepared: PreparedRules | None = None,
                       grants: Iterable[Grant] = (),
                       progress: Callable[[str, float], None] | None = None) -> Evaluation:
-    """Judge every site against every rule; see :func:`evaluate` for the table.
+    """Judge every site and explain the verdicts; see :func:`evaluate` for the table.
 
     Parameters
     ----------
@@ -149,298 +532,11 @@ def evaluate_detailed(sites: gpd.GeoDataFrame, layers: LayerSet, ruleset: RuleSe
     -------
     Evaluation
     """
-    report = progress or (lambda step, frac: None)
-    sites = _check_sites(sites)
-    if ruleset.area != layers.manifest.id:
-        raise InputError(f"rule set {ruleset.id} is for area '{ruleset.area}', but the layers are "
-                         f"for '{layers.manifest.id}'", field="area")
-    if prepared is None:
-        report("prepare", 0.0)
-        prepared = prepare(layers, ruleset)
-    elif prepared.ruleset is not ruleset or prepared.layers is not layers:
-        raise ValueError("prepared rules were built for another rule set or layer set")
-    prep = prepared
-    n = len(sites)
-    at_ts = _resolve_at(at)
-    rules = prep.rules
-    n_rules = len(rules)
-
-    # --- sites in the metric CRS, one tree --------------------------------------
-    report("project", 0.05)
-    lonlat = shapely.get_coordinates(sites.geometry.values)
-    lon, lat = lonlat[:, 0], lonlat[:, 1]
-    x, y = transformer(STORAGE_CRS, prep.crs).transform(lon, lat)
-    pts = shapely.points(x, y)
-    tree = shapely.STRtree(pts)
-    t_ns, judged = _times(sites, at_ts)
-    apk = sites["apk_type"].to_numpy(dtype=object)
-    apk_code = _apk_codes(apk)
-    site_ids = sites["site_id"].astype(str).to_numpy()
-
-    # --- admin unit: lowest kode wins on a shared edge ---------------------------
-    report("kelurahan", 0.15)
-    a_unit, a_site = tree.query(prep.admin_geoms, predicate="covers")
-    unit = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(unit, a_site, a_unit)
-    in_area = unit != np.iinfo(np.int64).max
-    unit[~in_area] = -1
-
-    # --- rule matches ------------------------------------------------------------
-    report("rules", 0.3)
-    ms, mr, mf = [], [], []  # site, rule, feature
-    contained_site = contained_feat = np.empty(0, dtype=np.int64)
-    if len(prep.poly_idx):
-        c_poly, c_site = tree.query(prep.geoms[prep.poly_idx], predicate="intersects")
-        contained_site, contained_feat = c_site, prep.poly_idx[c_poly]
-        if len(prep.inside_rule):
-            # Join containment (site, feature) with the inside rules of each feature.
-            order = np.argsort(prep.inside_feat, kind="stable")
-            ifeat, irule = prep.inside_feat[order], prep.inside_rule[order]
-            lo = np.searchsorted(ifeat, contained_feat, "left")
-            hi = np.searchsorted(ifeat, contained_feat, "right")
-            cnt = hi - lo
-            rep = np.repeat(np.arange(len(contained_feat)), cnt)
-            pos = np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt) + np.repeat(lo, cnt)
-            ms.append(contained_site[rep])
-            mr.append(irule[pos])
-            mf.append(contained_feat[rep])
-    if len(prep.piece_geoms):
-        p_piece, p_site = tree.query(prep.piece_geoms, predicate="dwithin", distance=prep.piece_dist)
-        ms.append(p_site)
-        mr.append(prep.piece_rule[p_piece])
-        mf.append(prep.piece_feat[p_piece])
-    for c in rules:
-        if c.status == "active" and c.rule.spatial.form == "anywhere":
-            hit = np.flatnonzero(in_area)
-            ms.append(hit)
-            mr.append(np.full(len(hit), c.index))
-            mf.append(np.full(len(hit), -1))
-    m_site = np.concatenate(ms) if ms else np.empty(0, np.int64)
-    m_rule = np.concatenate(mr).astype(np.int64) if mr else np.empty(0, np.int64)
-    m_feat = np.concatenate(mf).astype(np.int64) if mf else np.empty(0, np.int64)
-    # dedupe (pieces of one road), keep only sites in the area, in force, right type
-    if len(m_site):
-        key = (m_site * (n_rules + 1) + m_rule) * (len(prep.features) + 1) + (m_feat + 1)
-        _, first = np.unique(key, return_index=True)
-        m_site, m_rule, m_feat = m_site[first], m_rule[first], m_feat[first]
-        r_start = np.array([c.start_ns for c in rules], dtype=np.int64)
-        r_end = np.array([c.end_ns for c in rules], dtype=np.int64)
-        r_apk = np.stack([c.apk_mask for c in rules])
-        keep = (in_area[m_site] & (t_ns[m_site] >= r_start[m_rule]) & (t_ns[m_site] < r_end[m_rule])
-                & r_apk[m_rule, apk_code[m_site]])
-        m_site, m_rule, m_feat = m_site[keep], m_rule[keep], m_feat[keep]
-
-    # --- discretion grants lift the rules they name -------------------------------
-    report("grants", 0.5)
-    all_grants = list(ruleset.grants) + list(grants)
-    m_lift = np.full(len(m_site), -1, dtype=np.int64)
-    rule_pos = {c.rule.id: c.index for c in rules}
-    for gi, hit in enumerate(_grant_sites(all_grants, ruleset, prep, tree, site_ids, t_ns)):
-        lifted = np.array([rule_pos[r] for r in all_grants[gi].lifts if r in rule_pos], dtype=np.int64)
-        mask = (m_lift < 0) & np.isin(m_site, hit) & np.isin(m_rule, lifted)
-        m_lift[mask] = gi
-
-    # --- place verdict ---------------------------------------------------------------
-    r_rank = np.array([c.rank for c in rules], dtype=np.int64)
-    rank = np.full(n, -1, dtype=np.int64)
-    active = m_lift < 0
-    np.maximum.at(rank, m_site[active], r_rank[m_rule[active]])
-    any_lift = np.zeros(n, dtype=bool)
-    any_lift[m_site[~active]] = True
-    default_rank = RANK[ruleset.default_verdict]
-    rank = np.where(rank >= 0, rank, np.where(any_lift, RANK[Verdict.ALLOWED], default_rank))
-
-    # --- admin columns -------------------------------------------------------------------
-    table = pd.DataFrame({"site_id": site_ids, "lon": lon, "lat": lat,
-                          "apk_type": apk, "paslon": sites["paslon"].to_numpy(dtype=object),
-                          "judged_at": judged.to_numpy()})
-    table["judged_at"] = pd.to_datetime(table["judged_at"], utc=True).dt.tz_convert(TIMEZONE)
-    uidx = np.where(in_area, unit, 0)
-    for col in ADMIN_COLUMNS:
-        vals = prep.admin[col].to_numpy(dtype=object)[uidx] if len(prep.admin) else np.full(n, None)
-        table[col] = np.where(in_area, vals, None)
-    table["in_area"] = in_area
-
-    # --- quotas across the batch ----------------------------------------------------------
-    report("quotas", 0.6)
-    q_site, q_idx, q_pos = [], [], []
-    for qi, q in enumerate(ruleset.quotas):
-        rows, pos = over_quota(table, q)
-        q_site.append(rows)
-        q_idx.append(np.full(len(rows), qi))
-        q_pos.append(pos)
-    q_site_a = np.concatenate(q_site) if q_site else np.empty(0, np.int64)
-    q_idx_a = np.concatenate(q_idx).astype(np.int64) if q_idx else np.empty(0, np.int64)
-    q_pos_a = np.concatenate(q_pos) if q_pos else np.empty(0, np.int64)
-    np.maximum.at(rank, q_site_a, RANK[Verdict.FORBIDDEN])
-    rank[~in_area] = RANK[Verdict.OUTSIDE_AREA]
-
-    # --- nearest forbidden feature --------------------------------------------------------
-    report("nearest", 0.7)
-    near_feat = np.full(n, -1, dtype=np.int64)
-    near_dist = np.full(n, np.nan)
-    if len(prep.nearest_feat):
-        q = np.flatnonzero(in_area)
-        f, d = prep.nearest_index.query(x[q], y[q], prep.nearest_bound_m)
-        near_feat[q] = np.where(f >= 0, prep.nearest_feat[np.maximum(f, 0)], -1)
-        near_dist[q] = d
-        # inside a forbidden polygon: distance 0 (lowest feature index on overlap)
-        inside = np.isin(contained_feat, prep.nearest_feat) & in_area[contained_site]
-        if inside.any():
-            cs, cf = contained_site[inside], contained_feat[inside]
-            best = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-            np.minimum.at(best, cs, cf)
-            hit = best != np.iinfo(np.int64).max
-            near_feat[hit] = best[hit]
-            near_dist[hit] = 0.0
-
-    # --- distances and reasons per match -----------------------------------------------------
-    report("reasons", 0.85)
-    m_dist = np.zeros(len(m_site))
-    has_feat = m_feat >= 0
-    if has_feat.any():
-        m_dist[has_feat] = shapely.distance(pts[m_site[has_feat]], prep.geoms[m_feat[has_feat]])
-    matches = _matches_frame(prep, ruleset, all_grants, site_ids, judged, m_site, m_rule, m_feat, m_dist,
-                             m_lift, q_site_a, q_idx_a, q_pos_a)
-    # One reason per (site, rule): its nearest feature; the matches frame keeps them all.
-    firsts = matches.sort_values(["site", "rank", "rule_id", "distance_m"], ascending=[True, False, True, True],
-                                 kind="stable").drop_duplicates(["site", "rule_id"])
-    n_active = firsts[firsts["lifted_by"] == ""]
-    default_id, default_en = _default_reasons(ruleset)
-    lifted = firsts[firsts["lifted_by"] != ""]
-    reasons_id = join_per_site(n, n_active["site"].to_numpy(), n_active["reason_id"].tolist(), default_id)
-    reasons_en = join_per_site(n, n_active["site"].to_numpy(), n_active["reason_en"].tolist(), default_en)
-    if len(lifted):
-        lid = join_per_site(n, lifted["site"].to_numpy(), lifted["reason_id"].tolist(), "")
-        len_ = join_per_site(n, lifted["site"].to_numpy(), lifted["reason_en"].tolist(), "")
-        has = np.zeros(n, dtype=bool)
-        has[lifted["site"].to_numpy()] = True
-        only_lift = has & ~np.isin(np.arange(n), n_active["site"].to_numpy())
-        reasons_id = np.where(only_lift, lid, np.where(has, reasons_id + " | " + lid, reasons_id))
-        reasons_en = np.where(only_lift, len_, np.where(has, reasons_en + " | " + len_, reasons_en))
-    out_id = "Di luar wilayah aturan ini (yurisdiksi: " + ", ".join(
-        f"{k} {', '.join(v)}" for k, v in ruleset.jurisdiction.items()) + ")"
-    out_en = "Outside the rule set's jurisdiction (" + ", ".join(
-        f"{k} {', '.join(v)}" for k, v in ruleset.jurisdiction.items()) + ")"
-    reasons_id = np.where(in_area, reasons_id, out_id)
-    reasons_en = np.where(in_area, reasons_en, out_en)
-
-    table["verdict"] = BY_RANK[rank]
-    table["advisory"] = _advisory(n, n_active, rules, rank)
-    table["rule_ids"] = join_per_site(n, n_active["site"].to_numpy(), n_active["rule_id"].tolist(), "")
-    table["rule_ids"] = [s.replace(" | ", ";") for s in table["rule_ids"]]
-    table["reasons_id"] = reasons_id
-    table["reasons_en"] = reasons_en
-    feats = prep.features
-    nf = np.maximum(near_feat, 0)
-    table["nearest_name"] = np.where(near_feat >= 0, feats["feature_name"].to_numpy(dtype=object)[nf]
-                                     if len(feats) else None, None)
-    table["nearest_layer"] = np.where(near_feat >= 0, feats["layer"].to_numpy(dtype=object)[nf]
-                                      if len(feats) else None, None)
-    table["nearest_m"] = np.round(near_dist, 1)
-    not_checked = ";".join(c["rule_id"] for c in prep.not_checked)
-    table["not_checked"] = np.where(in_area, not_checked, "")
-    table["grant_ids"] = join_per_site(n, lifted["site"].to_numpy(), lifted["lifted_by"].tolist(), "") \
-        if len(lifted) else ""
-    table["grant_ids"] = [s.replace(" | ", ";") for s in np.broadcast_to(table["grant_ids"], n)]
-    table = table.drop(columns=["in_area"])
-    for c in sites.columns:
-        if c not in SITE_COLUMNS and c != sites.geometry.name and c not in table.columns:
-            table[c] = sites[c].to_numpy()
-    gdf = gpd.GeoDataFrame(table, geometry=sites.geometry.values, crs=STORAGE_CRS)
-    report("done", 1.0)
-    return Evaluation(table=gdf, matches=matches.drop(columns=["rank"]), not_checked=prep.not_checked,
-                      nearest_bound_m=prep.nearest_bound_m)
-
-
-def _default_reasons(ruleset: RuleSet) -> tuple[str, str]:
-    basis = cite(ruleset.default_legal_basis)
-    tail = f". Dasar: {basis}" if basis else ""
-    tail_en = f". Basis: {basis}" if basis else ""
-    v = ruleset.default_verdict.value
-    return f"{ruleset.default_reason.id}{tail} [{v}]", f"{ruleset.default_reason.en}{tail_en} [{v}]"
-
-
-def _advisory(n: int, active: pd.DataFrame, rules, rank: np.ndarray) -> np.ndarray:
-    """True where every match that sets the verdict rests on advisory geometry."""
-    out = np.zeros(n, dtype=bool)
-    if active.empty:
-        return out
-    top = active["rank"].to_numpy() == rank[active["site"].to_numpy()]
-    sub = active[top]
-    firm = np.zeros(n, dtype=bool)
-    firm[sub.loc[~sub["advisory"], "site"].to_numpy()] = True
-    out[sub["site"].to_numpy()] = True
-    return out & ~firm
-
-
-def _matches_frame(prep: PreparedRules, ruleset: RuleSet, grants: list[Grant], site_ids, judged,
-                   m_site, m_rule, m_feat, m_dist, m_lift, q_site, q_idx, q_pos) -> pd.DataFrame:
-    rules = prep.rules
-    order = np.lexsort((m_feat, m_rule, m_site))
-    m_site, m_rule, m_feat, m_dist, m_lift = (a[order] for a in (m_site, m_rule, m_feat, m_dist, m_lift))
-    feats = prep.features
-    fn = feats["feature_name"].to_numpy(dtype=object)
-    fl = feats["layer"].to_numpy(dtype=object)
-    fi = feats["feature_id"].to_numpy(dtype=object)
-    templates = [rule_templates(c.rule) for c in rules]
-    labels = np.array([feature_label(a, b, c) for a, b, c in zip(fl, fn, fi, strict=True)], dtype=object) \
-        if len(feats) else np.empty(0, dtype=object)
-    when = judged.dt.strftime("%d-%m-%Y %H:%M WIB").to_numpy(dtype=object)
-    dist_txt = [f"{d:.0f}" for d in m_dist]
-    rid, ren = [], []
-    for s, r, f, d in zip(m_site.tolist(), m_rule.tolist(), m_feat.tolist(), dist_txt, strict=True):
-        tid, ten = templates[r]
-        if f >= 0:
-            rid.append(tid.format(name=labels[f], m=d))
-            ren.append(ten.format(name=labels[f], m=d))
-        else:
-            rid.append(tid.format(when=f"dinilai pada {when[s]}"))
-            ren.append(ten.format(when=f"judged at {when[s]}"))
-    lifted_by = np.array([g.id for g in grants] + [""], dtype=object)[m_lift]
-    for i in np.flatnonzero(m_lift >= 0):
-        g = grants[m_lift[i]]
-        cond_id = f"; syarat: {g.conditions.id}" if g.conditions else ""
-        cond_en = f"; conditions: {g.conditions.en}" if g.conditions else ""
-        rid[i] = f"DISKRESI {g.id} ({g.reference}, {g.granted_by}{cond_id}) mengangkat: {rid[i]}"
-        ren[i] = f"DISCRETION {g.id} ({g.reference}, {g.granted_by}{cond_en}) lifts: {ren[i]}"
-    frame = pd.DataFrame({
-        "site": m_site, "site_id": site_ids[m_site],
-        "rule_id": [rules[r].rule.id for r in m_rule.tolist()],
-        "verdict": [rules[r].rule.verdict.value for r in m_rule.tolist()],
-        "rank": np.array([c.rank for c in rules], dtype=np.int64)[m_rule] if len(rules) else m_rule,
-        "layer": np.where(m_feat >= 0, fl[np.maximum(m_feat, 0)] if len(fl) else None, ""),
-        "feature_id": np.where(m_feat >= 0, fi[np.maximum(m_feat, 0)] if len(fi) else None, ""),
-        "feature_name": np.where(m_feat >= 0, fn[np.maximum(m_feat, 0)] if len(fn) else None, ""),
-        "distance_m": np.round(m_dist, 1),
-        "advisory": np.array([c.rule.advisory for c in rules], dtype=bool)[m_rule] if len(rules) else
-        np.zeros(0, bool),
-        "lifted_by": lifted_by, "reason_id": rid, "reason_en": ren})
-    if len(q_site):
-        qs = ruleset.quotas
-        qrows = []
-        for s, qi, pos in zip(q_site.tolist(), q_idx.tolist(), q_pos.tolist(), strict=True):
-            q = qs[qi]
-            basis = cite(q.legal_basis)
-            unit_id = {"kelurahan": "kelurahan", "kecamatan": "kecamatan", "kota": "kota"}[q.unit]
-            qrows.append({
-                "site": s, "site_id": site_ids[s], "rule_id": quota_id(q), "verdict": Verdict.FORBIDDEN.value,
-                "rank": RANK[Verdict.FORBIDDEN], "layer": "", "feature_id": "", "feature_name": "",
-                "distance_m": 0.0, "advisory": False, "lifted_by": "",
-                "reason_id": (f"{quota_id(q)} Kuota {q.apk_type.value} per {unit_id} terlampaui: APK ke-{pos}, "
-                              f"batas {q.cap} ({q.facilitated_max} difasilitasi + {q.extra_pct}%). "
-                              f"Dasar: {basis} [FORBIDDEN]"),
-                "reason_en": (f"{quota_id(q)} {q.apk_type.value} quota per {q.unit} exceeded: APK no. {pos}, "
-                              f"cap {q.cap} ({q.facilitated_max} facilitated + {q.extra_pct}%). "
-                              f"Basis: {basis} [FORBIDDEN]")})
-        frame = pd.concat([frame, pd.DataFrame(qrows)], ignore_index=True)
-        frame = frame.sort_values(["site", "rank"], ascending=[True, False], kind="stable",
-                                  ignore_index=True)
-    else:
-        # most restrictive first within each site
-        frame = frame.sort_values(["site", "rank"], ascending=[True, False], kind="stable",
-                                  ignore_index=True)
-    return frame
+    j = judge(sites, layers, ruleset, at, prepared=prepared, grants=grants, progress=progress)
+    result = explain(j)
+    if progress:
+        progress("done", 1.0)
+    return result
 
 
 def evaluate(sites: gpd.GeoDataFrame, layers: LayerSet, ruleset: RuleSet,
@@ -481,17 +577,16 @@ def evaluate(sites: gpd.GeoDataFrame, layers: LayerSet, ruleset: RuleSet,
     Verdict order: FORBIDDEN > OUT_OF_WINDOW > NEEDS_DISCRETION > NEEDS_PERMIT >
     NEEDS_OWNER_CONSENT > ALLOWED_ASSIGNED > ALLOWED. A site no rule matches gets
     the rule set's default verdict; a site outside the jurisdiction gets
-    OUTSIDE_AREA. A site on an edge shared by two kelurahan belongs to the one
-    with the lower Kemendagri code. ``nearest_m`` is the exact distance to the
-    nearest feature of a FORBIDDEN rule, searched within ``nearest_bound_m``
-    (1000 m by default; NaN beyond).
+    OUTSIDE_AREA; a site whose every match a grant lifted is ALLOWED. A site on
+    an edge shared by two kelurahan belongs to the one with the lower Kemendagri
+    code. ``nearest_m`` is the exact distance to the nearest feature of a
+    FORBIDDEN rule, searched within ``nearest_bound_m`` (1000 m by default; NaN
+    beyond). Quotas count every site of a paslon and type in a unit, ordered by
+    time then site id, across the batch.
 
     Examples
     --------
     >>> from geozones.layers import load_layers  # doctest: +SKIP
     >>> table = evaluate(read_sites("sites.csv"), load_layers("jakarta-pusat"), rs)  # doctest: +SKIP
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return evaluate_detailed(sites, layers, ruleset, at, prepared=prepared, grants=grants).table
-
+    return evaluate_detailed(sites, layers, ruleset, at, prepared=prepared, grants=grants).table

@@ -263,5 +263,5 @@ def prepare(layers: LayerSet, ruleset: RuleSet, *, nearest_bound_m: float = 1000
         inside_rule=cat(inside_rule, np.int64), inside_feat=cat(inside_feat, np.int64),
         piece_geoms=cat(p_geoms, object), piece_rule=cat(p_rule, np.int64),
         piece_feat=cat(p_feat, np.int64), piece_dist=cat(p_dist, float),
-        nearest_index=SegmentIndex(garr[nearest_feat], spacing=20.0), nearest_feat=nearest_feat,
+        nearest_index=SegmentIndex(garr[nearest_feat], bound=nearest_bound_m), nearest_feat=nearest_feat,
         nearest_bound_m=float(nearest_bound_m))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from geozones.ruleset import Quota, RuleSet
+from geozones.ruleset import RuleSet
 
 UNIT_COLUMNS = {
     "kelurahan": ("kode_kemendagri", "kelurahan"),
@@ -26,37 +26,47 @@ def quota_id(q: Quota) -> str:
     return f"Q-{q.apk_type.value}-{q.unit}"
 
 
-def over_quota(table: pd.DataFrame, quota: Quota) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of sites past ``quota`` and their place in the count (1-based).
+def over_quota(units: np.ndarray, paslon: np.ndarray, of_type: np.ndarray, t_ns: np.ndarray,
+               site_ids: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sites past a quota's cap, and their number in their unit's count (1-based).
 
     Parameters
     ----------
-    table : pandas.DataFrame
-        Needs ``apk_type``, ``paslon``, ``judged_at``, ``site_id``, ``in_area`` and
-        the unit code column of :data:`UNIT_COLUMNS`.
-    quota : Quota
+    units : ndarray of int
+        Admin unit code of each site at the quota's level (-1 outside the area).
+    paslon : ndarray
+        Paslon of each site (missing values do not count).
+    of_type : ndarray of bool
+        True for sites of the quota's APK type.
+    t_ns : ndarray of int
+        Time each site is judged at (installation time), ns since the epoch.
+    site_ids : ndarray of str
+        Breaks ties between sites installed at the same time.
+    cap : int
+        Allowed per paslon per unit.
 
     Returns
     -------
     rows : ndarray of int
-        Row positions of the sites over the cap.
+        Positions of the sites over the cap.
     position : ndarray of int
-        Each one's number in its (unit, paslon, type) count.
+        Each one's number in its (unit, paslon) count.
     """
-    code_col = UNIT_COLUMNS[quota.unit][0]
-    mask = ((table["apk_type"] == quota.apk_type.value) & table["paslon"].notna()
-            & table["in_area"]).to_numpy()
-    if not mask.any():
+    pas = pd.Series(paslon, dtype=object)
+    mask = of_type & (units >= 0) & pas.notna().to_numpy()
+    rows = np.flatnonzero(mask)
+    if len(rows) <= cap:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    sub = pd.DataFrame({"row": np.flatnonzero(mask),
-                        "unit": table[code_col].to_numpy()[mask],
-                        "paslon": table["paslon"].astype(str).to_numpy()[mask],
-                        "t": table["judged_at"].to_numpy()[mask],
-                        "sid": table["site_id"].astype(str).to_numpy()[mask]})
-    sub = sub.sort_values(["unit", "paslon", "t", "sid"], kind="stable")
-    sub["pos"] = sub.groupby(["unit", "paslon"], sort=False).cumcount() + 1
-    over = sub[sub["pos"] > quota.cap]
-    return over["row"].to_numpy(np.int64), over["pos"].to_numpy(np.int64)
+    pcode, _ = pd.factorize(pas.iloc[rows].astype(str))
+    sid = np.asarray(site_ids[rows], dtype=str)  # fixed-width text sorts in C
+    order = np.lexsort((sid, t_ns[rows], pcode, units[rows]))
+    u, p = units[rows][order], pcode[order]
+    new_group = np.ones(len(order), dtype=bool)
+    new_group[1:] = (u[1:] != u[:-1]) | (p[1:] != p[:-1])
+    group_start = np.maximum.accumulate(np.where(new_group, np.arange(len(order)), 0))
+    pos = np.arange(len(order)) - group_start + 1
+    over = pos > cap
+    return rows[order][over].astype(np.int64), pos[over].astype(np.int64)
 
 
 def quota_usage(table: pd.DataFrame, ruleset: RuleSet) -> pd.DataFrame:

@@ -45,20 +45,24 @@ def feature_label(layer: str, name: str, feature_id: str) -> str:
     return f"'{name}'" if name else f"{layer} #{feature_id}"
 
 
-def join_per_site(n_sites: int, site: np.ndarray, texts: list[str], default: str) -> np.ndarray:
-    """Join texts per site with ``" | "``; sites without any get ``default``.
+def join_per_site(n_sites: int, site: np.ndarray, texts: list[str], default: str, *, sep: str = " | ",
+                  unique: bool = False) -> np.ndarray:
+    """Join texts per site with ``sep``; sites without any get ``default``.
 
-    ``site`` must be sorted (texts of one site are contiguous).
+    ``site`` must be sorted (texts of one site are contiguous). With
+    ``unique``, repeated texts of a site are joined once.
     """
     out = np.full(n_sites, default, dtype=object)
     if len(site) == 0:
         return out
+    site = np.asarray(site)
     bounds = np.flatnonzero(np.diff(site)) + 1
     starts = np.concatenate([[0], bounds])
     ends = np.concatenate([bounds, [len(site)]])
     single = ends - starts == 1
     arr = np.asarray(texts, dtype=object)
     out[site[starts[single]]] = arr[starts[single]]
-    for s, e in zip(starts[~single], ends[~single], strict=True):
-        out[site[s]] = " | ".join(texts[s:e])
+    for s, e in zip(starts[~single].tolist(), ends[~single].tolist(), strict=True):
+        part = texts[s:e]
+        out[site[s]] = sep.join(dict.fromkeys(part) if unique else part)
     return out

@@ -105,24 +105,26 @@ def test_dwithin_is_monotone_in_distance(tiny_layers, points, d1, d2):
 
 
 @settings(max_examples=30, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 400), spacing=st.sampled_from([2.0, 10.0, 40.0]),
-       bound=st.sampled_from([50.0, 300.0, 5000.0]))
-def test_nearest_index_matches_the_exact_reference(seed, n, spacing, bound):
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 400), k=st.sampled_from([2, 4, 12]),
+       bound=st.sampled_from([50.0, 300.0, 1500.0]), small=st.sampled_from([0, 10_000]))
+def test_nearest_index_matches_the_exact_reference(seed, n, k, bound, small):
     rng = np.random.default_rng(seed)
     polys = shapely.buffer(shapely.points(rng.uniform(0, 2000, 30), rng.uniform(0, 2000, 30)),
                            rng.uniform(5, 60, 30), quad_segs=3)
     lines = shapely.linestrings(rng.uniform(0, 2000, (10, 4, 2)))
     pts = shapely.points(rng.uniform(0, 2000, (5, 2)))
     geoms = np.concatenate([polys, lines, pts])
-    idx = SegmentIndex(geoms, spacing=spacing)
+    idx = SegmentIndex(geoms, bound=bound, k=k, root_size=256.0, min_size=2.0)
     x, y = rng.uniform(-500, 2500, n), rng.uniform(-500, 2500, n)
-    f, d = idx.query(x, y, bound, k=4)
-    # reference: brute force over every feature boundary
+    f, d = idx.query(x, y, small=small)  # small=0: always through the quadtree
+    # reference: brute force over every feature outline
     outline = np.where(shapely.get_dimensions(geoms) == 2, shapely.boundary(geoms), geoms)
     full = shapely.distance(shapely.points(x, y)[:, None], outline[None, :])
     ref_d = full.min(axis=1)
     within = ref_d <= bound
     assert np.array_equal(f >= 0, within)
     np.testing.assert_allclose(d[within], ref_d[within], atol=1e-6)
-    # the reported feature is at that distance
+    # the reported feature is at that distance, and no lower index is
     np.testing.assert_allclose(full[np.flatnonzero(within), f[within]], ref_d[within], atol=1e-6)
+    for i in np.flatnonzero(within):
+        assert not (full[i, : f[i]] <= ref_d[i] + 1e-10).any()
