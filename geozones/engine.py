@@ -31,6 +31,7 @@ from geozones.prepared import APK_CODES, APK_UNKNOWN, PreparedRules, _window_ns,
 from geozones.quotas import UNIT_COLUMNS, over_quota, quota_id
 from geozones.reasons import cite, feature_label, join_per_site, rule_templates
 from geozones.ruleset import Grant, RuleSet
+from geozones.sitegrid import UNDECIDED
 from geozones.verdicts import BY_RANK, RANK, Verdict
 
 __all__ = ["Evaluation", "Judgement", "evaluate", "evaluate_detailed", "explain", "judge", "prepare"]
@@ -40,11 +41,16 @@ TIMEZONE = "Asia/Jakarta"
 ADMIN_COLUMNS = ("kode_kemendagri", "kode_bps", "kelurahan", "kode_kemendagri_kec", "kode_bps_kec",
                  "kecamatan", "kode_kemendagri_kota", "kode_bps_kota", "kota")
 _NO_UNIT = np.iinfo(np.int64).max
+#: From this many sites on, the site grid settles most of them without geometry tests.
+GRID_MIN_SITES = 20_000
 
 
 def _obj(values) -> pd.Series:
-    """A text column kept as Python objects: pandas' inference to Arrow strings
-    costs more than the rest of the table at a million rows."""
+    """Keep a text column as Python objects.
+
+    pandas' inference to Arrow strings costs more than the rest of the table at
+    a million rows.
+    """
     return pd.Series(np.asarray(values, dtype=object), dtype=object, copy=False)
 
 
@@ -63,7 +69,8 @@ class Judgement:
     grants: list[Grant]
     lon: np.ndarray
     lat: np.ndarray
-    points: np.ndarray  # metric shapely points
+    x: np.ndarray  # metric coordinates
+    y: np.ndarray
     judged: pd.Series  # tz-aware WIB time each site was judged at
     unit: np.ndarray  # index into prepared.admin, -1 outside the jurisdiction
     rank: np.ndarray  # verdict rank per site
@@ -159,7 +166,7 @@ def _times(sites: gpd.GeoDataFrame, at: pd.Timestamp) -> tuple[np.ndarray, pd.Se
     return judged.astype("int64").to_numpy(), judged
 
 
-def _grant_sites(grants: list[Grant], ruleset: RuleSet, prep: PreparedRules, tree: shapely.STRtree,
+def _grant_sites(grants: list[Grant], ruleset: RuleSet, prep: PreparedRules, x: np.ndarray, y: np.ndarray,
                  site_ids: np.ndarray, t_ns: np.ndarray) -> list[np.ndarray]:
     """For each grant, the sites it covers (place and validity window)."""
     tr = transformer(STORAGE_CRS, prep.crs)
@@ -170,7 +177,10 @@ def _grant_sites(grants: list[Grant], ruleset: RuleSet, prep: PreparedRules, tre
         else:
             geom = shapely.transform(shapely.geometry.shape(g.place.geometry),
                                      lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
-            hit = tree.query(geom, predicate="dwithin", distance=g.place.radius)
+            minx, miny, maxx, maxy = geom.bounds
+            r = g.place.radius
+            cand = np.flatnonzero((x >= minx - r) & (x <= maxx + r) & (y >= miny - r) & (y <= maxy + r))
+            hit = cand[shapely.dwithin(geom, shapely.points(x[cand], y[cand]), r)]
         start, end = _window_ns(ruleset, g.window)
         out.append(hit[(t_ns[hit] >= start) & (t_ns[hit] < end)])
     return out
@@ -211,37 +221,50 @@ def judge(sites: gpd.GeoDataFrame, layers: LayerSet, ruleset: RuleSet,
     at_ts = _resolve_at(at)
     rules = prep.rules
 
-    # --- sites in the metric CRS, one tree ---------------------------------------
+    # --- sites in the metric CRS -----------------------------------------------------
     report("project", 0.05)
     lonlat = shapely.get_coordinates(sites.geometry.values)
     lon, lat = lonlat[:, 0], lonlat[:, 1]
     x, y = transformer(STORAGE_CRS, prep.crs).transform(lon, lat)
-    pts = shapely.points(x, y)
-    tree = shapely.STRtree(pts)
     t_ns, judged = _times(sites, at_ts)
     apk_code = _apk_codes(sites["apk_type"].to_numpy(dtype=object))
     site_ids = sites["site_id"].astype(str).to_numpy()
 
-    # --- admin unit: on an edge shared by two kelurahan the lower kode wins -------
-    report("kelurahan", 0.15)
-    a_unit, a_site = tree.query(prep.admin_geoms, predicate="covers")
-    unit = np.full(n, _NO_UNIT, dtype=np.int64)
-    np.minimum.at(unit, a_site, a_unit)
-    in_area = unit != _NO_UNIT
-    unit[~in_area] = -1
+    # --- which sites need geometry tests: for large batches the grid settles most ------
+    if n >= GRID_MIN_SITES:
+        cell_unit, near = prep.site_grid().lookup(x, y)
+        check_unit = np.flatnonzero(cell_unit == UNDECIDED)
+        check_rules = np.flatnonzero(near)
+        unit = np.where(cell_unit >= 0, cell_unit, -1)
+    else:
+        check_unit = check_rules = np.arange(n)
+        unit = np.full(n, -1, dtype=np.int64)
 
-    # --- rule matches: containment, distances, and rules for everywhere --------------
+    # --- admin unit: on an edge shared by two kelurahan the lower kode wins -------------
+    report("kelurahan", 0.15)
+    if len(check_unit):
+        tree = shapely.STRtree(shapely.points(x[check_unit], y[check_unit]))
+        a_unit, a_local = tree.query(prep.admin_geoms, predicate="covers")
+        best = np.full(len(check_unit), _NO_UNIT, dtype=np.int64)
+        np.minimum.at(best, a_local, a_unit)
+        unit[check_unit] = np.where(best == _NO_UNIT, -1, best)
+    in_area = unit >= 0
+
+    # --- rule matches: containment, distances, and rules for everywhere ------------------
     report("rules", 0.3)
     ms, mr, mf = [], [], []
     c_site = c_feat = np.empty(0, dtype=np.int64)
-    if len(prep.poly_idx):
-        c_poly, c_site = tree.query(prep.geoms[prep.poly_idx], predicate="intersects")
-        c_feat = prep.poly_idx[c_poly]
+    check_rules = check_rules[in_area[check_rules]]
+    tree = shapely.STRtree(shapely.points(x[check_rules], y[check_rules])) if len(check_rules) else None
+    if tree is not None and len(prep.poly_idx):
+        c_poly, c_local = tree.query(prep.geoms[prep.poly_idx], predicate="intersects")
+        c_site, c_feat = check_rules[c_local], prep.poly_idx[c_poly]
         if len(prep.inside_rule):
             for arr, part in zip((ms, mr, mf), _join_rules_to_containment(prep, c_site, c_feat), strict=True):
                 arr.append(part)
-    if len(prep.piece_geoms):
-        p_piece, p_site = tree.query(prep.piece_geoms, predicate="dwithin", distance=prep.piece_dist)
+    if tree is not None and len(prep.piece_geoms):
+        p_piece, p_local = tree.query(prep.piece_geoms, predicate="dwithin", distance=prep.piece_dist)
+        p_site = check_rules[p_local]
         # a road cut into pieces matches once per piece: keep one per (site, rule, feature)
         key = (p_site * len(rules) + prep.piece_rule[p_piece]) * (len(prep.features) + 1) + prep.piece_feat[p_piece]
         _, first = np.unique(key, return_index=True)
@@ -272,7 +295,7 @@ def judge(sites: gpd.GeoDataFrame, layers: LayerSet, ruleset: RuleSet,
     all_grants = list(ruleset.grants) + list(grants)
     m_lift = np.full(len(m_site), -1, dtype=np.int64)
     rule_pos = {c.rule.id: c.index for c in rules}
-    for gi, hit in enumerate(_grant_sites(all_grants, ruleset, prep, tree, site_ids, t_ns)):
+    for gi, hit in enumerate(_grant_sites(all_grants, ruleset, prep, x, y, site_ids, t_ns)):
         lifted = np.array([rule_pos[r] for r in all_grants[gi].lifts if r in rule_pos], dtype=np.int64)
         mask = (m_lift < 0) & np.isin(m_site, hit) & np.isin(m_rule, lifted)
         m_lift[mask] = gi
@@ -323,7 +346,7 @@ def judge(sites: gpd.GeoDataFrame, layers: LayerSet, ruleset: RuleSet,
             near_feat[hit] = best[hit]
             near_dist[hit] = 0.0
     report("judged", 0.8)
-    return Judgement(sites=sites, prepared=prep, grants=all_grants, lon=lon, lat=lat, points=pts, judged=judged,
+    return Judgement(sites=sites, prepared=prep, grants=all_grants, lon=lon, lat=lat, x=x, y=y, judged=judged,
                      unit=unit, rank=rank, m_site=m_site, m_rule=m_rule, m_feat=m_feat, m_lift=m_lift,
                      q_site=q_site_a, q_quota=q_quota_a, q_pos=q_pos_a, near_feat=near_feat, near_dist=near_dist)
 
@@ -351,7 +374,8 @@ def _matches_frame(j: Judgement) -> pd.DataFrame:
     dist = np.zeros(len(m_site))
     has = m_feat >= 0
     if has.any():
-        dist[has] = shapely.distance(j.points[m_site[has]], prep.geoms[m_feat[has]])
+        sh = m_site[has]
+        dist[has] = shapely.distance(shapely.points(j.x[sh], j.y[sh]), prep.geoms[m_feat[has]])
     feats = prep.features
     fn = feats["feature_name"].to_numpy(dtype=object)
     fl = feats["layer"].to_numpy(dtype=object)
@@ -368,7 +392,7 @@ def _matches_frame(j: Judgement) -> pd.DataFrame:
     rid = np.empty(len(m_site), dtype=object)
     ren = np.empty(len(m_site), dtype=object)
     if has.any():
-        ukey, first, inv = np.unique(key[has], return_index=True, return_inverse=True)
+        _, first, inv = np.unique(key[has], return_index=True, return_inverse=True)
         hidx = np.flatnonzero(has)
         u_id, u_en = [], []
         for i in hidx[first]:
@@ -414,7 +438,7 @@ def _matches_frame(j: Judgement) -> pd.DataFrame:
                            head + f"{q.apk_type.value} quota per {q.unit} exceeded: APK no. {{pos}}, cap {q.cap} "
                            f"({q.facilitated_max} facilitated + {q.extra_pct}%). Basis: {basis} [FORBIDDEN]"))
         qkey = j.q_quota * 10_000_000 + j.q_pos
-        ukey, first, inv = np.unique(qkey, return_index=True, return_inverse=True)
+        _, first, inv = np.unique(qkey, return_index=True, return_inverse=True)
         u_id = np.array([texts[j.q_quota[i]][0].format(pos=j.q_pos[i]) for i in first], dtype=object)
         u_en = np.array([texts[j.q_quota[i]][1].format(pos=j.q_pos[i]) for i in first], dtype=object)
         nq = len(j.q_site)

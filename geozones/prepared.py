@@ -21,6 +21,7 @@ from geozones.crs import STORAGE_CRS, assert_metric, transformer
 from geozones.layers import LayerSet
 from geozones.nearest import SegmentIndex
 from geozones.ruleset import Rule, RuleSet
+from geozones.sitegrid import SiteGrid
 from geozones.verdicts import RANK, Verdict
 
 #: Longest road piece queried at once: long lines have huge bounding boxes, which
@@ -89,7 +90,13 @@ class PreparedRules:
     nearest_index: SegmentIndex
     nearest_feat: np.ndarray  # index into features for each nearest_index geometry
     nearest_bound_m: float
-    grant_geoms: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
+    _grid: SiteGrid | None = field(default=None, repr=False)
+
+    def site_grid(self) -> SiteGrid:
+        """The grid that settles most sites of a large batch (built on first use)."""
+        if self._grid is None:
+            self._grid = SiteGrid(self.admin_geoms, self.piece_geoms, self.piece_dist, self.geoms[self.poly_idx])
+        return self._grid
 
     @property
     def not_checked(self) -> list[dict]:

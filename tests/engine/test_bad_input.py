@@ -135,7 +135,7 @@ def test_zipped_shapefile_without_prj(tmp_path):
     with zipfile.ZipFile(z, "w") as zf:
         for ext in (".shp", ".shx", ".dbf"):
             zf.write(path.with_suffix(ext), "pts" + ext)
-    with pytest.raises(InputError, match="no .prj"):
+    with pytest.raises(InputError, match=r"no \.prj"):
         read_vector(z)
     assert len(read_vector(z, assume_crs=4326)) == 1
 

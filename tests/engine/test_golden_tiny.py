@@ -202,7 +202,7 @@ def test_sites_without_crs_or_not_points_are_refused(tiny_layers, tiny_rules):
         evaluate(sites.set_crs(None, allow_override=True), tiny_layers, tiny_rules)
     poly = sites.copy()
     poly["geometry"] = poly.to_crs(32748).buffer(5).to_crs(4326)
-    with pytest.raises(InputError, match="row 1.*point"):
+    with pytest.raises(InputError, match=r"row 1.*point"):
         evaluate(poly, tiny_layers, tiny_rules)
 
 

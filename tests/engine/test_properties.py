@@ -14,7 +14,7 @@ from geozones.io.sites import sites_frame
 from geozones.nearest import SegmentIndex
 from geozones.ruleset import Grant, parse_ruleset
 from geozones.verdicts import RANK
-from tests.engine.conftest import BASIS, TINY_RULES, to_lonlat
+from tests.engine.conftest import BASIS, ORIGIN, TINY_RULES, to_lonlat
 
 DURING = "2024-10-15T10:00"
 coords = st.lists(st.tuples(st.floats(-200, 3200), st.floats(-200, 1200)), min_size=1, max_size=25)
@@ -128,3 +128,23 @@ def test_nearest_index_matches_the_exact_reference(seed, n, k, bound, small):
     np.testing.assert_allclose(full[np.flatnonzero(within), f[within]], ref_d[within], atol=1e-6)
     for i in np.flatnonzero(within):
         assert not (full[i, : f[i]] <= ref_d[i] + 1e-10).any()
+
+
+@SETTINGS
+@given(points=st.lists(st.tuples(st.floats(-100, 3100), st.floats(-100, 1100)), min_size=1, max_size=60),
+       on_grid=st.lists(st.tuples(st.integers(-4, 124), st.integers(-4, 44)), max_size=20), apk=APK)
+def test_site_grid_gives_the_same_answer_as_testing_every_site(tiny_layers, tiny_rules, monkeypatch, points,
+                                                                on_grid, apk):
+    import geozones.engine as engine
+
+    grid = engine.prepare(tiny_layers, tiny_rules)
+    g = grid.site_grid()
+    # add points exactly on grid lines and corners, where a cell's answer is most fragile
+    extra = [(g.origin[0] + i * g.cell - ORIGIN[0], g.origin[1] + j * g.cell - ORIGIN[1]) for i, j in on_grid]
+    sites = _sites(points + extra + [(1000, 300), (1000, 650)], apk)
+    monkeypatch.setattr(engine, "GRID_MIN_SITES", 10**9)
+    plain = evaluate(sites, tiny_layers, tiny_rules, at=DURING, prepared=grid)
+    monkeypatch.setattr(engine, "GRID_MIN_SITES", 0)
+    gridded = evaluate(sites, tiny_layers, tiny_rules, at=DURING, prepared=grid)
+    cols = ["verdict", "rule_ids", "kode_kemendagri", "reasons_en", "nearest_name", "nearest_m"]
+    assert plain[cols].fillna("").equals(gridded[cols].fillna(""))

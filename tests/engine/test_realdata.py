@@ -90,8 +90,12 @@ def test_gambir_kebon_kelapa_codes(jakpus_layers, jakpus_rules, prepared):
     assert t["kode_bps"].iloc[0] == "3173080004" and t["kode_kemendagri"].iloc[0] == "31.71.01.1005"
 
 
-def test_random_sites_agree_with_a_naive_loop(jakpus_layers, jakpus_rules, prepared):
-    """The vectorized engine against a per-site scalar loop over the same rules."""
+@pytest.mark.parametrize("grid", [False, True], ids=["every-site", "site-grid"])
+def test_random_sites_agree_with_a_naive_loop(jakpus_layers, jakpus_rules, prepared, monkeypatch, grid):
+    """The vectorized engine (with and without the site grid) against a per-site scalar loop."""
+    import geozones.engine as engine
+
+    monkeypatch.setattr(engine, "GRID_MIN_SITES", 0 if grid else 10**9)
     rng = np.random.default_rng(7)
     minx, miny, maxx, maxy = jakpus_layers.kelurahan.total_bounds
     n = 300
