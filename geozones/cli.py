@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--at", default=None, help="judge at this time (ISO 8601; WIB if no offset); "
                        "a site's own installed_at wins")
     check.add_argument("--out", type=Path, default=None, help="output file (default: print CSV)")
-    check.add_argument("--format", choices=("csv", "geojson", "gpkg"), default=None,
+    check.add_argument("--format", choices=("csv", "geojson", "gpkg", "xlsx"), default=None,
                        help="output format (default: from --out's extension, else csv)")
     check.add_argument("--lang", choices=("id", "en"), default="id", help="language of the summary")
     check.add_argument("--layer", default=None, help="layer of a multi-layer sites file")

@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
 #: Columns of an exported verdict table, in order (those present are kept).
 EXPORT_COLUMNS = (
-    "site_id", "lon", "lat", "apk_type", "paslon", "judged_at", "verdict", "advisory",
-    "kode_kemendagri", "kode_bps", "kelurahan", "kode_kemendagri_kec", "kode_bps_kec", "kecamatan",
-    "kode_kemendagri_kota", "kode_bps_kota", "kota", "rule_ids", "reasons_id", "reasons_en",
-    "nearest_name", "nearest_layer", "nearest_m", "not_checked", "grant_ids",
+    "site_id", "lon", "lat", "verdict", "kode_kemendagri", "kode_bps", "kelurahan", "kecamatan", "rule_ids",
+    "reasons", "nearest_m", "nearest_name", "nearest_layer", "advisory", "apk_type", "paslon", "judged_at",
+    "kode_kemendagri_kec", "kode_bps_kec", "kode_kemendagri_kota", "kode_bps_kota", "kota",
+    "reasons_id", "reasons_en", "not_checked", "grant_ids",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -33,12 +36,17 @@ def _defuse(value: object) -> object:
     return value
 
 
-def export_frame(table: pd.DataFrame, columns: Sequence[str] = EXPORT_COLUMNS) -> pd.DataFrame:
+def export_frame(table: pd.DataFrame, columns: Sequence[str] = EXPORT_COLUMNS, *,
+                 lang: str | None = None) -> pd.DataFrame:
     """The columns of ``table`` worth exporting, without geometry, formulas defused.
 
     Columns not in ``columns`` (the user's own extra columns) follow at the end.
+    With ``lang`` (``"id"`` or ``"en"``) a ``reasons`` column holds the reasons in
+    that language, beside ``reasons_id`` and ``reasons_en``.
     """
     geom = table.geometry.name if isinstance(table, gpd.GeoDataFrame) else None
+    if lang is not None and "reasons_id" in table.columns:
+        table = table.assign(reasons=table["reasons_en"] if lang == "en" else table["reasons_id"])
     first = [c for c in columns if c in table.columns]
     rest = [c for c in table.columns if c not in first and c != geom]
     df = pd.DataFrame(table[first + rest]).copy()
@@ -59,14 +67,14 @@ def csv_bytes(df: pd.DataFrame, *, attribution: Sequence[str] = ()) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def table_csv(table: pd.DataFrame, *, attribution: Sequence[str]) -> bytes:
+def table_csv(table: pd.DataFrame, *, attribution: Sequence[str], lang: str | None = None) -> bytes:
     """A verdict table as CSV with attribution lines."""
-    return csv_bytes(export_frame(table), attribution=attribution)
+    return csv_bytes(export_frame(table, lang=lang), attribution=attribution)
 
 
-def table_geojson(table: gpd.GeoDataFrame, *, attribution: Sequence[str]) -> bytes:
+def table_geojson(table: gpd.GeoDataFrame, *, attribution: Sequence[str], lang: str | None = None) -> bytes:
     """A verdict table as a GeoJSON FeatureCollection (EPSG:4326) with ``attribution``."""
-    gdf = gpd.GeoDataFrame(export_frame(table), geometry=table.geometry.values, crs=table.crs)
+    gdf = gpd.GeoDataFrame(export_frame(table, lang=lang), geometry=table.geometry.values, crs=table.crs)
     if gdf.crs is not None:
         gdf = gdf.to_crs(4326)
     data = json.loads(gdf.to_json(drop_id=True, na="null"))
@@ -74,10 +82,22 @@ def table_geojson(table: gpd.GeoDataFrame, *, attribution: Sequence[str]) -> byt
     return json.dumps(data, ensure_ascii=False).encode("utf-8")
 
 
+def table_gpkg(table: gpd.GeoDataFrame, *, attribution: Sequence[str], lang: str | None = None) -> bytes:
+    """A verdict table as a GeoPackage (layer ``verdicts``), attribution in its metadata."""
+    import pyogrio
+
+    gdf = gpd.GeoDataFrame(export_frame(table, lang=lang), geometry=table.geometry.values, crs=table.crs)
+    with tempfile.TemporaryDirectory(prefix="geozones-") as tmp:
+        path = Path(tmp) / "verdicts.gpkg"
+        pyogrio.write_dataframe(gdf.to_crs(4326), path, driver="GPKG", layer="verdicts",
+                                dataset_metadata={"attribution": " | ".join(attribution)})
+        return path.read_bytes()
+
+
 def table_xlsx(table: pd.DataFrame, *, attribution: Sequence[str], sheet: str = "hasil",
-               about_sheet: str = "sumber") -> bytes:
+               about_sheet: str = "sumber", lang: str | None = None) -> bytes:
     """A verdict table as an Excel workbook, with the attribution on its own sheet."""
-    df = export_frame(table)
+    df = export_frame(table, lang=lang)
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as xw:
         df.to_excel(xw, sheet_name=sheet, index=False)
@@ -109,5 +129,17 @@ def attribution_lines(layer_attributions: Sequence[str], *, title: str | None = 
     return lines
 
 
-__all__ = ["EXPORT_COLUMNS", "attribution_lines", "csv_bytes", "export_frame", "read_csv_export",
-           "table_csv", "table_geojson", "table_xlsx"]
+FORMATS = {"csv": table_csv, "geojson": table_geojson, "gpkg": table_gpkg, "xlsx": table_xlsx}
+
+
+def write_table(table: gpd.GeoDataFrame, path: str | os.PathLike, fmt: str, *, attribution: Sequence[str],
+                lang: str | None = None) -> Path:
+    """Write a verdict table to ``path`` atomically (a reader never sees half a file)."""
+    from geozones.io.vector import write_atomic
+
+    data = FORMATS[fmt](table, attribution=attribution, lang=lang)
+    return write_atomic(path, lambda tmp: Path(tmp).write_bytes(data))
+
+
+__all__ = ["EXPORT_COLUMNS", "FORMATS", "attribution_lines", "csv_bytes", "export_frame", "read_csv_export",
+           "table_csv", "table_geojson", "table_gpkg", "table_xlsx", "write_table"]

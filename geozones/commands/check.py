@@ -9,7 +9,7 @@ from collections import Counter
 from geozones.commands.common import load_context
 from geozones.engine import _resolve_at, evaluate_detailed
 from geozones.errors import InputError
-from geozones.exporting import write_table
+from geozones.exports import attribution_lines, table_csv, write_table
 from geozones.io.sites import read_sites
 from geozones.prepared import prepare
 from geozones.verdicts import Verdict, label
@@ -24,9 +24,9 @@ def _format(args: argparse.Namespace) -> str:
     if args.out is None:
         return "csv"
     ext = args.out.suffix.lower()
-    fmt = {".csv": "csv", ".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg"}.get(ext)
+    fmt = {".csv": "csv", ".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg", ".xlsx": "xlsx"}.get(ext)
     if fmt is None:
-        raise InputError(f"cannot tell the output format from '{ext}'; use --format csv|geojson|gpkg",
+        raise InputError(f"cannot tell the output format from '{ext}'; use --format csv|geojson|gpkg|xlsx",
                          source=str(args.out))
     return fmt
 
@@ -56,9 +56,12 @@ def run(args: argparse.Namespace) -> int:
     result = evaluate_detailed(sites, layers, ruleset, at, prepared=prepared, progress=progress)
     if bar is not None:
         bar.close()
-    label_rs = f"{ruleset.id} v{ruleset.version} ({ruleset.status})"
-    write_table(result.table, args.out, fmt, attributions=layers.attributions(), ruleset_label=label_rs,
-                lang=args.lang, stream=sys.stdout)
+    title = f"Rule set / aturan: {ruleset.id} v{ruleset.version} ({ruleset.status})"
+    attribution = attribution_lines(layers.attributions(), title=title)
+    if args.out is None:
+        sys.stdout.write(table_csv(result.table, attribution=attribution, lang=args.lang).decode("utf-8-sig"))
+    else:
+        write_table(result.table, args.out, fmt, attribution=attribution, lang=args.lang)
     counts = Counter(result.table["verdict"])
     lang = args.lang
     head = "Ringkasan" if lang == "id" else "Summary"

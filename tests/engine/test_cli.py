@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 import subprocess
 import sys
 from io import StringIO
@@ -14,7 +15,7 @@ import pyogrio
 import pytest
 
 from geozones.cli import main
-from geozones.exporting import write_table
+from geozones.exports import write_table
 
 SITES = """id,lon,lat,apk_type,paslon,installed_at
 istiqlal,106.83109,-6.17025,spanduk,1,2024-10-01T08:00
@@ -46,7 +47,7 @@ def run_cli(*args, env_extra=None):
 def test_check_writes_csv_with_the_required_columns(env, sites_csv, tmp_path, capsys):
     out = tmp_path / "out.csv"
     assert main(["check", str(sites_csv), "--at", "2024-10-15T10:00", "--out", str(out)]) == 0
-    text = out.read_text(encoding="utf-8")
+    text = out.read_text(encoding="utf-8-sig")
     assert text.startswith("# Rule set / aturan: dki-jakarta-pusat-pilkada-2024")
     assert "© OpenStreetMap contributors, ODbL" in text and "CC BY-IGO" in text
     df = pd.read_csv(out, comment="#", dtype=str)
@@ -178,18 +179,23 @@ def test_failed_write_leaves_previous_file(tmp_path, monkeypatch):
     out = tmp_path / "o.gpkg"
     out.write_bytes(b"previous")
 
-    def half_then_fail(frame, path, **kw):
-        open(path, "wb").write(b"half a file")
+    real_write = Path.write_bytes
+
+    def half_then_fail(self, data):
+        real_write(self, data[: len(data) // 2])
         raise OSError("disk full")
 
-    monkeypatch.setattr("geozones.exporting.pyogrio.write_dataframe", half_then_fail)
+    monkeypatch.setattr(Path, "write_bytes", half_then_fail)
     table = gpd.GeoDataFrame({"site_id": ["a"], "judged_at": [pd.Timestamp("2024-10-01", tz="Asia/Jakarta")],
                               "reasons_id": ["x"], "reasons_en": ["x"]},
                              geometry=gpd.points_from_xy([1], [1]), crs=4326)
     with pytest.raises(OSError, match="disk full"):
-        write_table(table, out, "gpkg", attributions=[], ruleset_label="t")
+        write_table(table, out, "gpkg", attribution=[])
     assert out.read_bytes() == b"previous"
     assert [p.name for p in tmp_path.iterdir()] == ["o.gpkg"]
+    monkeypatch.undo()
+    write_table(table, out, "csv", attribution=["Data: test"])
+    assert out.read_text(encoding="utf-8-sig").startswith("# Data: test")
 
 
 def test_csv_to_stdout(env, sites_csv, capsys):
