@@ -63,7 +63,7 @@ def make_sites(layers, n: int, seed: int = SEED) -> gpd.GeoDataFrame:
     rng = np.random.default_rng(seed)
     kota = layers.get("kota").geometry.iloc[0]
     minx, miny, maxx, maxy = kota.bounds
-    n_in = int(round(n * 0.95))
+    n_in = round(n * 0.95)
     xs, ys = [], []
     got = 0
     while got < n_in:
@@ -322,7 +322,8 @@ def render(ctx, rows, gates, mem) -> str:
     import scipy
 
     lines = ["<!-- rule_check:start -->", "## Rule check (issue #2): `bench/rule_check.py`", "",
-             f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {platform.processor() or platform.machine()}, "
+             f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on "
+             f"{platform.processor() or platform.machine()}, "
              f"one core (affinity), Python {platform.python_version()}, shapely {shapely.__version__} "
              f"(GEOS {shapely.geos_version_string}), geopandas {geopandas.__version__}, scipy {scipy.__version__}.",
              "Real Jakarta Pusat layers (44 kelurahan; 666 parcels, 525 major roads, 6 typed zones: 1,170 features, "

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 import subprocess
 import sys
 from io import StringIO
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
