@@ -173,7 +173,7 @@ def _grant_sites(grants: list[Grant], ruleset: RuleSet, prep: PreparedRules, x: 
     out = []
     for g in grants:
         if g.place.site_id is not None:
-            hit = np.flatnonzero(site_ids == g.place.site_id)
+            hit = np.flatnonzero(site_ids.astype(str) == g.place.site_id)
         else:
             geom = shapely.transform(shapely.geometry.shape(g.place.geometry),
                                      lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
@@ -228,7 +228,7 @@ def judge(sites: gpd.GeoDataFrame, layers: LayerSet, ruleset: RuleSet,
     x, y = transformer(STORAGE_CRS, prep.crs).transform(lon, lat)
     t_ns, judged = _times(sites, at_ts)
     apk_code = _apk_codes(sites["apk_type"].to_numpy(dtype=object))
-    site_ids = sites["site_id"].astype(str).to_numpy()
+    site_ids = sites["site_id"].to_numpy(dtype=object)
 
     # --- which sites need geometry tests: for large batches the grid settles most ------
     if n >= GRID_MIN_SITES:
@@ -271,12 +271,14 @@ def judge(sites: gpd.GeoDataFrame, layers: LayerSet, ruleset: RuleSet,
         ms.append(p_site[first])
         mr.append(prep.piece_rule[p_piece[first]])
         mf.append(prep.piece_feat[p_piece[first]])
-    everywhere = np.flatnonzero(in_area)
     for c in rules:
         if c.status == "active" and c.rule.spatial.form == "anywhere":
-            ms.append(everywhere)
-            mr.append(np.full(len(everywhere), c.index))
-            mf.append(np.full(len(everywhere), -1))
+            # filter here, not after concatenation: at a million sites each such rule
+            # would otherwise add three arrays of a million entries
+            hit = np.flatnonzero(in_area & (t_ns >= c.start_ns) & (t_ns < c.end_ns) & c.apk_mask[apk_code])
+            ms.append(hit)
+            mr.append(np.full(len(hit), c.index))
+            mf.append(np.full(len(hit), -1))
     m_site = np.concatenate(ms).astype(np.int64) if ms else np.empty(0, np.int64)
     m_rule = np.concatenate(mr).astype(np.int64) if mr else np.empty(0, np.int64)
     m_feat = np.concatenate(mf).astype(np.int64) if mf else np.empty(0, np.int64)

@@ -110,7 +110,7 @@ class SegmentIndex:
         seg_geoms[same] = shapely.points(self.a[same])
         tree = shapely.STRtree(seg_geoms)
         centres = shapely.points(cx, cy)
-        (ci, si), d = tree.query_nearest(centres, return_distance=True, all_matches=False)
+        (ci, _), d = tree.query_nearest(centres, return_distance=True, all_matches=False)
         dc = np.full(len(cx), np.inf)
         dc[ci] = d
         h = size * np.sqrt(0.5)
@@ -188,7 +188,7 @@ class SegmentIndex:
         return len(self.leaf_count) if self._built and len(self.a) else 0
 
     # ------------------------------------------------------------------ query
-    def query(self, x: np.ndarray, y: np.ndarray, chunk: int = 200_000,
+    def query(self, x: np.ndarray, y: np.ndarray, chunk: int = 50_000,
               small: int = 2_000) -> tuple[np.ndarray, np.ndarray]:
         """Nearest feature and distance for each point, within the bound.
 

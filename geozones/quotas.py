@@ -21,7 +21,7 @@ UNIT_COLUMNS = {
 }
 
 
-def quota_id(q: Quota) -> str:
+def quota_id(q) -> str:
     """Identifier of a quota in verdict tables, e.g. ``Q-spanduk-kelurahan``."""
     return f"Q-{q.apk_type.value}-{q.unit}"
 
@@ -58,7 +58,7 @@ def over_quota(units: np.ndarray, paslon: np.ndarray, of_type: np.ndarray, t_ns:
     if len(rows) <= cap:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     pcode, _ = pd.factorize(pas.iloc[rows].astype(str))
-    sid = np.asarray(site_ids[rows], dtype=str)  # fixed-width text sorts in C
+    sid = np.asarray(site_ids[rows]).astype(str)  # fixed-width text sorts in C
     order = np.lexsort((sid, t_ns[rows], pcode, units[rows]))
     u, p = units[rows][order], pcode[order]
     new_group = np.ones(len(order), dtype=bool)
