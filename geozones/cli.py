@@ -16,9 +16,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from geozones.errors import DataWarning, InputError
+from geozones.ruleset import DEFAULT_RULES
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
-DEFAULT_RULES = Path(__file__).resolve().parent.parent / "rules" / "dki-jakarta-pusat-pilkada-2024.yaml"
 
 #: Modules that add subcommands to ``geozones data`` through ``register(subparsers)``.
 DATA_COMMAND_MODULES = ("geozones.data.cli",)

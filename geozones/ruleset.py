@@ -33,6 +33,8 @@ from geozones.errors import InputError, Problem
 from geozones.verdicts import Verdict
 
 SCHEMA_VERSION = 1
+#: The published rule set used when none is named (Jakarta Pusat, Pilkada 2024).
+DEFAULT_RULES = Path(__file__).resolve().parent.parent / "rules" / "dki-jakarta-pusat-pilkada-2024.yaml"
 TIMEZONE = "Asia/Jakarta"
 _WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
 
@@ -350,6 +352,23 @@ class RuleSet(_Model):
     def layers_used(self) -> set[str]:
         """Names of the manifest layers the rules refer to."""
         return {r.layer for r in self.rules if r.layer}
+
+    def rules_by_layer(self) -> dict[str, list[str]]:
+        """Rule ids per layer name (what an absent layer leaves unchecked)."""
+        out: dict[str, list[str]] = {}
+        for r in self.rules:
+            if r.layer:
+                out.setdefault(r.layer, []).append(r.id)
+        return out
+
+    def filter_columns(self, layer: str) -> dict[str, list[str]]:
+        """Columns the rules filter ``layer`` on, with the ids of the rules that use them."""
+        out: dict[str, list[str]] = {}
+        for r in self.rules:
+            if r.layer == layer:
+                for col in r.where:
+                    out.setdefault(col, []).append(r.id)
+        return out
 
 
 def _locate(data: Any, loc: tuple) -> tuple[str | None, str]:

@@ -6,13 +6,11 @@ import argparse
 from pathlib import Path
 
 from geozones.layers import LayerSet, load_layers, load_manifest
-from geozones.ruleset import RuleSet, load_ruleset
+from geozones.ruleset import DEFAULT_RULES, RuleSet, load_ruleset
 
 
 def rules_path(args: argparse.Namespace) -> Path:
     """The rule set named by ``--rules``, or the default one."""
-    from geozones.cli import DEFAULT_RULES
-
     return Path(args.rules) if getattr(args, "rules", None) else DEFAULT_RULES
 
 

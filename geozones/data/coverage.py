@@ -24,6 +24,7 @@ from geozones.data.areas import manifest_for_data_dir
 from geozones.errors import InputError
 from geozones.io.vector import write_atomic
 from geozones.layers import LayerSet, load_layers
+from geozones.ruleset import DEFAULT_RULES, load_ruleset
 
 #: Roles whose features are counted per kelurahan, in report order.
 COUNTED_ROLES = ("worship", "education", "health", "government", "parks", "other", "kpu_points", "tps", "roads")
@@ -62,24 +63,6 @@ class Coverage:
         return self.kelurahan.loc[self.kelurahan["gaps"].map(len) > 0]
 
 
-def _rules_by_layer(rules_path: Path | None) -> dict[str, list[str]]:
-    import yaml
-
-    if rules_path is None:
-        from geozones.cli import DEFAULT_RULES
-
-        rules_path = DEFAULT_RULES
-    try:
-        doc = yaml.safe_load(Path(rules_path).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
-        return {}
-    out: dict[str, list[str]] = {}
-    for r in doc.get("rules") or []:
-        if isinstance(r, dict) and r.get("layer"):
-            out.setdefault(r["layer"], []).append(str(r.get("id")))
-    return out
-
-
 def coverage_from_layers(layers: LayerSet, *, records: dict | None = None, rules: Path | None = None,
                          today: dt.date | None = None) -> Coverage:
     """Build the coverage report from a loaded layer set.
@@ -101,7 +84,7 @@ def coverage_from_layers(layers: LayerSet, *, records: dict | None = None, rules
     tree = shapely.STRtree(polys)
     table = kel[[c for c in ("kode_kemendagri", "kode_bps", "kelurahan", "kecamatan") if c in kel]].copy()
     layer_rows, notes = [], []
-    by_layer = _rules_by_layer(rules)
+    by_layer = load_ruleset(rules or DEFAULT_RULES).rules_by_layer()
     for name, lyr in layers.layers.items():
         spec = lyr.spec
         rec = records.get(spec.file)

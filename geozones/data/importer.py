@@ -18,7 +18,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-import yaml
 from pyproj import CRS
 from shapely.geometry import shape
 
@@ -31,6 +30,7 @@ from geozones.errors import InputError, Problem
 from geozones.io.tables import LAT_NAMES, LON_NAMES, find_column, read_table
 from geozones.io.vector import MAX_UNPACKED_BYTES, VECTOR_EXTENSIONS, check_zip, sniff
 from geozones.layers import KELURAHAN_COLUMNS, LayerSpec, load_layers
+from geozones.ruleset import DEFAULT_RULES, load_ruleset
 
 POLYGONAL = ("Polygon", "MultiPolygon")
 PUNTAL = ("Point", "MultiPoint")
@@ -120,24 +120,6 @@ def _gdal_source(path: Path, source_layer: str | None, assume_crs, limit: int) -
         raise InputError("Shapefile has no .prj, so its CRS is unknown; pass --assume-crs EPSG:4326 "
                          "(or the right code) if you know it", source=str(path))
     return str(path), []
-
-
-def _rule_columns(rules_path: Path | None, layer: str) -> dict[str, list[str]]:
-    """Columns the rule set filters this layer on, with the rule ids that use them."""
-    if rules_path is None:
-        from geozones.cli import DEFAULT_RULES
-
-        rules_path = DEFAULT_RULES
-    try:
-        doc = yaml.safe_load(Path(rules_path).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
-        return {}
-    out: dict[str, list[str]] = {}
-    for rule in doc.get("rules", []) or []:
-        if isinstance(rule, dict) and rule.get("layer") == layer:
-            for col in (rule.get("where") or {}):
-                out.setdefault(col, []).append(str(rule.get("id")))
-    return out
 
 
 def _area_polygon(data_dir: Path, manifest, role: str):
@@ -381,7 +363,7 @@ def import_file(file: str | Path, *, layer: str, data_dir: Path, area: str | Non
         if missing:
             raise InputError(f"a kelurahan layer needs column(s) {', '.join(missing)}; map them with "
                              "--map FIELD=COLUMN (e.g. --map kode_kemendagri=KODE_KEMENDAGRI)", source=str(path))
-    for col, rule_ids in _rule_columns(rules, layer).items():
+    for col, rule_ids in load_ruleset(rules or DEFAULT_RULES).filter_columns(layer).items():
         if col not in gdf.columns:
             result.notes.append(f"rule(s) {', '.join(rule_ids)} filter on column '{col}', which the file lacks; "
                                 f"those rules will match nothing in this layer (use --map {col}=COLUMN)")
