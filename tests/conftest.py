@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from geozones.ruleset import DEFAULT_RULES
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 SHARED_DATA = SHARED / "data"
-DEFAULT_RULES = ROOT / "rules" / "dki-jakarta-pusat-pilkada-2024.yaml"
+__all__ = ["DEFAULT_RULES", "ROOT", "SHARED_DATA", "require_shared_data"]
 
 
 def require_shared_data() -> Path:
