@@ -45,6 +45,10 @@ with right:
         if st.form_submit_button(t("map.check", lang)):
             state.set_selected_point(lat, lon)
 
+with left:
+    map_slot = st.container()  # the map goes above the switch, which must be read first
+    advisory = st.toggle(t("map.advisory", lang), key="peta_advisory", help=t("map.advisory_help", lang))
+
 point = state.selected_point()
 result = None
 if point is not None:
@@ -54,16 +58,17 @@ if point is not None:
     site = sites_frame(point[1], point[0], site_id="titik", apk_type=apk)
     result = evaluate_detailed(site, ctx.layers, ctx.ruleset, at, prepared=ctx.prepared)
 
-with left:
+with map_slot:
     m = mapview.base_map(online_tiles=True, tiles_label=t("ctl.online_tiles", lang))
     mapview.kelurahan_layer(data.kelurahan_display(*data.keys()), name=t("layer.kelurahan", lang),
                             aliases=[t(f"tip.{f}", lang) for f in data.KEL_FIELDS]).add_to(m)
     names = {c: t(f"layer.{c}", lang) for c in mapview.CATEGORIES}
-    for fg in mapview.restricted_layers(
-            data.restricted_display(*data.keys()), names=names, lang=lang,
-            tooltip_aliases=[t("tip.name", lang), t("tip.rules", lang), t("tip.verdict", lang)],
-            # 570 advisory radii start hidden: they double the drawing work on phones.
-            show=("parcel", "corridor", "kawasan")):
+    tips = [t("tip.name", lang), t("tip.rules", lang), t("tip.verdict", lang)]
+    restricted = data.restricted_display(*data.keys())
+    # The 570 advisory radii are left out of the first page (a third of the map HTML) and added
+    # on request through feature_group_to_add, which updates the map without reloading it.
+    for fg in mapview.restricted_layers(restricted, names=names, lang=lang, tooltip_aliases=tips,
+                                        categories=("parcel", "corridor", "kawasan")):
         fg.add_to(m)
     legend = [(COLORS[v], label(v, lang)) for v in (Verdict.FORBIDDEN, Verdict.NEEDS_DISCRETION,
                                                     Verdict.NEEDS_PERMIT, Verdict.NEEDS_OWNER_CONSENT,
@@ -71,12 +76,16 @@ with left:
     mapview.Legend(t("legend.title", lang), [*legend, ("#ffffff", t("legend.dashed", lang))]).add_to(m)
     mapview.Attribution(ctx.attributions).add_to(m)
     mapview.layer_control(m)
-    marker = None
+    extra = []
     if result is not None:
         row = result.table.iloc[0]
-        marker = mapview.point_marker(point[0], point[1], color=COLORS[Verdict(row["verdict"])],
-                                      text=label(row["verdict"], lang), name=t("layer.selected", lang))
-    show_map(m, key="peta_map", clickable=True, center=center, zoom=zoom, feature_group=marker)
+        extra.append(mapview.point_marker(point[0], point[1], color=COLORS[Verdict(row["verdict"])],
+                                          text=label(row["verdict"], lang), name=t("layer.selected", lang)))
+    if advisory:
+        extra += mapview.restricted_layers(restricted, names=names, lang=lang, tooltip_aliases=tips,
+                                           categories=("advisory",))
+    show_map(m, key="peta_map", clickable=True, center=center, zoom=zoom, feature_group=extra or None)
+with left:
     attribution_footer(ctx.attributions, lang)
 
 with right:

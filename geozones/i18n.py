@@ -80,6 +80,11 @@ CATALOG: dict[str, tuple[str, str]] = {
     "map.lat": ("Lintang (lat)", "Latitude"),
     "map.lon": ("Bujur (lon)", "Longitude"),
     "map.check": ("Periksa titik ini", "Check this spot"),
+    "map.advisory": ("Tampilkan radius anjuran", "Show advisory radii"),
+    "map.advisory_help": ("Perkiraan halaman tempat ibadah, sekolah dan fasilitas kesehatan (garis putus-putus); "
+                          "dimuat hanya bila diminta agar peta cepat terbuka.",
+                          "Estimated grounds of places of worship, schools and health facilities (dashed); "
+                          "loaded only on request so the map opens fast."),
     "map.pick": ("Klik sebuah titik di peta.", "Click a spot on the map."),
     "panel.title": ("Putusan", "Verdict"),
     "panel.point": ("Titik: {lat}, {lon}", "Spot: {lat}, {lon}"),

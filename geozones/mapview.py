@@ -244,7 +244,8 @@ def kelurahan_layer(kel: gpd.GeoDataFrame, *, name: str, aliases: Sequence[str],
 
 def restricted_layers(restricted: gpd.GeoDataFrame, *, names: dict[str, str], lang: str = "id",
                       tooltip_aliases: Sequence[str] = ("Nama", "Aturan", "Putusan"),
-                      show: Iterable[str] = CATEGORIES) -> list[folium.FeatureGroup]:
+                      show: Iterable[str] = CATEGORIES,
+                      categories: Iterable[str] = CATEGORIES) -> list[folium.FeatureGroup]:
     """Restricted places, one feature group per category, coloured by verdict.
 
     Parameters
@@ -261,10 +262,13 @@ def restricted_layers(restricted: gpd.GeoDataFrame, *, names: dict[str, str], la
         Labels for name, rules and verdict.
     show : iterable of str
         Categories visible at start.
+    categories : iterable of str
+        Categories to build (in :data:`CATEGORIES` order); the others are left
+        out of the HTML, e.g. to add them later only when asked for.
     """
     groups = []
-    shown = set(show)
-    for cat in CATEGORIES:
+    shown, wanted = set(show), set(categories)
+    for cat in (c for c in CATEGORIES if c in wanted):
         part = restricted.loc[restricted["category"] == cat]
         fg = folium.FeatureGroup(name=safe_text(names.get(cat, cat)), show=cat in shown)
         if len(part):

@@ -30,11 +30,15 @@ def _copy_click(key: str) -> None:
 
 def show_map(m: folium.Map, *, key: str, height: int = 560, clickable: bool = False,
              center: tuple[float, float] | None = None, zoom: int | None = None,
-             feature_group: folium.FeatureGroup | None = None) -> None:
-    """Render a folium map offline; with ``clickable`` a click sets the selected point."""
+             feature_group: folium.FeatureGroup | list[folium.FeatureGroup] | None = None) -> None:
+    """Render a folium map offline; with ``clickable`` a click sets the selected point.
+
+    ``feature_group`` (one or a list) is drawn on top of the map without
+    reloading it, so the view is kept when it changes.
+    """
     mapview.use_local_assets(m)
-    if feature_group is not None:
-        mapview.use_local_assets(feature_group)
+    for fg in ([feature_group] if isinstance(feature_group, folium.FeatureGroup) else feature_group or []):
+        mapview.use_local_assets(fg)
     st_folium(m, key=key, height=height, use_container_width=True,
               returned_objects=RETURNED if clickable else [],
               on_change=(lambda: _copy_click(key)) if clickable else None,

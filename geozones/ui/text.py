@@ -20,3 +20,26 @@ def md_escape(value: object) -> str:
     text = _MD_SPECIAL.sub(r"\\\1", str(value))
     # Line breaks keep their meaning but cannot start a block (list, heading, quote).
     return text.replace("\n", "  \n")
+
+
+def md_table(head: list[object], rows: list[list[object]]) -> str:
+    """A markdown table whose every cell is escaped with :func:`md_escape`.
+
+    Parameters
+    ----------
+    head : list
+        Column headers.
+    rows : list of list
+        Cell values, one list per row (same length as ``head``).
+
+    Returns
+    -------
+    str
+        GitHub-flavoured markdown; line breaks inside cells become spaces.
+    """
+    def cell(v: object) -> str:
+        return md_escape(v).replace("  \n", " ")
+
+    lines = ["| " + " | ".join(cell(h) for h in head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(cell(v) for v in r) + " |" for r in rows]
+    return "\n".join(lines)

@@ -106,9 +106,9 @@ def test_where_page_shares_and_annex(app):
     app.run()
     app.switch_page("app_pages/di_mana_boleh.py").run()
     assert not app.exception
-    kec = app.dataframe[1].value  # [0] is the schedule
+    kec = app.dataframe[0].value  # the schedule is a markdown table, not a dataframe
     assert len(kec) == 8  # the eight kecamatan of Jakarta Pusat
-    kel = app.dataframe[2].value
+    kel = app.dataframe[1].value
     assert len(kel) == 44
     assert any(b.proto.label.startswith("Unduh lampiran") for b in app.get("download_button"))
 
@@ -117,7 +117,7 @@ def test_rules_page_lists_rules_and_absent_layers(app):
     app.run()
     app.switch_page("app_pages/aturan.py").run()
     assert not app.exception
-    rules = app.dataframe[1].value  # [0] is the schedule
+    rules = app.dataframe[0].value  # the schedule is a markdown table, not a dataframe
     assert "R01" in set(rules.iloc[:, 0]) and "R25" in set(rules.iloc[:, 0])
     layers = app.dataframe[-1].value
     assert "kelurahan" in set(layers.iloc[:, 0])

@@ -82,6 +82,18 @@ def test_click_istiqlal_shows_forbidden_with_reason(offline_page):
     assert page.blocked == [], page.blocked
 
 
+def test_advisory_radii_load_on_request_without_reloading_the_map(offline_page):
+    page = offline_page
+    frame = _open(page)
+    n0 = _wait_map(page, frame, min_features=45)
+    fr = _map_frame(page)
+    fr.evaluate("() => { map_div.setView([-6.17025, 106.83109], 16, {animate: false}); return 1; }")
+    page.get_by_text("Tampilkan radius anjuran").click()
+    fr.wait_for_function(f"() => ({COUNT_FEATURES})() > {n0} + 400", timeout=30_000)
+    assert fr.evaluate("() => map_div.getZoom()") == 16  # same map, same view: no re-mount
+    assert page.blocked == [], page.blocked
+
+
 def test_kelurahan_named_like_html_shows_as_text(offline_page):
     page = offline_page
     frame = _open(page)

@@ -121,6 +121,39 @@ def test_restricted_layers_one_group_per_category_with_escaped_names():
     assert XSS not in html and "Persil" in html and "Perlu diskresi" in html
 
 
+def test_restricted_layers_can_leave_categories_out_of_the_html():
+    geom = shapely.box(106.82, -6.18, 106.821, -6.179)
+    gdf = gpd.GeoDataFrame({"category": ["parcel", "advisory"], "verdict": ["FORBIDDEN", "NEEDS_DISCRETION"],
+                            "rule_ids": ["R01", "R05"], "name": ["Masjid A", "Sekolah B"]},
+                           geometry=[geom, geom], crs=4326)
+    first = mapview.restricted_layers(gdf, names={}, categories=("parcel", "corridor", "kawasan"))
+    assert [g.layer_name for g in first] == ["parcel", "corridor", "kawasan"]
+    m = mapview.base_map()
+    for g in first:
+        g.add_to(m)
+    html = _render(m)
+    assert "Masjid A" in html and "Sekolah B" not in html
+    later = mapview.restricted_layers(gdf, names={}, categories=("advisory",))
+    assert [g.layer_name for g in later] == ["advisory"]
+    m2 = mapview.base_map()
+    later[0].add_to(m2)
+    assert "Sekolah B" in _render(m2)
+
+
+def test_md_table_escapes_every_cell():
+    from geozones.ui.text import md_table
+
+    text = md_table(["Nama", "a|b"], [[XSS, "baris\nbaru"], ["[x](javascript:alert(1))", None]])
+    lines = text.split("\n")
+    assert len(lines) == 4  # header, rule, two rows: no cell can add a line
+    for line in (lines[0], lines[2], lines[3]):
+        cells = re.split(r"(?<!\\)\|", line)[1:-1]
+        assert len(cells) == 2, line  # an escaped pipe does not split a cell
+        assert not any(re.search(r"(?<!\\)[<>\[\]()]", c) for c in cells), line
+    assert "\\<img" in lines[2] and "a\\|b" in lines[0]
+    assert lines[3].endswith("|  |")
+
+
 def test_legend_and_attribution_are_escaped():
     m = mapview.base_map()
     mapview.Legend("Legenda", [("#d73027", XSS)]).add_to(m)
