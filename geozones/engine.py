@@ -119,11 +119,13 @@ class Evaluation:
 
 
 def _resolve_at(at: dt.datetime | str | pd.Timestamp | None) -> pd.Timestamp:
-    if at is None:
+    if at is None or (isinstance(at, str) and at.strip().lower() in ("now", "sekarang")):
         return pd.Timestamp.now(tz=TIMEZONE)
     try:
         ts = pd.Timestamp(at)
-    except (ValueError, TypeError):
+        if not 1900 <= ts.year <= 2100:
+            raise ValueError(ts)
+    except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime):
         raise InputError(f"'{at}' is not a date/time (use ISO 8601, e.g. 2024-10-01T08:00)",
                          field="at") from None
     if ts is pd.NaT:
@@ -145,11 +147,22 @@ def _check_sites(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         raise InputError([Problem("site geometry must be a non-empty point "
                                   f"(got {geoms[i].geom_type if geoms[i] is not None else 'nothing'})",
                                   "<sites>", int(i) + 1, "geometry") for i in bad[:20]])
-    if not all(c in sites.columns for c in SITE_COLUMNS):
+    if not _normalized(sites):
         from geozones.io.sites import normalize_sites
 
         sites = normalize_sites(sites)
     return sites
+
+
+def _normalized(sites: gpd.GeoDataFrame) -> bool:
+    """True when the site columns already hold what normalize_sites produces (cheap check)."""
+    if not all(c in sites.columns for c in SITE_COLUMNS):
+        return False
+    if not isinstance(sites["installed_at"].dtype, pd.DatetimeTZDtype):
+        return False
+    codes = {t.value for t in APK_CODES}
+    present = pd.unique(sites["apk_type"].dropna())
+    return all(v in codes for v in present)
 
 
 def _apk_codes(apk: np.ndarray) -> np.ndarray:
@@ -160,7 +173,11 @@ def _apk_codes(apk: np.ndarray) -> np.ndarray:
 
 
 def _times(sites: gpd.GeoDataFrame, at: pd.Timestamp) -> tuple[np.ndarray, pd.Series]:
-    inst = pd.to_datetime(sites["installed_at"], utc=True)
+    inst = sites["installed_at"]
+    if not isinstance(inst.dtype, pd.DatetimeTZDtype):
+        raise InputError("installed_at must hold time-zone aware times; read sites with "
+                         "geozones.io.sites.read_sites or normalize_sites", field="installed_at")
+    inst = inst.dt.tz_convert("UTC")
     judged = inst.fillna(at.tz_convert("UTC")).dt.tz_convert(TIMEZONE).dt.as_unit("ns")
     # pandas may hold times in us or s; the rule windows are in ns since the epoch.
     return judged.astype("int64").to_numpy(), judged

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,9 +31,16 @@ EXPORT_COLUMNS = (
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: Column names some formats reserve (GeoPackage's feature id).
+_RESERVED = {"fid": "fid_input", "FID": "FID_input"}
+
+
 def _defuse(value: object) -> object:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
+    if isinstance(value, str):
+        value = _CONTROL.sub("", value)  # control characters are illegal in XLSX and break readers
+        if value.startswith(_FORMULA_START):
+            return "'" + value
     return value
 
 
@@ -49,7 +57,7 @@ def export_frame(table: pd.DataFrame, columns: Sequence[str] = EXPORT_COLUMNS, *
         table = table.assign(reasons=table["reasons_en"] if lang == "en" else table["reasons_id"])
     first = [c for c in columns if c in table.columns]
     rest = [c for c in table.columns if c not in first and c != geom]
-    df = pd.DataFrame(table[first + rest]).copy()
+    df = pd.DataFrame(table[first + rest]).copy().rename(columns=_RESERVED)
     for c in df.columns:
         if isinstance(df[c].dtype, pd.DatetimeTZDtype):
             df[c] = df[c].dt.strftime("%Y-%m-%dT%H:%M:%S%z")
@@ -135,10 +143,14 @@ FORMATS = {"csv": table_csv, "geojson": table_geojson, "gpkg": table_gpkg, "xlsx
 def write_table(table: gpd.GeoDataFrame, path: str | os.PathLike, fmt: str, *, attribution: Sequence[str],
                 lang: str | None = None) -> Path:
     """Write a verdict table to ``path`` atomically (a reader never sees half a file)."""
+    from geozones.errors import InputError
     from geozones.io.vector import write_atomic
 
     data = FORMATS[fmt](table, attribution=attribution, lang=lang)
-    return write_atomic(path, lambda tmp: Path(tmp).write_bytes(data))
+    try:
+        return write_atomic(path, lambda tmp: Path(tmp).write_bytes(data))
+    except OSError as exc:
+        raise InputError(f"cannot write here: {exc.strerror or exc}", source=str(path)) from None
 
 
 __all__ = ["EXPORT_COLUMNS", "FORMATS", "attribution_lines", "csv_bytes", "export_frame", "read_csv_export",

@@ -33,9 +33,12 @@ _NONE = -1
 
 def _segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Outline segments (a, b) of each geometry and the index of its owner."""
-    dims = shapely.get_dimensions(geoms)
-    outline = np.where(dims == 2, shapely.boundary(geoms), geoms)
-    parts, owner = shapely.get_parts(outline, return_index=True)
+    # Parts first: the boundary of a GeometryCollection is undefined (None).
+    singles, owner0 = shapely.get_parts(geoms, return_index=True)
+    dims = shapely.get_dimensions(singles)
+    outline = np.where(dims == 2, shapely.boundary(singles), singles)
+    parts, idx = shapely.get_parts(outline, return_index=True)
+    owner = owner0[idx]
     xy, part = shapely.get_coordinates(parts, return_index=True)
     counts = np.bincount(part, minlength=len(parts))
     single = counts[part] == 1  # a point: a segment of length zero
@@ -282,16 +285,19 @@ class SegmentIndex:
         if len(self.geoms) == 0 or len(x) == 0:
             return feat, dist
         if self._outline_tree is None:
-            dims = shapely.get_dimensions(self.geoms)
-            self._outline_tree = shapely.STRtree(np.where(dims == 2, shapely.boundary(self.geoms), self.geoms))
+            singles, owner = shapely.get_parts(self.geoms, return_index=True)
+            dims = shapely.get_dimensions(singles)
+            outline = np.where(dims == 2, shapely.boundary(singles), singles)
+            self._outline_owner = owner
+            self._outline_tree = shapely.STRtree(outline)
         pts = shapely.points(x, y)
         (ip, ig), d = self._outline_tree.query_nearest(pts, max_distance=self.bound, return_distance=True,
                                                        all_matches=False)
         dist[ip] = d
-        feat[ip] = ig
+        feat[ip] = self._outline_owner[ig]
         # Features within 1e-9 m of the nearest count as a tie: the lowest index wins.
         ti, tg = self._outline_tree.query(pts[ip], predicate="dwithin", distance=d + 1e-9)
         best = feat[ip].copy()
-        np.minimum.at(best, ti, tg)
+        np.minimum.at(best, ti, self._outline_owner[tg])
         feat[ip] = best
         return feat, dist

@@ -38,7 +38,8 @@ class CompiledRule:
     """A rule ready for the engine.
 
     ``status`` is ``"active"``, ``"absent"`` (its layer has no data: the rule is
-    *not checked*) or ``"empty"`` (its filter selects no feature).
+    *not checked*), ``"partial"`` (some features cannot be checked, e.g. points
+    under an ``inside`` rule) or ``"empty"`` (its filter selects no feature).
     """
 
     rule: Rule
@@ -100,9 +101,9 @@ class PreparedRules:
 
     @property
     def not_checked(self) -> list[dict]:
-        """Rules whose layer is absent, with the reason."""
+        """Rules not (fully) checked: layer absent, or features an inside rule cannot use."""
         return [{"rule_id": c.rule.id, "layer": c.rule.layer, "reason": c.reason}
-                for c in self.rules if c.status == "absent"]
+                for c in self.rules if c.status in ("absent", "partial")]
 
     def rule_features(self, rule_id: str) -> gpd.GeoDataFrame:
         """Features a rule refers to, in the metric CRS (for maps and area shares)."""
@@ -173,6 +174,11 @@ def prepare(layers: LayerSet, ruleset: RuleSet, *, nearest_bound_m: float = 1000
         if key in codes:
             in_juris |= admin[col].astype(str).isin(codes[key]).to_numpy()
     keep = np.flatnonzero(in_juris)
+    if len(keep) == 0:
+        from geozones.errors import InputError
+
+        raise InputError(f"no kelurahan of layer '{layers.manifest.id}' belongs to the rule set's jurisdiction "
+                         f"{codes}; check the kota codes", source=ruleset.id, field="jurisdiction")
     admin = admin.iloc[keep].reset_index(drop=True)
     admin_geoms = kel.geometry.to_crs(crs).values[keep]
     shapely.prepare(admin_geoms)
@@ -229,12 +235,18 @@ def prepare(layers: LayerSet, ruleset: RuleSet, *, nearest_bound_m: float = 1000
     inside_rule, inside_feat = [], []
     p_geoms, p_rule, p_feat, p_dist = [], [], [], []
     for c in compiled:
-        if c.status != "active" or c.rule.spatial.form == "anywhere":
+        if c.status not in ("active", "partial") or c.rule.spatial.form == "anywhere":
             continue
         if c.rule.spatial.form == "inside":
-            polys = c.features[features["dim"].to_numpy()[c.features] == 2]
+            is_poly = features["dim"].to_numpy()[c.features] == 2
+            polys = c.features[is_poly]
             inside_rule.append(np.full(len(polys), c.index))
             inside_feat.append(polys)
+            if (~is_poly).any():
+                # A point or line cannot hold a site "inside" it: say so, never pass silently.
+                c.reason = (f"{int((~is_poly).sum())} of {len(is_poly)} features are points or lines, not "
+                            "parcels; an 'inside' rule cannot check them")
+                c.status = "partial" if is_poly.any() else "absent"
             continue
         dist = c.rule.spatial.metres
         g = garr[c.features]
@@ -245,11 +257,14 @@ def prepare(layers: LayerSet, ruleset: RuleSet, *, nearest_bound_m: float = 1000
             pieces.append(g[~lines])
             owner.append(c.features[~lines])
         if lines.any():
-            seg = shapely.segmentize(g[lines], PIECE_LENGTH_M)
+            # Parts first: get_coordinates numbers points per geometry, so the parts of a
+            # MultiLineString would otherwise be joined across their gap.
+            parts, part_owner = shapely.get_parts(g[lines], return_index=True)
+            seg = shapely.segmentize(parts, PIECE_LENGTH_M)
             xy, part = shapely.get_coordinates(seg, return_index=True)
             same = part[1:] == part[:-1]
             pieces.append(shapely.linestrings(np.stack([xy[:-1][same], xy[1:][same]], axis=1)))
-            owner.append(c.features[lines][part[:-1][same]])
+            owner.append(c.features[lines][part_owner[part[:-1][same]]])
         if pieces:
             pg = np.concatenate(pieces)
             p_geoms.append(pg)
@@ -260,7 +275,7 @@ def prepare(layers: LayerSet, ruleset: RuleSet, *, nearest_bound_m: float = 1000
     def cat(parts, dtype):
         return np.concatenate(parts).astype(dtype) if parts else np.empty(0, dtype=dtype)
 
-    forbidden = sorted({int(f) for c in compiled if c.status == "active"
+    forbidden = sorted({int(f) for c in compiled if c.status in ("active", "partial")
                         and c.rule.verdict == Verdict.FORBIDDEN and c.rule.spatial.form != "anywhere"
                         for f in c.features})
     nearest_feat = np.asarray(forbidden, dtype=np.int64)

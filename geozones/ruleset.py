@@ -169,6 +169,8 @@ class Zone(_Model):
             raise ValueError(f"not a GeoJSON geometry: {exc}") from None
         if geom.is_empty:
             raise ValueError("geometry is empty")
+        if not geom.is_valid:
+            raise ValueError(f"geometry is not valid ({shapely.is_valid_reason(geom)}); fix the outline")
         minx, miny, maxx, maxy = geom.bounds
         if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
             raise ValueError("coordinates are not lon/lat degrees")
@@ -209,6 +211,8 @@ def _apk_list(value: Any) -> Any:
         return None
     if isinstance(value, str):
         value = [value]
+    if not isinstance(value, list):
+        raise ValueError(f"apk_types must be a list such as [spanduk, baliho] or 'all', not {value!r}")
     return [normalize_apk_type(v) for v in value]
 
 
@@ -232,6 +236,12 @@ class Rule(_Model):
 
     @model_validator(mode="after")
     def _place(self) -> Rule:
+        import shapely.geometry
+
+        if self.spatial.form == "inside":
+            for z in self.zones:
+                if shapely.geometry.shape(z.geometry).geom_type not in ("Polygon", "MultiPolygon"):
+                    raise ValueError(f"zone {z.id}: an 'inside' rule needs a Polygon or MultiPolygon")
         if self.verdict == Verdict.OUTSIDE_AREA:
             raise ValueError("OUTSIDE_AREA is set by the engine, not by rules")
         if self.spatial.form == "anywhere":
@@ -297,8 +307,8 @@ class RuleSet(_Model):
     supersedes: list[str] = Field(default_factory=list)
     status: Literal["draft", "published", "superseded"] = "draft"
     issued_by: str = Field(min_length=1)
-    jurisdiction: dict[str, list[str]] = Field(
-        description="Kota codes: {'kemendagri': ['31.71'], 'bps': ['3173']}")
+    jurisdiction: dict[Literal["kemendagri", "bps"], list[Annotated[str, Field(pattern=r"^[0-9.]+$")]]] = Field(
+        min_length=1, description="Kota codes: {'kemendagri': ['31.71'], 'bps': ['3173']}")
     area: str = Field(min_length=1, description="Area manifest id (shapefiles/<area>.yaml)")
     timezone: Literal["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"] = TIMEZONE
     schedule: Schedule
@@ -443,6 +453,8 @@ def load_ruleset(path: str | os.PathLike, *, known_layers: set[str] | None = Non
         raise InputError("rule set file not found", source=str(path))
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise InputError("YAML nested too deeply to be a rule set", source=str(path)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else None

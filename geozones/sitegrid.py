@@ -64,7 +64,11 @@ class SiteGrid:
         _, touched = tree.query(admin_geoms, predicate="intersects")
         unit[touched] = UNDECIDED
         k, inner = tree.query(admin_geoms, predicate="contains_properly")
-        unit[inner] = k  # a box inside one polygon's interior touches no other
+        # Decided only when the box lies in one polygon's interior and touches no other:
+        # overlapping kelurahan (slivers in real boundaries) stay per-site, lowest code first.
+        single = np.bincount(touched, minlength=len(boxes)) == 1
+        ok = single[inner]
+        unit[inner[ok]] = k[ok]
         near = np.zeros(len(boxes), dtype=bool)
         if len(piece_geoms):
             _, b = tree.query(piece_geoms, predicate="dwithin", distance=piece_dist)

@@ -8,6 +8,7 @@ columns of the input, kept as they are.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -17,7 +18,7 @@ import shapely
 
 from geozones.apk import normalize_apk_type
 from geozones.errors import InputError, Problem
-from geozones.io.tables import LAT_NAMES, LON_NAMES, find_column, read_table, table_to_points
+from geozones.io.tables import LAT_NAMES, LON_NAMES, coordinates, find_column, read_table, table_to_points
 from geozones.io.vector import read_vector
 
 TIMEZONE = "Asia/Jakarta"
@@ -59,24 +60,64 @@ def read_sites(path: str | os.PathLike, *, source_name: str | None = None,
         df = read_table(path, source_name=name)
         gdf = table_to_points(df, source=name)
         gdf.attrs["encoding"] = df.attrs.get("encoding")
+        labels = None
     else:
-        gdf = read_vector(path, layer=layer, source_name=name)
-        kinds = set(shapely.get_type_id(gdf.geometry.values).tolist())
-        if kinds - {0}:
-            bad = np.flatnonzero(shapely.get_type_id(gdf.geometry.values) != 0)
+        dropped: list[str] = []
+        gdf = read_vector(path, layer=layer, source_name=name, on_warning=dropped.append)
+        missing = [m for m in dropped if "no geometry" in m]
+        if missing:  # a site without a position is an error, not something to skip
+            raise InputError([Problem(m.removeprefix(f"{name}: ").replace("; skipped", ""), name)
+                              for m in missing])
+        kinds = shapely.get_type_id(gdf.geometry.values)
+        bad = np.flatnonzero(kinds != 0)
+        if len(bad):
             raise InputError([Problem(f"geometry is {gdf.geometry.iloc[i].geom_type}, sites must be points",
                                       name, f"feature {i + 1}", "geometry") for i in bad[:20]])
-    out = normalize_sites(gdf, source=name)
+        xy = pd.DataFrame({"lon": gdf.geometry.x.map(repr), "lat": gdf.geometry.y.map(repr)})
+        try:
+            coordinates(xy, source=name)
+        except InputError as err:
+            raise InputError([Problem(p.message, name, f"feature {p.row}", "geometry")
+                              for p in err.problems]) from None
+        labels = [f"feature {i + 1}" for i in range(len(gdf))]
+    out = normalize_sites(gdf, source=name, labels=labels)
     out.attrs["encoding"] = gdf.attrs.get("encoding")
     return out
 
 
-def normalize_sites(gdf: gpd.GeoDataFrame, *, source: str = "<sites>") -> gpd.GeoDataFrame:
+def _text(series: pd.Series) -> pd.Series:
+    """Cells as stripped text, with missing values (None, NaN, "", "nan") as None."""
+    obj = series.astype(object)
+    missing = obj.isna().to_numpy()
+    text = obj.map(lambda v: v if isinstance(v, str) else (f"{v:g}" if isinstance(v, float) else str(v)))
+    text = text.astype(object).where(~missing, None).map(lambda v: v.strip() if isinstance(v, str) else v)
+    return text.where(~text.isin(["", "nan", "NaN", "None", "NaT"]), None)
+
+
+def _label(i: int, labels: list[str] | None) -> int | str:
+    return labels[i] if labels else i + 1
+
+
+def normalize_sites(gdf: gpd.GeoDataFrame, *, source: str = "<sites>",
+                    labels: list[str] | None = None) -> gpd.GeoDataFrame:
     """Give a point GeoDataFrame the engine's site columns, checking each row.
 
-    Returns a copy with ``site_id`` (str, unique), ``apk_type`` (code or None),
-    ``paslon`` (str or None) and ``installed_at`` (tz-aware WIB timestamp or NaT)
-    first, then the remaining input columns.
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        Points with any of the accepted column spellings.
+    source : str
+        File name for messages.
+    labels : list of str, optional
+        How to name each row in messages (e.g. ``"feature 3"``); default the
+        1-based row number.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A copy with ``site_id`` (str, unique), ``apk_type`` (code or None),
+        ``paslon`` (str or None) and ``installed_at`` (tz-aware WIB timestamp or
+        NaT) first, then the remaining input columns.
     """
     if len(gdf) == 0:
         raise InputError("contains no sites", source=source)
@@ -86,67 +127,114 @@ def normalize_sites(gdf: gpd.GeoDataFrame, *, source: str = "<sites>") -> gpd.Ge
 
     id_col = find_column(gdf.columns, ID_NAMES)
     if id_col is None:
-        ids = pd.Series([str(i + 1) for i in range(len(gdf))])
+        ids = pd.Series([str(i + 1) for i in range(len(gdf))], dtype=object)
     else:
-        ids = gdf[id_col].astype(str).str.strip()
-        for i in np.flatnonzero((ids == "") | (ids.str.lower() == "nan")):
-            problems.append(Problem("site id is empty", source, int(i) + 1, id_col))
-        dup = ids.duplicated(keep=False) & (ids != "")
-        first_seen: dict[str, int] = {}
-        for i in np.flatnonzero(dup.to_numpy()):
-            key = ids.iloc[i]
-            if key in first_seen:
-                problems.append(Problem(f"duplicate site id '{key}' (first used in row {first_seen[key]})",
-                                        source, int(i) + 1, id_col))
-            else:
-                first_seen[key] = int(i) + 1
+        ids = _text(gdf[id_col])
+        for i in np.flatnonzero(ids.isna().to_numpy()):
+            problems.append(Problem("site id is empty", source, _label(int(i), labels), id_col))
+        dup = ids.duplicated(keep="first") & ids.notna()
+        if dup.any():
+            first = {}
+            for i, key in enumerate(ids.tolist()):
+                if key is not None and key not in first:
+                    first[key] = i
+            for i in np.flatnonzero(dup.to_numpy()):
+                key = ids.iloc[i]
+                problems.append(Problem(f"duplicate site id '{key}' (first used in "
+                                        f"{_where(first[key], labels)})", source, _label(int(i), labels), id_col))
 
     apk_col = find_column(gdf.columns, APK_NAMES)
-    apk = [None] * len(gdf)
+    apk = pd.Series([None] * len(gdf), dtype=object)
     if apk_col is not None:
-        for i, v in enumerate(gdf[apk_col].tolist()):
+        raw = _text(gdf[apk_col])
+        uniques = {v: v for v in pd.unique(raw.dropna())}
+        mapped = {}
+        for v in uniques:
             try:
                 t = normalize_apk_type(v)
-                apk[i] = t.value if t else None
+                mapped[v] = t.value if t else None
             except ValueError as exc:
-                problems.append(Problem(str(exc), source, i + 1, apk_col))
+                mapped[v] = exc
+        for i, v in enumerate(raw.tolist()):
+            m = mapped.get(v) if v is not None else None
+            if isinstance(m, ValueError):
+                problems.append(Problem(str(m), source, _label(i, labels), apk_col))
+        apk = raw.map(lambda v: None if v is None or isinstance(mapped.get(v), ValueError) else mapped.get(v))
 
     paslon_col = find_column(gdf.columns, PASLON_NAMES)
-    paslon = (gdf[paslon_col].astype(str).str.strip().replace({"": None, "nan": None, "None": None})
-              if paslon_col else pd.Series([None] * len(gdf)))
+    paslon = _text(gdf[paslon_col]) if paslon_col else pd.Series([None] * len(gdf), dtype=object)
+    if paslon_col:  # "1.0" from a numeric column with gaps is paslon "1"
+        paslon = paslon.map(lambda v: v[:-2] if isinstance(v, str) and v.endswith(".0") and v[:-2].isdigit()
+                            else v)
 
     time_col = find_column(gdf.columns, TIME_NAMES)
     installed = pd.Series(pd.NaT, index=gdf.index, dtype=f"datetime64[ns, {TIMEZONE}]")
     if time_col is not None:
-        for i, v in enumerate(gdf[time_col].tolist()):
-            if v is None or (isinstance(v, float) and np.isnan(v)) or str(v).strip() in ("", "NaT", "nan"):
-                continue
-            try:
-                installed.iloc[i] = parse_time(v)
-            except ValueError:
-                problems.append(Problem(f"'{v}' is not a date/time (use ISO 8601, e.g. 2024-10-01T08:00)",
-                                        source, i + 1, time_col))
+        col = gdf[time_col]
+        if isinstance(col.dtype, pd.DatetimeTZDtype):
+            installed = col.dt.tz_convert(TIMEZONE).dt.as_unit("ns")
+        else:
+            text = _text(col)
+            for value in pd.unique(text.dropna()):
+                try:
+                    ts = parse_time(value)
+                except ValueError as exc:
+                    for i in np.flatnonzero((text == value).to_numpy()):
+                        problems.append(Problem(str(exc), source, _label(int(i), labels), time_col))
+                    continue
+                installed[(text == value).to_numpy()] = ts
     if problems:
-        raise InputError(sorted(problems, key=lambda p: p.row if isinstance(p.row, int) else 0))
+        raise InputError(sorted(problems, key=lambda p: (p.row if isinstance(p.row, int) else 0)))
 
     used = {id_col, apk_col, paslon_col, time_col} | coord_cols
     extra = gdf[[c for c in gdf.columns if c not in used and c != gdf.geometry.name]]
     out = gpd.GeoDataFrame(
-        {"site_id": ids.to_numpy(), "apk_type": apk, "paslon": paslon.to_numpy(),
-         "installed_at": installed.to_numpy()},
+        {"site_id": ids.to_numpy(dtype=object), "apk_type": apk.to_numpy(dtype=object),
+         "paslon": paslon.to_numpy(dtype=object)},
         geometry=gdf.geometry.values, crs=gdf.crs)
-    out["installed_at"] = pd.to_datetime(out["installed_at"], utc=True).dt.tz_convert(TIMEZONE)
+    out["installed_at"] = pd.Series(installed.array, index=out.index)
     for c in extra.columns:
         if c not in out.columns:
             out[c] = extra[c].to_numpy()
-    return out
+    return out[["site_id", "apk_type", "paslon", "installed_at", *[c for c in out.columns if c not in
+                ("site_id", "apk_type", "paslon", "installed_at", out.geometry.name)], out.geometry.name]]
+
+
+def _where(i: int, labels: list[str] | None) -> str:
+    return labels[i] if labels else f"row {i + 1}"
+
+
+_DAY_FIRST = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(.*)$")
 
 
 def parse_time(value: object) -> pd.Timestamp:
-    """Parse a date/time; naive values are taken as WIB (Asia/Jakarta)."""
-    ts = pd.Timestamp(value) if not isinstance(value, pd.Timestamp) else value
+    """Parse a date/time; naive values are taken as WIB (Asia/Jakarta).
+
+    ISO 8601 (``2024-10-01T08:00``, with or without offset) is preferred. The
+    Indonesian day-first form ``01/10/2024 08:00`` (1 October) is accepted too;
+    the month-first reading is never guessed.
+
+    Raises
+    ------
+    ValueError
+        For text that is not a time, or a year outside 1900-2100.
+    """
+    if isinstance(value, pd.Timestamp):
+        ts = value
+    else:
+        text = str(value).strip()
+        m = _DAY_FIRST.match(text)
+        if m:
+            text = f"{m.group(3)}-{int(m.group(2)):02d}-{int(m.group(1)):02d}{m.group(4)}"
+        try:
+            ts = pd.Timestamp(text)
+        except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime):
+            raise ValueError(f"'{value}' is not a date/time (use ISO 8601, e.g. 2024-10-01T08:00, "
+                             "or day-first 01/10/2024 08:00)") from None
     if ts is pd.NaT or pd.isna(ts):
-        raise ValueError(f"not a time: {value!r}")
+        raise ValueError(f"'{value}' is not a date/time")
+    if not 1900 <= ts.year <= 2100:
+        raise ValueError(f"'{value}': year {ts.year} is outside 1900-2100")
     if ts.tzinfo is None:
         ts = ts.tz_localize(TIMEZONE)
     return ts.tz_convert(TIMEZONE)

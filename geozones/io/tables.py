@@ -60,6 +60,9 @@ def read_table(path: str | os.PathLike, *, source_name: str | None = None) -> pd
         if not raw.startswith(b"PK"):
             raise InputError("the extension says Excel (.xlsx), but the content is not an Excel workbook",
                              source=name)
+        from geozones.io.vector import check_zip
+
+        check_zip(path)  # an .xlsx is a zip: refuse one that unpacks to an absurd size
         try:
             df = pd.read_excel(io.BytesIO(raw), dtype=str, keep_default_na=False)
         except Exception as exc:  # noqa: BLE001 - openpyxl raises many types
@@ -72,7 +75,7 @@ def read_table(path: str | os.PathLike, *, source_name: str | None = None) -> pd
         # geozones' own exports start with "# " provenance lines; skip such a preamble.
         lines = text.splitlines(keepends=True)
         skip = 0
-        while skip < len(lines) and lines[skip].startswith("#"):
+        while skip < len(lines) and lines[skip].startswith("# "):
             skip += 1
         text = "".join(lines[skip:])
         if not text.strip():
@@ -134,6 +137,9 @@ def coordinates(df: pd.DataFrame, *, source: str, lon_col: str | None = None,
             problems.append(Problem(what, source, int(i) + 1, col))
         values[col] = num.to_numpy(dtype=float)
     lon, lat = values[lon_col], values[lat_col]
+    for col, arr in ((lon_col, lon), (lat_col, lat)):
+        for i in np.flatnonzero(np.isinf(arr)):
+            problems.append(Problem(f"{df[col].iloc[i]!r} is not a finite number", source, int(i) + 1, col))
     ok = np.isfinite(lon) & np.isfinite(lat)
     swapped = ok & (np.abs(lat) > 90) & (np.abs(lon) <= 90)
     indo_swapped = ok & (lat >= INDONESIA_LON[0]) & (lat <= INDONESIA_LON[1]) & \

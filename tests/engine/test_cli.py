@@ -189,7 +189,9 @@ def test_failed_write_leaves_previous_file(tmp_path, monkeypatch):
     table = gpd.GeoDataFrame({"site_id": ["a"], "judged_at": [pd.Timestamp("2024-10-01", tz="Asia/Jakarta")],
                               "reasons_id": ["x"], "reasons_en": ["x"]},
                              geometry=gpd.points_from_xy([1], [1]), crs=4326)
-    with pytest.raises(OSError, match="disk full"):
+    from geozones.errors import InputError
+
+    with pytest.raises(InputError, match="disk full"):
         write_table(table, out, "gpkg", attribution=[])
     assert out.read_bytes() == b"previous"
     assert [p.name for p in tmp_path.iterdir()] == ["o.gpkg"]

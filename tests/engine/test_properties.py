@@ -147,4 +147,4 @@ def test_site_grid_gives_the_same_answer_as_testing_every_site(tiny_layers, tiny
     monkeypatch.setattr(engine, "GRID_MIN_SITES", 0)
     gridded = evaluate(sites, tiny_layers, tiny_rules, at=DURING, prepared=grid)
     cols = ["verdict", "rule_ids", "kode_kemendagri", "reasons_en", "nearest_name", "nearest_m"]
-    assert plain[cols].fillna("").equals(gridded[cols].fillna(""))
+    assert plain[cols].astype(object).fillna("").equals(gridded[cols].astype(object).fillna(""))
