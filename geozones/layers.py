@@ -201,14 +201,22 @@ class LayerSet:
         return seen
 
 
-def _apply_where(gdf: gpd.GeoDataFrame, where: dict[str, list[Any]], source: str) -> gpd.GeoDataFrame:
+def where_mask(gdf: gpd.GeoDataFrame, where: dict[str, list[Any]], *, source: str,
+               what: str = "the layer's filter") -> np.ndarray:
+    """Rows of ``gdf`` whose columns hold one of the listed values (all columns must match).
+
+    Raises
+    ------
+    InputError
+        When a filtered column is missing, naming ``what`` uses it and the columns there are.
+    """
     mask = np.ones(len(gdf), dtype=bool)
     for col, values in where.items():
         if col not in gdf.columns:
-            raise InputError(f"column '{col}' (used to filter the layer) is missing", source=source,
-                             field=col)
+            raise InputError(f"column '{col}' (used by {what}) is missing; the columns are: "
+                             + ", ".join(map(str, gdf.columns)), source=source, field=col)
         mask &= gdf[col].isin(values).to_numpy()
-    return gdf.loc[mask].reset_index(drop=True)
+    return mask
 
 
 def _check_kelurahan(gdf: gpd.GeoDataFrame, source: str) -> None:
@@ -254,7 +262,7 @@ def load_layers(manifest: AreaManifest | str, data_dir: str | os.PathLike | None
             warnings.simplefilter("always")
             gdf = read_vector(path, on_warning=layer.warnings.append)
         layer.warnings.extend(str(w.message) for w in caught if "geometry" in str(w.message))
-        gdf = _apply_where(gdf, spec.where, str(path))
+        gdf = gdf.loc[where_mask(gdf, spec.where, source=str(path))].reset_index(drop=True)
         if spec.role == "kelurahan":
             _check_kelurahan(gdf, str(path))
             if "is_water_body" in gdf.columns:

@@ -18,7 +18,7 @@ import shapely.geometry
 
 from geozones.apk import ApkType
 from geozones.crs import STORAGE_CRS, assert_metric, transformer
-from geozones.layers import LayerSet
+from geozones.layers import LayerSet, where_mask
 from geozones.nearest import SegmentIndex
 from geozones.ruleset import Rule, RuleSet
 from geozones.sitegrid import SiteGrid
@@ -135,18 +135,6 @@ def _apk_mask(rule: Rule) -> np.ndarray:
     return mask
 
 
-def _filter(gdf: gpd.GeoDataFrame, where: dict, rule: Rule, layer: str) -> np.ndarray:
-    from geozones.errors import InputError
-
-    mask = np.ones(len(gdf), dtype=bool)
-    for col, values in where.items():
-        if col not in gdf.columns:
-            raise InputError(f"rule {rule.id} filters on column '{col}', which layer '{layer}' lacks; "
-                             f"its columns are: {', '.join(map(str, gdf.columns))}", field="where")
-        mask &= gdf[col].isin(values).to_numpy()
-    return np.flatnonzero(mask)
-
-
 def prepare(layers: LayerSet, ruleset: RuleSet, *, nearest_bound_m: float = 1000.0) -> PreparedRules:
     """Compile a rule set against a layer set for bulk evaluation.
 
@@ -200,7 +188,8 @@ def prepare(layers: LayerSet, ruleset: RuleSet, *, nearest_bound_m: float = 1000
                 metric = layers.metric(rule.layer).values
                 name_col = layer.spec.name_field if layer.spec.name_field in gdf else None
                 id_col = layer.spec.id_field if layer.spec.id_field and layer.spec.id_field in gdf else None
-                for j in _filter(gdf, rule.where, rule, rule.layer):
+                for j in np.flatnonzero(where_mask(gdf, rule.where, source=str(layer.path),
+                                                   what=f"rule {rule.id}")):
                     key = (rule.layer, int(j))
                     if key not in feature_key:
                         feature_key[key] = len(rows)

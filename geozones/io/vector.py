@@ -109,8 +109,8 @@ def check_zip(path: Path, limit: int = MAX_UNPACKED_BYTES) -> list[str]:
         raise InputError(f"not a readable ZIP archive ({exc})", source=str(path)) from None
     total = 0
     for info in infos:
-        name = info.filename
-        if name.startswith(("/", "\\")) or ".." in Path(name).parts or ":" in name.split("/")[0]:
+        name = info.filename.replace("\\", "/")  # Windows archivers write backslashes
+        if name.startswith("/") or ".." in name.split("/") or ":" in name.split("/")[0]:
             raise InputError(f"archive entry '{name}' points outside the archive; refused",
                              source=str(path))
         total += info.file_size
@@ -339,8 +339,9 @@ def write_vector(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, layer: str |
     """Write a GeoDataFrame atomically; the driver follows the extension."""
     path = Path(path)
     ext = path.suffix.lower()
+    # Single-file formats only: a Shapefile's sidecars could not be renamed into place atomically.
     driver = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".fgb": "FlatGeobuf",
-              ".shp": "ESRI Shapefile", ".kml": "KML"}.get(ext)
+              ".kml": "KML"}.get(ext)
     if driver is None:
-        raise InputError(f"cannot write '{ext}' files", source=str(path))
+        raise InputError(f"cannot write '{ext}' files; use .gpkg, .geojson or .fgb", source=str(path))
     return write_atomic(path, lambda tmp: pyogrio.write_dataframe(gdf, tmp, driver=driver, layer=layer))
