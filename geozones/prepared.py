@@ -52,6 +52,17 @@ class CompiledRule:
     apk_mask: np.ndarray  # bool per APK code + unknown
     reason: str | None = None
 
+    @property
+    def checked(self) -> bool:
+        """True when the engine tests this rule (its layer is present, fully or in part)."""
+        return self.status in ("active", "partial")
+
+    def applies(self, t_ns: int, apk_type: str | None) -> bool:
+        """Whether the rule is in force at ``t_ns`` for an APK type (None: unknown, so yes)."""
+        if not (self.checked and self.start_ns <= t_ns < self.end_ns):
+            return False
+        return apk_type is None or bool(self.apk_mask[APK_CODES.index(ApkType(apk_type))])
+
 
 @dataclass
 class PreparedRules:

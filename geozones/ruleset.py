@@ -310,7 +310,8 @@ class RuleSet(_Model):
     jurisdiction: dict[Literal["kemendagri", "bps"], list[Annotated[str, Field(pattern=r"^[0-9.]+$")]]] = Field(
         min_length=1, description="Kota codes: {'kemendagri': ['31.71'], 'bps': ['3173']}")
     area: str = Field(min_length=1, description="Area manifest id (shapefiles/<area>.yaml)")
-    timezone: Literal["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"] = TIMEZONE
+    # Only WIB for now: naive times in the file and in site lists are read as WIB throughout.
+    timezone: Literal["Asia/Jakarta"] = TIMEZONE
     schedule: Schedule
     default_verdict: Verdict = Verdict.NEEDS_OWNER_CONSENT
     default_reason: Text
