@@ -5,9 +5,11 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from geozones import coverage_view
 from geozones.apk import APK_LABELS
+from geozones.errors import InputError
 from geozones.i18n import t
-from geozones.ui import page
+from geozones.ui import data, page
 from geozones.ui.panel import attribution_footer, fmt_wib, schedule_box
 from geozones.ui.state import now_wib
 from geozones.ui.text import md_escape
@@ -73,20 +75,25 @@ if rs.grants:
 else:
     st.caption(t("rules.grants_none", lang))
 
-st.subheader(t("rules.layers", lang))
-today = dt.date.today()
-st.dataframe(pd.DataFrame([{
-    t("col.name", lang): lyr.name,
-    t("col.title", lang): lyr.spec.title.get(lang, lyr.spec.title.get("id", lyr.name)),
-    t("col.present", lang): lyr.present,
-    t("col.features", lang): len(lyr) if lyr.present else None,
-    t("col.date", lang): lyr.spec.date.isoformat() if lyr.spec.date else "",
-    t("col.age_years", lang): round((today - lyr.spec.date).days / 365.25, 1) if lyr.spec.date else None,
-    t("col.source", lang): lyr.spec.source,
-    t("col.licence", lang): lyr.spec.licence,
-    t("col.problem", lang): lyr.problem or "",
-} for lyr in ctx.layers.layers.values()]), hide_index=True, width="stretch")
-absent = [lyr.name for lyr in ctx.layers.absent]
-if absent:
-    st.warning(md_escape(t("rules.absent", lang, names=", ".join(absent))))
+st.subheader(t("cov.title", lang))
+st.caption(md_escape(t("cov.help", lang)))
+titles = {n: lyr.spec.title.get(lang, lyr.spec.title.get("id", n)) for n, lyr in ctx.layers.layers.items()}
+try:
+    cov = data.coverage_report(*data.keys(), dt.date.today())
+except InputError as err:
+    st.error(md_escape(t("cov.unavailable", lang, error=err)))
+    cov = None
+if cov is not None:
+    layer_rows = coverage_view.layer_table(cov, rs, titles, lang)
+    st.dataframe(layer_rows, hide_index=True, width="stretch", height=35 * (len(layer_rows) + 1) + 3)
+    absent = coverage_view.absent_items(cov, rs, lang)
+    if absent:
+        st.warning(md_escape(t("rules.absent", lang, names="; ".join(absent))))
+    st.subheader(t("cov.kelurahan", lang))
+    st.caption(md_escape(t("cov.gap_count", lang, n=len(cov.gaps), total=len(cov.kelurahan))))
+    only_gaps = st.toggle(t("cov.only_gaps", lang), key="cov_only_gaps")
+    st.dataframe(coverage_view.kelurahan_table(cov, titles, lang, gaps_only=only_gaps), hide_index=True,
+                 width="stretch")
+    with st.expander(t("cov.categories", lang)):
+        st.dataframe(coverage_view.category_table(cov, lang), hide_index=True, width="stretch")
 attribution_footer(ctx.attributions, lang)

@@ -198,6 +198,32 @@ CATALOG: dict[str, tuple[str, str]] = {
     "rules.grants_none": ("Belum ada diskresi tercatat.", "No grant recorded yet."),
     "rules.layers": ("Cakupan lapisan data", "Data layer coverage"),
     "rules.absent": ("Tidak tersedia: {names}", "Absent: {names}"),
+    "cov.title": ("Cakupan dan umur data", "Data coverage and age"),
+    "cov.help": ("Kelurahan tanpa sekolah atau tempat ibadah di data hampir pasti punya di lapangan: "
+                 "lapisannya belum lengkap di sana, dan putusan \"tidak ada larangan yang cocok\" kurang "
+                 "berarti. Lapisan yang tidak tersedia membuat aturannya tidak diperiksa.",
+                 "A kelurahan with no school or place of worship in the data almost certainly has one on "
+                 "the ground: the layer is incomplete there, and a verdict of \"no prohibition matched\" "
+                 "means less. An absent layer leaves its rules unchecked."),
+    "cov.present": ("tersedia", "present"),
+    "cov.absent_cell": ("TIDAK TERSEDIA", "ABSENT"),
+    "cov.absent_item": ("{name} (aturan {rules} tidak diperiksa)", "{name} (rules {rules} not checked)"),
+    "cov.kelurahan": ("Cakupan per kelurahan", "Coverage per kelurahan"),
+    "cov.gap_count": ("{n} dari {total} kelurahan punya kemungkinan celah data.",
+                      "{n} of {total} kelurahan have likely or possible data gaps."),
+    "cov.only_gaps": ("Hanya kelurahan dengan kemungkinan celah", "Only kelurahan with possible gaps"),
+    "cov.categories": ("Rincian jumlah objek per kategori", "Feature counts by category"),
+    "cov.unavailable": ("Laporan cakupan tidak dapat dibuat: {error}",
+                        "The coverage report could not be built: {error}"),
+    "col.unchecked": ("Aturan tidak diperiksa", "Rules not checked"),
+    "col.gaps": ("Kemungkinan celah data", "Possible data gaps"),
+    "gap.none.worship": ("tidak ada tempat ibadah di '{layer}'", "no place of worship in '{layer}'"),
+    "gap.none.education": ("tidak ada sekolah di '{layer}'", "no school in '{layer}'"),
+    "gap.none.health": ("tidak ada fasilitas kesehatan di '{layer}'", "no health facility in '{layer}'"),
+    "gap.few": ("sedikit objek di '{layer}': {n} vs median kota {median}",
+                "few features in '{layer}': {n} vs kota median {median}"),
+    "gap.likely": ("kemungkinan besar celah", "likely gap"),
+    "gap.possible": ("mungkin celah", "possible gap"),
     "rules.grades": ("Tingkat bukti: P = teks primer dilihat; S = disampaikan pejabat bernama; "
                      "I = disimpulkan atau preseden.",
                      "Evidence grades: P = primary text seen; S = reported by a named official; "

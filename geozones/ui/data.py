@@ -127,6 +127,31 @@ def streets(data_dir_: str, rules_path_: str, at: dt.datetime, apk_type: str | N
     return segs, summary
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def coverage_report(data_dir_: str, rules_path_: str, today: dt.date):
+    """The data-coverage report of the layers in use (cached per data directory, rule file and day).
+
+    Parameters
+    ----------
+    data_dir_ : str
+        Data directory (cache key; provenance records are read from it).
+    rules_path_ : str
+        Rule file (names the rules an absent layer leaves unchecked).
+    today : datetime.date
+        Reference day for data ages, so a long-running server does not show stale ages.
+
+    Returns
+    -------
+    geozones.data.coverage.Coverage
+    """
+    from geozones.data import provenance
+    from geozones.data.coverage import coverage_from_layers
+
+    ctx = context()
+    return coverage_from_layers(ctx.layers, records=provenance.load(data_dir_)["files"], rules=Path(rules_path_),
+                                today=today)
+
+
 def keys() -> tuple[str, str]:
     """Cache keys of the data in use: (data directory, rule file)."""
     return data_dir(), rules_path()

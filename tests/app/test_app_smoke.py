@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -119,6 +120,40 @@ def test_rules_page_lists_rules_and_absent_layers(app):
     assert not app.exception
     rules = app.dataframe[0].value  # the schedule is a markdown table, not a dataframe
     assert "R01" in set(rules.iloc[:, 0]) and "R25" in set(rules.iloc[:, 0])
-    layers = app.dataframe[-1].value
-    assert "kelurahan" in set(layers.iloc[:, 0])
     assert any("tps" in w.value for w in app.warning)
+
+
+def _frame_with(app, column):
+    frames = [d.value for d in app.dataframe if column in d.value.columns]
+    assert len(frames) == 1, [list(d.value.columns) for d in app.dataframe]
+    return frames[0]
+
+
+def test_rules_page_shows_data_coverage_and_what_absent_layers_leave_unchecked(app):
+    app.run()
+    app.switch_page("app_pages/aturan.py").run()
+    assert not app.exception
+    layers = _frame_with(app, "Aturan tidak diperiksa").set_index("Nama")
+    assert layers.loc["kelurahan", "Tersedia"] == "tersedia" and layers.loc["kelurahan", "Jumlah objek"] == 44
+    assert "CC BY-IGO" in layers.loc["kelurahan", "Lisensi"] and layers.loc["kelurahan", "Umur data (tahun)"] > 4
+    assert "ODbL" in layers.loc["worship", "Lisensi"] and "OpenStreetMap" in layers.loc["worship", "Sumber"]
+    assert layers.loc["tps", "Tersedia"] == "TIDAK TERSEDIA" and layers.loc["tps", "Aturan tidak diperiksa"] == "R25"
+    assert pd.isna(layers.loc["tps", "Jumlah objek"])
+    warning = "\n".join(w.value for w in app.warning)
+    assert "tps \\(aturan R25 tidak diperiksa\\)" in warning, warning
+    kel = _frame_with(app, "Kemungkinan celah data")
+    assert len(kel) == 44 and kel["Tempat ibadah"].sum() > 200  # every kelurahan, with real counts
+    flags = kel.set_index("Kelurahan")["Kemungkinan celah data"]
+    assert "tidak ada sekolah di 'education' (kemungkinan besar celah)" in flags["Bungur"]
+    assert flags["Kebon Sirih"] == ""  # a well-mapped kelurahan has no flag
+    captions = "\n".join(c.value for c in app.caption)
+    assert "OpenStreetMap contributors" in captions and "BPS" in captions  # the attribution
+    app.toggle(key="cov_only_gaps").set_value(True).run()
+    only = _frame_with(app, "Kemungkinan celah data")
+    assert 0 < len(only) < 44 and (only["Kemungkinan celah data"] != "").all()
+    app.sidebar.radio(key="lang").set_value("en").run()
+    assert not app.exception
+    layers = _frame_with(app, "Rules not checked").set_index("Name")
+    assert layers.loc["tps", "Present"] == "ABSENT" and layers.loc["tps", "Rules not checked"] == "R25"
+    flags = _frame_with(app, "Possible data gaps").set_index("Kelurahan")["Possible data gaps"]
+    assert "no school in 'education' (likely gap)" in flags["Bungur"]
