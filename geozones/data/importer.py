@@ -27,8 +27,8 @@ from geozones.data.download import sha256_file
 from geozones.data.provenance import now_utc, save_records
 from geozones.data.store import write_layers
 from geozones.errors import InputError, Problem
-from geozones.io.tables import LAT_NAMES, LON_NAMES, find_column, read_table
-from geozones.io.vector import MAX_UNPACKED_BYTES, VECTOR_EXTENSIONS, check_zip, sniff
+from geozones.io.tables import LAT_NAMES, LON_NAMES, coordinate_problems, find_column, read_table
+from geozones.io.vector import MAX_UNPACKED_BYTES, VECTOR_EXTENSIONS, gdal_source, sniff
 from geozones.layers import KELURAHAN_COLUMNS, LayerSpec, load_layers
 from geozones.ruleset import DEFAULT_RULES, load_ruleset
 
@@ -92,36 +92,6 @@ def _label(i: int, props: dict, name_col: str | None) -> str:
     return f"feature {i}" + (f" ('{name}')" if name not in (None, "") else "")
 
 
-def _gdal_source(path: Path, source_layer: str | None, assume_crs, limit: int) -> tuple[str, list[str]]:
-    ext = path.suffix.lower()
-    if ext in (".zip", ".kmz"):
-        members = check_zip(path, limit=limit)
-        if ext == ".kmz":
-            return f"/vsizip/{path}", []
-        shps = [m for m in members if m.lower().endswith(".shp")]
-        others = [m for m in members if Path(m).suffix.lower() in (".geojson", ".gpkg", ".kml", ".fgb")]
-        sets = shps or others
-        if not sets:
-            raise InputError("archive holds no .shp (or other vector) file", source=str(path))
-        if len(sets) > 1:
-            chosen = [s for s in sets if source_layer and Path(s).stem == source_layer]
-            if not chosen:
-                raise InputError("archive holds several datasets (" + ", ".join(sets)
-                                 + "); choose one with --source-layer", source=str(path))
-            sets = chosen
-        member = sets[0]
-        if member.lower().endswith(".shp"):
-            prj = member[:-4] + ".prj"
-            if not any(m.lower() == prj.lower() for m in members) and assume_crs is None:
-                raise InputError(f"'{member}' has no .prj, so its CRS is unknown; pass --assume-crs "
-                                 "EPSG:4326 (or the right code) if you know it", source=str(path))
-        return f"/vsizip/{path}/{member}", []
-    if ext == ".shp" and not any(path.with_suffix(s).exists() for s in (".prj", ".PRJ")) and assume_crs is None:
-        raise InputError("Shapefile has no .prj, so its CRS is unknown; pass --assume-crs EPSG:4326 "
-                         "(or the right code) if you know it", source=str(path))
-    return str(path), []
-
-
 def _area_polygon(data_dir: Path, manifest, role: str):
     """The kota boundary (plus a margin) features must touch, or ``None`` for the Indonesia box."""
     if role in ("kelurahan", "kecamatan", "kota"):
@@ -145,23 +115,12 @@ def _area_polygon(data_dir: Path, manifest, role: str):
 def _read_csv(path: Path, name_col_hint: str | None) -> tuple[list[tuple[int, dict, object]], list[Problem]]:
     df = read_table(path)
     lon_col, lat_col = find_column(df.columns, LON_NAMES), find_column(df.columns, LAT_NAMES)
-    if lon_col is None or lat_col is None:
-        raise InputError("no lon/lat columns (lon/longitude/lng/x and lat/latitude/y); columns are: "
-                         + ", ".join(map(str, df.columns)), source=str(path))
-    feats, problems = [], []
-    lon = pd.to_numeric(df[lon_col].str.replace(",", ".", regex=False), errors="coerce").to_numpy()
-    lat = pd.to_numeric(df[lat_col].str.replace(",", ".", regex=False), errors="coerce").to_numpy()
+    lon, lat, problems = coordinate_problems(df, source=str(path), lon_col=lon_col, lat_col=lat_col)
+    bad = {p.row for p in problems}
+    for p in problems:
+        p.message += "; row skipped"
     props = df.drop(columns=[lon_col, lat_col]).to_dict("records")
-    for i in range(len(df)):
-        if not (np.isfinite(lon[i]) and np.isfinite(lat[i])):
-            col = lon_col if not np.isfinite(lon[i]) else lat_col
-            problems.append(Problem(f"'{df[col].iloc[i]}' is not a coordinate; row skipped", str(path), i + 1, col))
-            continue
-        if INDONESIA_LON[0] <= lat[i] <= INDONESIA_LON[1] and INDONESIA_LAT[0] <= lon[i] <= INDONESIA_LAT[1]:
-            problems.append(Problem(f"lon={lon[i]:g}, lat={lat[i]:g} look swapped; row skipped",
-                                    str(path), i + 1, f"{lon_col}/{lat_col}"))
-            continue
-        feats.append((i + 1, props[i], shapely.Point(lon[i], lat[i])))
+    feats = [(i + 1, props[i], shapely.Point(lon[i], lat[i])) for i in range(len(df)) if i + 1 not in bad]
     return feats, problems
 
 
@@ -236,7 +195,7 @@ def import_file(file: str | Path, *, layer: str, data_dir: Path, area: str | Non
                 for i, p, g in feats]
         file_crs = STORAGE_CRS
     else:
-        gdal_path, _ = _gdal_source(path, source_layer, assume_crs, max_unpacked)
+        gdal_path, _ = gdal_source(path, source_layer, assume_crs, limit=max_unpacked, layer_flag="--source-layer")
         try:
             names = fiona.listlayers(gdal_path)
         except Exception as exc:  # noqa: BLE001 - GDAL raises many types for unreadable data

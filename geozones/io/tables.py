@@ -118,6 +118,18 @@ def coordinates(df: pd.DataFrame, *, source: str, lon_col: str | None = None,
         Listing every bad row with its field: missing columns, non-numeric or
         empty values, values out of range, and lon/lat that look swapped.
     """
+    lon, lat, problems = coordinate_problems(df, source=source, lon_col=lon_col, lat_col=lat_col)
+    if problems:
+        raise InputError(problems)
+    return lon, lat
+
+
+def coordinate_problems(df: pd.DataFrame, *, source: str, lon_col: str | None = None,
+                        lat_col: str | None = None) -> tuple[np.ndarray, np.ndarray, list[Problem]]:
+    """Like :func:`coordinates`, but return the problems (one per bad row) instead of raising.
+
+    Missing coordinate columns still raise :class:`InputError`.
+    """
     lon_col = lon_col or find_column(df.columns, LON_NAMES)
     lat_col = lat_col or find_column(df.columns, LAT_NAMES)
     if lon_col is None or lat_col is None:
@@ -155,10 +167,8 @@ def coordinates(df: pd.DataFrame, *, source: str, lon_col: str | None = None,
         problems.append(Problem(f"{lon[i]:g} is out of range (-180..180)", source, int(i) + 1, lon_col))
     for i in np.flatnonzero(bad_lat):
         problems.append(Problem(f"{lat[i]:g} is out of range (-90..90)", source, int(i) + 1, lat_col))
-    if problems:
-        problems.sort(key=lambda p: (p.row if isinstance(p.row, int) else 0))
-        raise InputError(problems)
-    return lon, lat
+    problems.sort(key=lambda p: (p.row if isinstance(p.row, int) else 0))
+    return lon, lat, problems
 
 
 def table_to_points(df: pd.DataFrame, *, source: str, lon_col: str | None = None,

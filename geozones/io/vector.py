@@ -138,6 +138,43 @@ def _gdal_path(path: Path) -> str:
     return str(path)
 
 
+def gdal_source(path: Path, layer: str | None = None, assume_crs: CRS | str | int | None = None, *,
+                source_name: str | None = None, limit: int = MAX_UNPACKED_BYTES,
+                layer_flag: str = "--layer") -> tuple[str, str | None]:
+    """The GDAL path to open for ``path`` (inside an archive if need be), and the layer.
+
+    Checks archives before anything reads them (:func:`check_zip`), picks the one
+    dataset of a zip (or the one named ``layer``), and refuses a Shapefile without
+    a ``.prj`` unless ``assume_crs`` is given.
+    """
+    name = source_name or str(path)
+    ext = path.suffix.lower()
+    no_prj = ("has no .prj, so its CRS is unknown; pass --assume-crs EPSG:4326 (or the right code) "
+              "if you know it")
+    if ext == ".kmz":
+        check_zip(path, limit=limit)
+        return f"/vsizip/{path}", layer
+    if ext == ".zip":
+        members = check_zip(path, limit=limit)
+        sets = [m for m in members if m.lower().endswith(".shp")] or \
+            [m for m in members if Path(m).suffix.lower() in (".geojson", ".gpkg", ".kml", ".fgb")]
+        if not sets:
+            raise InputError("archive holds no .shp (or other vector) file", source=name)
+        chosen = [s for s in sets if layer and Path(s).stem == layer] or (sets if len(sets) == 1 else [])
+        if not chosen:
+            raise InputError("archive holds several datasets (" + ", ".join(sets)
+                             + f"); choose one with {layer_flag}", source=name)
+        member = chosen[0]
+        if member.lower().endswith(".shp"):
+            prj = member[:-4] + ".prj"
+            if not any(m.lower() == prj.lower() for m in members) and assume_crs is None:
+                raise InputError(f"'{member}' {no_prj}", source=name)
+        return f"/vsizip/{path}/{member}", None
+    if ext == ".shp" and not any(path.with_suffix(x).exists() for x in (".prj", ".PRJ")) and assume_crs is None:
+        raise InputError(f"Shapefile {no_prj}", source=name)
+    return str(path), layer
+
+
 def read_vector(path: str | os.PathLike, *, layer: str | None = None,
                 assume_crs: CRS | str | int | None = None,
                 lon_col: str | None = None, lat_col: str | None = None,
@@ -186,37 +223,7 @@ def read_vector(path: str | os.PathLike, *, layer: str | None = None,
         df = read_table(path, source_name=name)
         return table_to_points(df, source=name, lon_col=lon_col, lat_col=lat_col)
 
-    if ext in (".zip", ".kmz"):
-        members = check_zip(path)
-        if ext == ".zip":
-            shps = [m for m in members if m.lower().endswith(".shp")]
-            if not shps:
-                inner = [m for m in members if Path(m).suffix.lower() in (".geojson", ".gpkg", ".kml", ".fgb")]
-                if not inner:
-                    raise InputError("archive holds no .shp (or other vector) file", source=name)
-                shps = inner
-            if len(shps) > 1 and layer is None:
-                raise InputError("archive holds several datasets (" + ", ".join(shps)
-                                 + "); choose one with --layer", source=name)
-            chosen = next((s for s in shps if layer and Path(s).stem == layer), shps[0])
-            if chosen.lower().endswith(".shp"):
-                prj = chosen[:-4] + ".prj"
-                if not any(m.lower() == prj.lower() for m in members) and assume_crs is None:
-                    raise InputError(f"'{chosen}' has no .prj, so its CRS is unknown; "
-                                     "pass --assume-crs EPSG:4326 (or the right code) if you know it",
-                                     source=name)
-            gdal_path = f"/vsizip/{path}/{chosen}"
-            layer = None
-        else:
-            gdal_path = f"/vsizip/{path}"
-    else:
-        gdal_path = str(path)
-        if ext == ".shp" and not path.with_suffix(".prj").exists() and not path.with_suffix(".PRJ").exists():
-            if assume_crs is None:
-                raise InputError("Shapefile has no .prj, so its CRS is unknown; pass "
-                                 "--assume-crs EPSG:4326 (or the right code) if you know it",
-                                 source=name)
-
+    gdal_path, layer = gdal_source(path, layer, assume_crs, source_name=name)
     try:
         layers = pyogrio.list_layers(gdal_path)
     except Exception as exc:  # noqa: BLE001 - GDAL raises many types for unreadable data
