@@ -38,7 +38,7 @@ if uploaded is None:
 try:
     sites, digest = uploads.read_upload(uploaded)
 except InputError as err:
-    uploads.show_input_error(err, t("list.bad_file", lang))
+    uploads.show_input_error(err, t("list.bad_file", lang), t("list.bad_hint", lang))
     st.stop()
 
 cache_key = (digest, at.isoformat())

@@ -127,6 +127,10 @@ CATALOG: dict[str, tuple[str, str]] = {
     "list.upload": ("Berkas lokasi", "Sites file"),
     "list.template": ("Unduh contoh CSV", "Download a sample CSV"),
     "list.bad_file": ("Berkas tidak dapat dipakai:", "The file cannot be used:"),
+    "list.bad_hint": ("Perbaiki baris atau fitur yang disebut di bawah (baris dihitung dari 1 setelah judul "
+                      "kolom; row = baris, field = kolom), lalu unggah lagi.",
+                      "Fix the rows or features named below (rows count from 1 after the header), "
+                      "then upload again."),
     "list.checking": ("Memeriksa {n} lokasi…", "Checking {n} sites…"),
     "list.checked": ("{n} lokasi diperiksa dalam {s} detik.", "{n} sites checked in {s} s."),
     "list.filters": ("Saring", "Filter"),

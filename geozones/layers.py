@@ -278,3 +278,21 @@ def load_layers(manifest: AreaManifest | str, data_dir: str | os.PathLike | None
     else:
         crs = STORAGE_CRS
     return LayerSet(manifest=manifest, data_dir=root, layers=layers, metric_crs=crs)
+
+
+def load_rules_and_layers(rules_path: str | os.PathLike, data_dir: str | os.PathLike | None = None):
+    """Load a rule set and the layers of its area, validated against each other.
+
+    The rule file is validated alone first, so its own errors come before any
+    about the manifest; then again with the manifest's layer names.
+
+    Returns
+    -------
+    tuple of (RuleSet, LayerSet)
+    """
+    from geozones.ruleset import load_ruleset
+
+    ruleset = load_ruleset(rules_path)
+    manifest = load_manifest(ruleset.area)
+    ruleset = load_ruleset(rules_path, known_layers=manifest.layer_names)
+    return ruleset, load_layers(manifest, data_dir)

@@ -96,7 +96,7 @@ def rule_covers(prepared) -> dict[str, object]:
     covers: dict[str, object] = {}
     for comp in prepared.rules:
         rule = comp.rule
-        if comp.status != "active" or rule.spatial.form == "anywhere":
+        if not comp.checked or rule.spatial.form == "anywhere":
             continue
         geoms = prepared.rule_features(rule.id).geometry.values
         if rule.spatial.form == "inside":
@@ -105,14 +105,6 @@ def rule_covers(prepared) -> dict[str, object]:
             geoms = shapely.buffer(geoms, rule.spatial.metres, quad_segs=QUAD_SEGS)
         covers[rule.id] = shapely.union_all(geoms) if len(geoms) else shapely.Polygon()
     return covers
-
-
-def _applies(comp, at_ns: int, apk_type: str | None) -> bool:
-    rule = comp.rule
-    if comp.status != "active" or not (comp.start_ns <= at_ns < comp.end_ns):
-        return False
-    # A site of unknown type may be any type: type-bound rules apply (as in the engine).
-    return apk_type is None or rule.apk_types is None or apk_type in {t.value for t in rule.apk_types}
 
 
 def zone_split(prepared, covers: dict[str, object], *, at: dt.datetime,
@@ -143,7 +135,7 @@ def zone_split(prepared, covers: dict[str, object], *, at: dt.datetime,
     by_zone: dict[str, list] = {z: [] for z in ZONES}
     everywhere: list[str] = []
     for comp in prepared.rules:
-        if not _applies(comp, at_ns, apk_type):
+        if not comp.applies(at_ns, apk_type):
             continue
         zone = ZONE_OF[comp.rule.verdict]
         if comp.rule.spatial.form == "anywhere":
@@ -340,7 +332,7 @@ def restricted_display(prepared, covers: dict[str, object], *, tolerance_m: floa
     for comp in prepared.rules:
         rule = comp.rule
         cat = _category(rule)
-        if cat is None or comp.status != "active":
+        if cat is None or not comp.checked:
             continue
         feats = prepared.rule_features(rule.id)
         geoms = feats.geometry.values

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from geozones.layers import LayerSet, load_layers, load_manifest
-from geozones.ruleset import DEFAULT_RULES, RuleSet, load_ruleset
+from geozones.layers import LayerSet, load_rules_and_layers
+from geozones.ruleset import DEFAULT_RULES, RuleSet
 
 
 def rules_path(args: argparse.Namespace) -> Path:
@@ -16,10 +16,4 @@ def rules_path(args: argparse.Namespace) -> Path:
 
 def load_context(args: argparse.Namespace) -> tuple[RuleSet, LayerSet]:
     """Load and cross-check the rule set and the layers of its area."""
-    path = rules_path(args)
-    # Validate the file alone first so its own errors come before manifest ones.
-    ruleset = load_ruleset(path)
-    manifest = load_manifest(ruleset.area)
-    ruleset = load_ruleset(path, known_layers=manifest.layer_names)
-    layers = load_layers(manifest, getattr(args, "data_dir", None))
-    return ruleset, layers
+    return load_rules_and_layers(rules_path(args), getattr(args, "data_dir", None))

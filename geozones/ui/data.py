@@ -18,13 +18,10 @@ import pandas as pd
 import streamlit as st
 
 from geozones import mapview, zoning
-from geozones.layers import LayerSet, load_layers, resolve_data_dir
-from geozones.ruleset import RuleSet, load_ruleset
+from geozones.layers import LayerSet, load_rules_and_layers, resolve_data_dir
+from geozones.ruleset import DEFAULT_RULES, RuleSet
 
-ROOT = Path(__file__).resolve().parents[2]
-AREA = "jakarta-pusat"
 RULES_ENV = "GEOZONES_RULES"
-DEFAULT_RULES = ROOT / "rules" / "dki-jakarta-pusat-pilkada-2024.yaml"
 KEL_FIELDS = ("kelurahan", "kecamatan", "kode_kemendagri", "kode_bps")
 
 
@@ -53,24 +50,37 @@ def rules_path() -> str:
     return str(Path(os.environ.get(RULES_ENV) or DEFAULT_RULES).resolve())
 
 
-@st.cache_resource(show_spinner=False)
-def _context(data_dir_: str, rules_path_: str, mtime: float) -> Context:
+def stamp(data_dir_: str, rules_path_: str) -> float:
+    """Latest change of the rule file or of any file in the data directory.
+
+    Part of every cache key below, so that an edited rule set or an imported
+    layer shows up in maps and verdicts alike, never one without the other.
+    """
+    times = [Path(rules_path_).stat().st_mtime]
+    try:
+        with os.scandir(data_dir_) as entries:
+            times += [e.stat().st_mtime for e in entries if e.is_file()]
+    except OSError:
+        pass
+    return max(times)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _context(data_dir_: str, rules_path_: str, stamp_: float) -> Context:
     from geozones.engine import prepare
 
-    layers = load_layers(AREA, data_dir_)
-    ruleset = load_ruleset(rules_path_, known_layers=layers.manifest.layer_names)
+    ruleset, layers = load_rules_and_layers(rules_path_, data_dir_)
     prepared = prepare(layers, ruleset)
     return Context(layers=layers, ruleset=ruleset, prepared=prepared, covers=zoning.rule_covers(prepared))
 
 
 def context() -> Context:
-    """The shared layers, rule set and prepared rules (rebuilt when the rule file changes)."""
-    path = rules_path()
-    return _context(data_dir(), path, Path(path).stat().st_mtime)
+    """The shared layers, rule set and prepared rules (rebuilt when a rule or data file changes)."""
+    return _context(*keys())
 
 
 @st.cache_resource(show_spinner=False)
-def kelurahan_display(data_dir_: str, rules_path_: str) -> gpd.GeoDataFrame:
+def kelurahan_display(data_dir_: str, rules_path_: str, stamp_: float) -> gpd.GeoDataFrame:
     """Kelurahan simplified (5 m) and rounded for drawing."""
     ctx = context()
     kel = ctx.layers.kelurahan
@@ -78,14 +88,14 @@ def kelurahan_display(data_dir_: str, rules_path_: str) -> gpd.GeoDataFrame:
 
 
 @st.cache_resource(show_spinner=False)
-def restricted_display(data_dir_: str, rules_path_: str) -> gpd.GeoDataFrame:
+def restricted_display(data_dir_: str, rules_path_: str, stamp_: float) -> gpd.GeoDataFrame:
     """Restricted places (parcels, radii, corridors, kawasan) ready for drawing."""
     ctx = context()
     return zoning.restricted_display(ctx.prepared, ctx.covers)
 
 
 @st.cache_resource(show_spinner=False)
-def search_index(data_dir_: str, rules_path_: str) -> pd.DataFrame:
+def search_index(data_dir_: str, rules_path_: str, stamp_: float) -> pd.DataFrame:
     """Kelurahan and kecamatan names with codes and bounds, for the search box."""
     ctx = context()
     kel = ctx.layers.kelurahan
@@ -98,26 +108,27 @@ def search_index(data_dir_: str, rules_path_: str) -> pd.DataFrame:
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def zone_split(data_dir_: str, rules_path_: str, at: dt.datetime, apk_type: str | None):
+def zone_split(data_dir_: str, rules_path_: str, stamp_: float, at: dt.datetime, apk_type: str | None):
     """Area classes for one instant and APK type (cached per date and type)."""
     ctx = context()
     return zoning.zone_split(ctx.prepared, ctx.covers, at=at, apk_type=apk_type)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def zone_display(data_dir_: str, rules_path_: str, at: dt.datetime, apk_type: str | None) -> gpd.GeoDataFrame:
+def zone_display(data_dir_: str, rules_path_: str, stamp_: float, at: dt.datetime,
+                 apk_type: str | None) -> gpd.GeoDataFrame:
     """The area classes in EPSG:4326, simplified for drawing."""
     ctx = context()
-    z = zone_split(data_dir_, rules_path_, at, apk_type)
+    z = zone_split(data_dir_, rules_path_, stamp_, at, apk_type)
     frame = zoning.zones_frame(z)
     return mapview.display_frame(frame, ctx.layers.metric_crs, tolerance_m=3.0, columns=["zone"])
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def streets(data_dir_: str, rules_path_: str, at: dt.datetime, apk_type: str | None):
+def streets(data_dir_: str, rules_path_: str, stamp_: float, at: dt.datetime, apk_type: str | None):
     """Usable street segments and the per-kelurahan summary for one instant and type."""
     ctx = context()
-    z = zone_split(data_dir_, rules_path_, at, apk_type)
+    z = zone_split(data_dir_, rules_path_, stamp_, at, apk_type)
     gdf = ctx.layers.get("streets")
     if gdf is None:
         return None, None
@@ -128,7 +139,7 @@ def streets(data_dir_: str, rules_path_: str, at: dt.datetime, apk_type: str | N
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def coverage_report(data_dir_: str, rules_path_: str, today: dt.date):
+def coverage_report(data_dir_: str, rules_path_: str, stamp_: float, today: dt.date):
     """The data-coverage report of the layers in use (cached per data directory, rule file and day).
 
     Parameters
@@ -152,6 +163,7 @@ def coverage_report(data_dir_: str, rules_path_: str, today: dt.date):
                                 today=today)
 
 
-def keys() -> tuple[str, str]:
-    """Cache keys of the data in use: (data directory, rule file)."""
-    return data_dir(), rules_path()
+def keys() -> tuple[str, str, float]:
+    """Cache keys of the data in use: (data directory, rule file, latest change)."""
+    d, r = data_dir(), rules_path()
+    return d, r, stamp(d, r)

@@ -50,11 +50,11 @@ def read_upload(uploaded) -> tuple[gpd.GeoDataFrame, str]:
     return sites, digest
 
 
-def show_input_error(err: InputError, title: str) -> None:
-    """Show every problem of a bad file, one per line, as inert text."""
+def show_input_error(err: InputError, title: str, hint: str = "") -> None:
+    """Show every problem of a bad file, one per line, as inert text, after a hint."""
     from geozones.ui.text import md_escape
 
-    lines = [md_escape(str(p)) for p in err.problems[:50]]
+    lines = ([f"_{md_escape(hint)}_"] if hint else []) + [md_escape(str(p)) for p in err.problems[:50]]
     if len(err.problems) > 50:
         lines.append(md_escape(f"... (+{len(err.problems) - 50})"))
     st.error(f"**{md_escape(title)}**  \n" + "  \n".join(lines))
