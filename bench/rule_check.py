@@ -334,8 +334,10 @@ def render(ctx, rows, gates, mem) -> str:
              f"{platform.processor() or platform.machine()}, "
              f"one core (affinity), Python {platform.python_version()}, shapely {shapely.__version__} "
              f"(GEOS {shapely.geos_version_string}), geopandas {geopandas.__version__}, scipy {scipy.__version__}.",
-             "Real Jakarta Pusat layers (44 kelurahan; 666 parcels, 525 major roads, 6 typed zones: 1,170 features, "
-             f"24 rules). Sites: seed {SEED}, 95 % inside the kota, 5 % outside; judged {AT} WIB.",
+             f"Real Jakarta Pusat layers ({len(ctx['prep'].admin)} kelurahan; restricted features by layer: "
+             + ", ".join(f"{k} {v}" for k, v in ctx["prep"].features["layer"].value_counts().sort_index().items())
+             + f"; {len(ctx['prep'].rules)} rules). Sites: seed {SEED}, 95 % inside the kota, 5 % outside; "
+             f"judged {AT} WIB.",
              f"Prepare (compile rules, once per rule-set version): {ctx['t_prepare'] * 1000:.0f} ms; "
              f"nearest quadtree build: {ctx['t_nearest_build'] * 1000:.0f} ms; site grid build: "
              f"{ctx['t_grid_build'] * 1000:.0f} ms (all three once per rule set and layer set; the app caches them, "
