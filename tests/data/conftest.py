@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import shutil
 import threading
 from pathlib import Path
 
@@ -97,3 +98,13 @@ def closed_port_url() -> str:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def data_dir(tmp_path, shared_data):
+    """A data directory holding the Jakarta Pusat boundaries (copied at test time, never committed)."""
+    d = tmp_path / "data"
+    d.mkdir()
+    for name in ("jakpus_kelurahan.geojson", "jakarta_kota.geojson"):
+        shutil.copy(shared_data / name, d / name)
+    return d

@@ -25,16 +25,6 @@ PLACES = gpd.GeoDataFrame(
 FAR_AWAY = Point(140.7, -2.55)  # Jayapura: right CRS, wrong place
 
 
-@pytest.fixture
-def data_dir(tmp_path, shared_data):
-    """A data directory holding the Jakarta Pusat boundaries (copied at test time, never committed)."""
-    d = tmp_path / "data"
-    d.mkdir()
-    for name in ("jakpus_kelurahan.geojson", "jakarta_kota.geojson"):
-        shutil.copy(shared_data / name, d / name)
-    return d
-
-
 def _write(gdf: gpd.GeoDataFrame, folder: Path, fmt: str) -> Path:
     """Write ``gdf`` as ``fmt`` the way a user's office would hand it over."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import shutil
 import threading
 import urllib.parse
 
@@ -95,15 +94,6 @@ def overpass():
     srv = _Overpass(_elements())
     yield srv
     srv.close()
-
-
-@pytest.fixture
-def data_dir(tmp_path, shared_data):
-    d = tmp_path / "data"
-    d.mkdir()
-    for name in ("jakpus_kelurahan.geojson", "jakarta_kota.geojson"):
-        shutil.copy(shared_data / name, d / name)
-    return d
 
 
 def test_fetch_osm_classifies_into_rule_set_layers(overpass, data_dir, capsys):
