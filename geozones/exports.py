@@ -152,9 +152,21 @@ def write_table(table: gpd.GeoDataFrame, path: str | os.PathLike, fmt: str, *, a
     from geozones.errors import InputError
     from geozones.io.vector import write_atomic
 
-    data = FORMATS[fmt](table, attribution=attribution, lang=lang)
+    if fmt == "csv":
+        # Streamed to disk: a million rows of reasons is gigabytes as one string.
+        df = export_frame(table, lang=lang)
+
+        def writer(tmp: Path) -> None:
+            with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+                fh.writelines("# " + " ".join(str(line).split()) + "\n" for line in attribution)
+                df.to_csv(fh, index=False, lineterminator="\n")
+    else:
+        data = FORMATS[fmt](table, attribution=attribution, lang=lang)
+
+        def writer(tmp: Path) -> None:
+            Path(tmp).write_bytes(data)
     try:
-        return write_atomic(path, lambda tmp: Path(tmp).write_bytes(data))
+        return write_atomic(path, writer)
     except OSError as exc:
         raise InputError(f"cannot write here: {exc.strerror or exc}", source=str(path)) from None
 
