@@ -48,7 +48,7 @@ rules = pd.DataFrame([{
     t("col.title", lang): r.title.get(lang),
     t("col.verdict", lang): label(r.verdict, lang),
     t("col.form", lang): t(f"form.{r.spatial.form}", lang),
-    t("col.metres", lang): r.spatial.metres or None,
+    t("col.metres", lang): f"{r.spatial.metres:g}" if r.spatial.metres else "—",
     t("col.place", lang): _place(r),
     t("col.legal_basis", lang): "; ".join(b.cite() for b in r.legal_basis),
     t("col.grade", lang): "".join(sorted({b.grade for b in r.legal_basis})),
