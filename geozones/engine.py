@@ -162,7 +162,13 @@ def _normalized(sites: gpd.GeoDataFrame) -> bool:
         return False
     codes = {t.value for t in APK_CODES}
     present = pd.unique(sites["apk_type"].dropna())
-    return all(v in codes for v in present)
+    if not all(v in codes for v in present):
+        return False
+    ids = sites["site_id"]
+    if ids.isna().any() or not ids.is_unique:
+        return False  # normalize_sites reports empty and duplicate ids by row
+    paslon = pd.unique(sites["paslon"].dropna())
+    return all(isinstance(v, str) and v.strip() == v and v != "" and not v.endswith(".0") for v in paslon)
 
 
 def _apk_codes(apk: np.ndarray) -> np.ndarray:
@@ -177,6 +183,10 @@ def _times(sites: gpd.GeoDataFrame, at: pd.Timestamp) -> tuple[np.ndarray, pd.Se
     if not isinstance(inst.dtype, pd.DatetimeTZDtype):
         raise InputError("installed_at must hold time-zone aware times; read sites with "
                          "geozones.io.sites.read_sites or normalize_sites", field="installed_at")
+    years = inst.dt.year
+    if (years.notna() & ((years < 1900) | (years > 2100))).any():
+        raise InputError("installed_at holds a year outside 1900-2100; read sites with read_sites to find the row",
+                         field="installed_at")
     inst = inst.dt.tz_convert("UTC")
     judged = inst.fillna(at.tz_convert("UTC")).dt.tz_convert(TIMEZONE).dt.as_unit("ns")
     # pandas may hold times in us or s; the rule windows are in ns since the epoch.

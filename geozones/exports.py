@@ -33,8 +33,6 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-#: Column names some formats reserve (GeoPackage's feature id).
-_RESERVED = {"fid": "fid_input", "FID": "FID_input"}
 
 
 def _defuse(value: object) -> object:
@@ -59,16 +57,29 @@ def export_frame(table: pd.DataFrame, columns: Sequence[str] = EXPORT_COLUMNS, *
         table = table.assign(reasons=table[same]).drop(columns=[same])
     first = [c for c in columns if c in table.columns]
     rest = [c for c in table.columns if c not in first and c != geom]
-    df = pd.DataFrame(table[first + rest]).copy().rename(columns=_RESERVED)
+    df = pd.DataFrame(table[first + rest]).copy()
+    taken = {str(c).lower() for c in df.columns}
+    renames = {}
+    for c in df.columns:
+        if str(c).lower() == "fid":  # GeoPackage reserves its feature id column, in any case
+            new = f"{c}_input"
+            while new.lower() in taken:
+                new += "_"
+            taken.add(new.lower())
+            renames[c] = new
+    df = df.rename(columns=renames)
     for c in df.columns:
         if isinstance(df[c].dtype, pd.DatetimeTZDtype):
             df[c] = df[c].dt.strftime("%Y-%m-%dT%H:%M:%S%z")
         elif df[c].dtype == object or pd.api.types.is_string_dtype(df[c].dtype):
-            # Defuse each distinct value once: columns repeat (codes, names, verdicts), and a
-            # per-cell Python call cost seconds at 100,000 rows.
-            codes, uniques = pd.factorize(df[c], use_na_sentinel=True)
-            fixed = np.array([_defuse(u) for u in uniques] + [None], dtype=object)
-            df[c] = pd.Series(fixed[codes], index=df.index, dtype=object)
+            if pd.api.types.infer_dtype(df[c], skipna=True) in ("string", "empty"):
+                # Defuse each distinct text once: columns repeat (codes, names, verdicts), and a
+                # per-cell Python call cost seconds at 100,000 rows.
+                codes, uniques = pd.factorize(df[c], use_na_sentinel=True)
+                fixed = np.array([_defuse(u) for u in uniques] + [None], dtype=object)
+                df[c] = pd.Series(fixed[codes], index=df.index, dtype=object)
+            else:  # mixed cells (numbers, lists from JSON): keep each value as it is
+                df[c] = df[c].map(_defuse)
     return df
 
 

@@ -34,7 +34,7 @@ _NONE = -1
 def _segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Outline segments (a, b) of each geometry and the index of its owner."""
     # Parts first: the boundary of a GeometryCollection is undefined (None).
-    singles, owner0 = shapely.get_parts(geoms, return_index=True)
+    singles, owner0 = _flatten(geoms)
     dims = shapely.get_dimensions(singles)
     outline = np.where(dims == 2, shapely.boundary(singles), singles)
     parts, idx = shapely.get_parts(outline, return_index=True)
@@ -48,6 +48,15 @@ def _segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     b = np.concatenate([xy[1:][nxt[:-1]], xy[single]])
     f = np.concatenate([owner[part[:-1][nxt[:-1]]], owner[part[single]]])
     return a, b, f
+
+
+def _flatten(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Single-part geometries and the index of their owner, through nested collections."""
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    while len(parts) and (shapely.get_type_id(parts) == 7).any():
+        sub, idx = shapely.get_parts(parts, return_index=True)
+        parts, owner = sub, owner[idx]
+    return parts, owner
 
 
 def _segdist(px, py, ax, ay, bx, by):
@@ -285,7 +294,7 @@ class SegmentIndex:
         if len(self.geoms) == 0 or len(x) == 0:
             return feat, dist
         if self._outline_tree is None:
-            singles, owner = shapely.get_parts(self.geoms, return_index=True)
+            singles, owner = _flatten(self.geoms)
             dims = shapely.get_dimensions(singles)
             outline = np.where(dims == 2, shapely.boundary(singles), singles)
             self._outline_owner = owner

@@ -85,11 +85,20 @@ def read_sites(path: str | os.PathLike, *, source_name: str | None = None,
     return out
 
 
+def _cell_text(v: object) -> str:
+    if isinstance(v, str):
+        return v
+    if isinstance(v, float | np.floating):
+        # Integral floats (ids stored as REAL) lose nothing: 3171010001.0 -> "3171010001".
+        return str(int(v)) if float(v).is_integer() else repr(float(v))
+    return str(v)
+
+
 def _text(series: pd.Series) -> pd.Series:
     """Cells as stripped text, with missing values (None, NaN, "", "nan") as None."""
     obj = series.astype(object)
     missing = obj.isna().to_numpy()
-    text = obj.map(lambda v: v if isinstance(v, str) else (f"{v:g}" if isinstance(v, float) else str(v)))
+    text = obj.map(_cell_text)
     text = text.astype(object).where(~missing, None).map(lambda v: v.strip() if isinstance(v, str) else v)
     return text.where(~text.isin(["", "nan", "NaN", "None", "NaT"]), None)
 
@@ -172,17 +181,27 @@ def normalize_sites(gdf: gpd.GeoDataFrame, *, source: str = "<sites>",
     if time_col is not None:
         col = gdf[time_col]
         if isinstance(col.dtype, pd.DatetimeTZDtype):
-            installed = col.dt.tz_convert(TIMEZONE).dt.as_unit("ns")
+            years = col.dt.year
+            bad = (years.notna() & ((years < 1900) | (years > 2100))).to_numpy()
+            for i in np.flatnonzero(bad):
+                problems.append(Problem(f"year {int(years.iloc[i])} is outside 1900-2100", source,
+                                        _label(int(i), labels), time_col))
+            if not bad.any():
+                installed = col.dt.tz_convert(TIMEZONE).dt.as_unit("ns")
         else:
-            text = _text(col)
-            for value in pd.unique(text.dropna()):
+            # Parse each distinct text once: a field log has many repeated times.
+            codes, uniques = pd.factorize(_text(col))
+            parsed: list[pd.Timestamp] = []
+            for value in uniques:
                 try:
-                    ts = parse_time(value)
+                    parsed.append(parse_time(value))
                 except ValueError as exc:
-                    for i in np.flatnonzero((text == value).to_numpy()):
+                    parsed.append(pd.NaT)
+                    for i in np.flatnonzero(codes == len(parsed) - 1):
                         problems.append(Problem(str(exc), source, _label(int(i), labels), time_col))
-                    continue
-                installed[(text == value).to_numpy()] = ts
+            if len(uniques):
+                values = pd.DatetimeIndex([*parsed, pd.NaT], tz=TIMEZONE).as_unit("ns")
+                installed = pd.Series(values[codes], index=gdf.index)
     if problems:
         raise InputError(sorted(problems, key=lambda p: (p.row if isinstance(p.row, int) else 0)))
 
@@ -204,7 +223,8 @@ def _where(i: int, labels: list[str] | None) -> str:
     return labels[i] if labels else f"row {i + 1}"
 
 
-_DAY_FIRST = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(.*)$")
+_DAY_FIRST = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})(\b.*)$")
+_SLASHED = re.compile(r"^\s*\d{1,4}[/.]\d{1,2}[/.]\d{1,4}")
 
 
 def parse_time(value: object) -> pd.Timestamp:
@@ -223,9 +243,15 @@ def parse_time(value: object) -> pd.Timestamp:
         ts = value
     else:
         text = str(value).strip()
+        if text.lower() in ("now", "today", "tomorrow", "yesterday", "sekarang"):
+            raise ValueError(f"'{value}' is not a fixed time; write the date (e.g. 2024-10-01T08:00)")
         m = _DAY_FIRST.match(text)
         if m:
-            text = f"{m.group(3)}-{int(m.group(2)):02d}-{int(m.group(1)):02d}{m.group(4)}"
+            year = m.group(3) if len(m.group(3)) == 4 else f"20{m.group(3)}"
+            text = f"{year}-{int(m.group(2)):02d}-{int(m.group(1)):02d}{m.group(4)}"
+        elif _SLASHED.match(text) or re.fullmatch(r"\d{6}", text):
+            # never guess month-first or packed forms
+            raise ValueError(f"'{value}' is an ambiguous date; use ISO 8601 (2024-10-01) or day-first 01/10/2024")
         try:
             ts = pd.Timestamp(text)
         except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime):

@@ -50,23 +50,35 @@ def rules_path() -> str:
     return str(Path(os.environ.get(RULES_ENV) or DEFAULT_RULES).resolve())
 
 
-def stamp(data_dir_: str, rules_path_: str) -> float:
-    """Latest change of the rule file or of any file in the data directory.
+def stamp(data_dir_: str, rules_path_: str) -> str:
+    """A fingerprint of the rule file, the area manifests and every file in the data directory.
 
-    Part of every cache key below, so that an edited rule set or an imported
-    layer shows up in maps and verdicts alike, never one without the other.
+    Part of every cache key below, so that an edited rule set, an imported,
+    deleted or rolled-back layer shows up in maps and verdicts alike. Names,
+    sizes and nanosecond mtimes are hashed: a file restored from ``.previous/``
+    keeps an old mtime, and a deleted file changes no mtime at all.
     """
-    times = [Path(rules_path_).stat().st_mtime]
+    import hashlib
+
+    from geozones.layers import MANIFEST_DIR
+
+    parts = []
+    for path in [Path(rules_path_), *sorted(MANIFEST_DIR.glob("*.yaml"))]:
+        st_ = path.stat()
+        parts.append(f"{path}|{st_.st_size}|{st_.st_mtime_ns}")
     try:
         with os.scandir(data_dir_) as entries:
-            times += [e.stat().st_mtime for e in entries if e.is_file()]
+            for e in sorted(entries, key=lambda e: e.name):
+                if e.is_file():
+                    st_ = e.stat()
+                    parts.append(f"{e.name}|{st_.st_size}|{st_.st_mtime_ns}")
     except OSError:
-        pass
-    return max(times)
+        parts.append("no data dir")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _context(data_dir_: str, rules_path_: str, stamp_: float) -> Context:
+def _context(data_dir_: str, rules_path_: str, stamp_: str) -> Context:
     from geozones.engine import prepare
 
     ruleset, layers = load_rules_and_layers(rules_path_, data_dir_)
@@ -80,7 +92,7 @@ def context() -> Context:
 
 
 @st.cache_resource(show_spinner=False)
-def kelurahan_display(data_dir_: str, rules_path_: str, stamp_: float) -> gpd.GeoDataFrame:
+def kelurahan_display(data_dir_: str, rules_path_: str, stamp_: str) -> gpd.GeoDataFrame:
     """Kelurahan simplified (5 m) and rounded for drawing."""
     ctx = context()
     kel = ctx.layers.kelurahan
@@ -88,14 +100,14 @@ def kelurahan_display(data_dir_: str, rules_path_: str, stamp_: float) -> gpd.Ge
 
 
 @st.cache_resource(show_spinner=False)
-def restricted_display(data_dir_: str, rules_path_: str, stamp_: float) -> gpd.GeoDataFrame:
+def restricted_display(data_dir_: str, rules_path_: str, stamp_: str) -> gpd.GeoDataFrame:
     """Restricted places (parcels, radii, corridors, kawasan) ready for drawing."""
     ctx = context()
     return zoning.restricted_display(ctx.prepared, ctx.covers)
 
 
 @st.cache_resource(show_spinner=False)
-def search_index(data_dir_: str, rules_path_: str, stamp_: float) -> pd.DataFrame:
+def search_index(data_dir_: str, rules_path_: str, stamp_: str) -> pd.DataFrame:
     """Kelurahan and kecamatan names with codes and bounds, for the search box."""
     ctx = context()
     kel = ctx.layers.kelurahan
@@ -108,14 +120,14 @@ def search_index(data_dir_: str, rules_path_: str, stamp_: float) -> pd.DataFram
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def zone_split(data_dir_: str, rules_path_: str, stamp_: float, at: dt.datetime, apk_type: str | None):
+def zone_split(data_dir_: str, rules_path_: str, stamp_: str, at: dt.datetime, apk_type: str | None):
     """Area classes for one instant and APK type (cached per date and type)."""
     ctx = context()
     return zoning.zone_split(ctx.prepared, ctx.covers, at=at, apk_type=apk_type)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def zone_display(data_dir_: str, rules_path_: str, stamp_: float, at: dt.datetime,
+def zone_display(data_dir_: str, rules_path_: str, stamp_: str, at: dt.datetime,
                  apk_type: str | None) -> gpd.GeoDataFrame:
     """The area classes in EPSG:4326, simplified for drawing."""
     ctx = context()
@@ -125,7 +137,7 @@ def zone_display(data_dir_: str, rules_path_: str, stamp_: float, at: dt.datetim
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def streets(data_dir_: str, rules_path_: str, stamp_: float, at: dt.datetime, apk_type: str | None):
+def streets(data_dir_: str, rules_path_: str, stamp_: str, at: dt.datetime, apk_type: str | None):
     """Usable street segments and the per-kelurahan summary for one instant and type."""
     ctx = context()
     z = zone_split(data_dir_, rules_path_, stamp_, at, apk_type)
@@ -139,7 +151,7 @@ def streets(data_dir_: str, rules_path_: str, stamp_: float, at: dt.datetime, ap
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def coverage_report(data_dir_: str, rules_path_: str, stamp_: float, today: dt.date):
+def coverage_report(data_dir_: str, rules_path_: str, stamp_: str, today: dt.date):
     """The data-coverage report of the layers in use (cached per data directory, rule file and day).
 
     Parameters
@@ -163,7 +175,7 @@ def coverage_report(data_dir_: str, rules_path_: str, stamp_: float, today: dt.d
                                 today=today)
 
 
-def keys() -> tuple[str, str, float]:
+def keys() -> tuple[str, str, str]:
     """Cache keys of the data in use: (data directory, rule file, latest change)."""
     d, r = data_dir(), rules_path()
     return d, r, stamp(d, r)

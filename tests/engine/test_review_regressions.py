@@ -190,3 +190,65 @@ def test_exports_survive_control_characters_and_fid(tmp_path):
     out.write_bytes(table_gpkg(t, attribution=["x"]))
     back = gpd.read_file(out)
     assert back["fid_input"].iloc[0] == 7 and back["site_id"].iloc[0] == "ab"
+
+
+# --- second review -----------------------------------------------------------------------
+
+def test_float_ids_keep_every_digit(tmp_path):
+    gdf = gpd.GeoDataFrame({"kode": [3171010001.0, 3171010002.0], "paslon": [1.0, 2.0]},
+                           geometry=[Point(106.8, -6.2), Point(106.81, -6.2)], crs=4326)
+    p = tmp_path / "s.gpkg"
+    gdf.to_file(p)
+    s = read_sites(p)
+    assert list(s["site_id"]) == ["3171010001", "3171010002"] and list(s["paslon"]) == ["1", "2"]
+
+
+def test_offset_times_out_of_range_in_geojson_are_exit_2(tmp_path, shared_data):
+    p = tmp_path / "y.geojson"
+    p.write_text('{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":"a",'
+                 '"installed_at":"3000-01-01T00:00:00+07:00"},"geometry":{"type":"Point","coordinates":[106.83,-6.17]}}'
+                 ']}', encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "geozones", "check", str(p), "--data-dir", str(shared_data)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "installed_at" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("text,expect", [("01/10/24 08:00", "2024-10-01"), ("1.10.2024", "2024-10-01")])
+def test_two_digit_years_are_day_first(text, expect):
+    assert parse_time(text).date().isoformat() == expect
+
+
+@pytest.mark.parametrize("text", ["2024/13/01", "240101", "now", "today"])
+def test_ambiguous_or_moving_times_are_refused(text):
+    with pytest.raises(ValueError):
+        parse_time(text)
+
+
+def test_many_distinct_times_each_land_on_their_row(tmp_path):
+    times = pd.date_range("2024-10-01", periods=500, freq="min")
+    df = pd.DataFrame({"id": range(500), "lon": 106.83, "lat": -6.17, "installed_at": times.strftime("%Y-%m-%dT%H:%M")})
+    p = tmp_path / "s.csv"
+    df.to_csv(p, index=False)
+    s = read_sites(p)
+    assert (s["installed_at"].dt.tz_localize(None).to_numpy() == times.to_numpy()).all()
+
+
+def test_exports_keep_lists_and_mixed_values():
+    from geozones.exports import export_frame, table_csv
+
+    t = gpd.GeoDataFrame({"site_id": ["a", "b"], "tags": [np.array([1, 2]), None], "mix": [1, True],
+                          "Fid": [1, 2], "fid_input": ["x", "y"]},
+                         geometry=[Point(106.8, -6.2), Point(106.8, -6.2)], crs=4326)
+    df = export_frame(t)
+    assert df["mix"].tolist() == [1, True]
+    assert "fid" not in {c.lower() for c in df.columns} and "fid_input" in df.columns
+    assert len({c.lower() for c in df.columns}) == len(df.columns)
+    assert table_csv(t, attribution=["x"]).startswith("\ufeff# x".encode())
+
+
+def test_nested_collections_in_nearest():
+    inner = GeometryCollection([box(0, 0, 10, 10)])
+    idx = SegmentIndex(np.array([GeometryCollection([inner]), Point(500, 500)], dtype=object), bound=1000)
+    for small in (0, 10**6):
+        f, d = idx.query(np.array([15.0]), np.array([5.0]), small=small)
+        assert f[0] == 0 and d[0] == pytest.approx(5.0)
