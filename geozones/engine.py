@@ -83,6 +83,23 @@ class Judgement:
     q_pos: np.ndarray
     near_feat: np.ndarray  # index into prepared.features, -1 for none within the bound
     near_dist: np.ndarray
+    t_ns: np.ndarray  # time each site was judged at, ns since the epoch
+    apk_code: np.ndarray  # index into APK_CODES, APK_UNKNOWN when not given
+
+    def stricter_unchecked(self) -> list[np.ndarray]:
+        """Per not-checked rule (``prepared.not_checked`` order): the sites it could make stricter.
+
+        A rule whose layer is absent (or partly unusable) that would apply to a site at its time
+        and APK type, with a verdict above the site's, leaves that verdict unverified.
+        """
+        out = []
+        in_area = self.in_area
+        for c in self.prepared.rules:
+            if c.status not in ("absent", "partial"):
+                continue
+            applies = (self.t_ns >= c.start_ns) & (self.t_ns < c.end_ns) & c.apk_mask[self.apk_code]
+            out.append(in_area & applies & (c.rank > self.rank))
+        return out
 
     @property
     def in_area(self) -> np.ndarray:
@@ -377,7 +394,8 @@ def judge(sites: gpd.GeoDataFrame, layers: LayerSet, ruleset: RuleSet,
     report("judged", 0.8)
     return Judgement(sites=sites, prepared=prep, grants=all_grants, lon=lon, lat=lat, x=x, y=y, judged=judged,
                      unit=unit, rank=rank, m_site=m_site, m_rule=m_rule, m_feat=m_feat, m_lift=m_lift,
-                     q_site=q_site_a, q_quota=q_quota_a, q_pos=q_pos_a, near_feat=near_feat, near_dist=near_dist)
+                     q_site=q_site_a, q_quota=q_quota_a, q_pos=q_pos_a, near_feat=near_feat, near_dist=near_dist,
+                     t_ns=t_ns, apk_code=apk_code)
 
 
 def _unit_codes(prep: PreparedRules, unit: np.ndarray, level: str) -> np.ndarray:
@@ -513,6 +531,21 @@ def explain(j: Judgement) -> Evaluation:
             extra = join_per_site(n, site_a[lif], texts[lif].tolist(), "")
             s = np.unique(site_a[lif])
             arr[s] = np.where(has_act[s], arr[s] + " | " + extra[s], extra[s])
+    # "Unknown" is an answer: say which missing layers could have made the verdict stricter.
+    unverified = np.zeros(n, dtype=bool)
+    missing = [(c, hit) for c, hit in zip(prep.not_checked, j.stricter_unchecked(), strict=True) if hit.any()]
+    if missing:
+        ids = np.empty(n, dtype=object)
+        ids[:] = ""
+        for c, hit in missing:
+            unverified |= hit
+            ids[hit] = ids[hit] + f"{c['rule_id']} ({c['layer']}), "
+        tail = np.array([s.rstrip(", ") for s in ids], dtype=object)
+        sel = np.flatnonzero(unverified)
+        reasons_id[sel] = reasons_id[sel] + " | BELUM PASTI: aturan " + tail[sel] + \
+            " tidak diperiksa karena lapisannya tidak ada, dan dapat memperketat putusan ini"
+        reasons_en[sel] = reasons_en[sel] + " | UNVERIFIED: rules " + tail[sel] + \
+            " were not checked (layer absent) and could make this verdict stricter"
     juris = ", ".join(f"{k} {', '.join(v)}" for k, v in ruleset.jurisdiction.items())
     reasons_id = np.where(in_area, reasons_id, f"Di luar wilayah aturan ini (yurisdiksi: {juris})")
     reasons_en = np.where(in_area, reasons_en, f"Outside the rule set's jurisdiction ({juris})")
@@ -528,6 +561,7 @@ def explain(j: Judgement) -> Evaluation:
         cols[col] = _obj(np.where(in_area, vals, None))
     cols["verdict"] = _obj(j.verdicts)
     cols["advisory"] = _advisory(n, matches[act], j.rank)
+    cols["unverified"] = unverified
     cols["rule_ids"] = _obj(join_per_site(n, site_a[act], rule_a[act].tolist(), "", sep=";"))
     cols["reasons_id"] = _obj(reasons_id)
     cols["reasons_en"] = _obj(reasons_en)
@@ -621,9 +655,11 @@ def evaluate(sites: gpd.GeoDataFrame, layers: LayerSet, ruleset: RuleSet,
         One row per site, in input order: ``site_id, lon, lat, apk_type, paslon,
         judged_at, kode_kemendagri, kode_bps, kelurahan, kode_kemendagri_kec,
         kode_bps_kec, kecamatan, kode_kemendagri_kota, kode_bps_kota, kota,
-        verdict, advisory, rule_ids, reasons_id, reasons_en, nearest_name,
-        nearest_layer, nearest_m, not_checked, grant_ids`` and the input's extra
-        columns.
+        verdict, advisory, unverified, rule_ids, reasons_id, reasons_en,
+        nearest_name, nearest_layer, nearest_m, not_checked, grant_ids`` and the
+        input's extra columns. ``unverified`` is True where a rule that was not
+        checked (its layer is absent) would apply and could make the verdict
+        stricter; the reasons then say which.
 
     Notes
     -----

@@ -25,7 +25,8 @@ import pandas as pd
 #: Columns of an exported verdict table, in order (those present are kept).
 EXPORT_COLUMNS = (
     "site_id", "lon", "lat", "verdict", "kode_kemendagri", "kode_bps", "kelurahan", "kecamatan", "rule_ids",
-    "reasons", "nearest_m", "nearest_name", "nearest_layer", "advisory", "apk_type", "paslon", "judged_at",
+    "reasons", "nearest_m", "nearest_name", "nearest_layer", "advisory", "unverified", "apk_type", "paslon",
+    "judged_at",
     "kode_kemendagri_kec", "kode_bps_kec", "kode_kemendagri_kota", "kode_bps_kota", "kota",
     "reasons_id", "reasons_en", "not_checked", "grant_ids",
 )

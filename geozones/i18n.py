@@ -97,6 +97,10 @@ CATALOG: dict[str, tuple[str, str]] = {
                            "No restricted place within {bound} m."),
     "panel.advisory": ("Sebagian putusan bersandar pada geometri perkiraan (anjuran); periksa di lapangan.",
                        "Part of this verdict rests on estimated (advisory) geometry; check on site."),
+    "panel.unverified": ("Belum pasti: ada aturan yang tidak diperiksa karena lapisannya tidak tersedia, dan "
+                         "aturan itu dapat memperketat putusan ini (lihat alasan).",
+                         "Unverified: some rules were not checked because their layer is missing, and they could "
+                         "make this verdict stricter (see the reasons)."),
     "panel.not_checked": ("Tidak diperiksa (lapisan data tidak tersedia): {rules}",
                           "Not checked (data layer not available): {rules}"),
     "panel.matches": ("Rincian kecocokan aturan", "Rule match details"),

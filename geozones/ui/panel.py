@@ -61,6 +61,8 @@ def verdict_panel(result, lang: str) -> None:
         st.markdown(md_escape(t("panel.nearest_none", lang, bound=f"{result.nearest_bound_m:.0f}")))
     if bool(row.get("advisory")):
         st.warning(md_escape(t("panel.advisory", lang)))
+    if bool(row.get("unverified")):
+        st.warning(md_escape(t("panel.unverified", lang)))
     if result.not_checked:
         ids = ", ".join(f"{n['rule_id']} ({n['layer']})" for n in result.not_checked)
         st.caption(md_escape(t("panel.not_checked", lang, rules=ids)))

@@ -213,3 +213,21 @@ def test_other_crs_input_is_reprojected(tiny_layers, tiny_rules):
     b = evaluate(sites.to_crs(32748), tiny_layers, tiny_rules, at=DURING)
     assert list(a["verdict"]) == list(b["verdict"])
     np.testing.assert_allclose(a["nearest_m"], b["nearest_m"], atol=0.1)
+
+
+def test_unverified_when_a_missing_layer_could_be_stricter(golden, tiny_layers, tiny_rules_data):
+    t = golden.table.set_index("site_id")
+    # X1 (FORBIDDEN within 100 m of a TPS) has no layer: a permissive verdict is not certain
+    assert bool(t.loc["mosque-15m", "unverified"]) is True
+    assert "BELUM PASTI" in t.loc["mosque-15m", "reasons_id"] and "X1 (tps)" in t.loc["mosque-15m", "reasons_id"]
+    assert "UNVERIFIED" in t.loc["mosque-15m", "reasons_en"]
+    # nothing can be stricter than FORBIDDEN, and outside the area nothing applies
+    assert bool(t.loc["in-mosque", "unverified"]) is False
+    assert bool(t.loc["other-kota", "unverified"]) is False
+    # with every layer present, nothing is unverified
+    data = tiny_rules_data
+    data["rules"] = [r for r in data["rules"] if r["id"] != "X1"]
+    rs = parse_ruleset(data, known_layers=tiny_layers.manifest.layer_names)
+    lon, lat = to_lonlat([275], [230])
+    again = evaluate(sites_frame(lon, lat, apk_type="spanduk"), tiny_layers, rs, at=DURING)
+    assert not again["unverified"].any() and "BELUM PASTI" not in again["reasons_id"].iloc[0]
