@@ -10,7 +10,7 @@ from geozones.apk import APK_LABELS
 from geozones.errors import InputError
 from geozones.i18n import t
 from geozones.ui import data, page
-from geozones.ui.panel import attribution_footer, fmt_wib, schedule_box
+from geozones.ui.panel import attribution_footer, format_wib, schedule_box
 from geozones.ui.state import now_wib
 from geozones.ui.text import md_escape
 from geozones.verdicts import label
@@ -27,8 +27,8 @@ schedule_box(rs, now_wib(), lang)
 def _window(w) -> str:
     if w.start is None and w.end is None:
         return t("window.always", lang)
-    start = fmt_wib(rs.instant(w.start)) if w.start is not None else "…"
-    end = fmt_wib(rs.instant(w.end)) if w.end is not None else "…"
+    start = format_wib(rs.instant(w.start)) if w.start is not None else "…"
+    end = format_wib(rs.instant(w.end)) if w.end is not None else "…"
     return f"{start} – {end}"
 
 

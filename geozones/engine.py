@@ -33,11 +33,11 @@ from geozones.reasons import cite, feature_label, join_per_site, rule_templates
 from geozones.ruleset import Grant, RuleSet
 from geozones.sitegrid import UNDECIDED
 from geozones.verdicts import BY_RANK, RANK, Verdict
+from geozones.wib import TIMEZONE, parse_time
 
 __all__ = ["Evaluation", "Judgement", "evaluate", "evaluate_detailed", "explain", "judge", "prepare"]
 
 SITE_COLUMNS = ("site_id", "apk_type", "paslon", "installed_at")
-TIMEZONE = "Asia/Jakarta"
 ADMIN_COLUMNS = ("kode_kemendagri", "kode_bps", "kelurahan", "kode_kemendagri_kec", "kode_bps_kec",
                  "kecamatan", "kode_kemendagri_kota", "kode_bps_kota", "kota")
 _NO_UNIT = np.iinfo(np.int64).max
@@ -139,15 +139,9 @@ def _resolve_at(at: dt.datetime | str | pd.Timestamp | None) -> pd.Timestamp:
     if at is None or (isinstance(at, str) and at.strip().lower() in ("now", "sekarang")):
         return pd.Timestamp.now(tz=TIMEZONE)
     try:
-        ts = pd.Timestamp(at)
-        if not 1900 <= ts.year <= 2100:
-            raise ValueError(ts)
-    except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime):
-        raise InputError(f"'{at}' is not a date/time (use ISO 8601, e.g. 2024-10-01T08:00)",
-                         field="at") from None
-    if ts is pd.NaT:
-        raise InputError(f"'{at}' is not a date/time", field="at")
-    return ts.tz_localize(TIMEZONE) if ts.tzinfo is None else ts.tz_convert(TIMEZONE)
+        return parse_time(at)
+    except ValueError as exc:
+        raise InputError(str(exc), field="at") from None
 
 
 def _check_sites(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -194,11 +194,6 @@ class SegmentIndex:
         self._built = True
         return self
 
-    @property
-    def n_leaves(self) -> int:
-        """Number of quadtree leaves (0 before :meth:`build`)."""
-        return len(self.leaf_count) if self._built and len(self.a) else 0
-
     # ------------------------------------------------------------------ query
     def query(self, x: np.ndarray, y: np.ndarray, chunk: int = 50_000,
               small: int = 2_000) -> tuple[np.ndarray, np.ndarray]:

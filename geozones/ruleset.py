@@ -31,11 +31,11 @@ from pydantic import (
 from geozones.apk import ApkType, normalize_apk_type
 from geozones.errors import InputError, Problem
 from geozones.verdicts import Verdict
+from geozones.wib import TIMEZONE
 
 SCHEMA_VERSION = 1
 #: The published rule set used when none is named (Jakarta Pusat, Pilkada 2024).
 DEFAULT_RULES = Path(__file__).resolve().parent.parent / "rules" / "dki-jakarta-pusat-pilkada-2024.yaml"
-TIMEZONE = "Asia/Jakarta"
 _WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
 
 

@@ -57,9 +57,3 @@ def label(verdict: Verdict | str, lang: str = "id") -> str:
     """Human label of a verdict in ``lang`` (``"id"`` or ``"en"``)."""
     ind, eng = LABELS[Verdict(verdict)]
     return ind if lang == "id" else eng
-
-
-def most_restrictive(verdicts) -> Verdict:
-    """Return the most restrictive of some verdicts (``ALLOWED`` if none)."""
-    ranks = [RANK[Verdict(v)] for v in verdicts]
-    return Verdict(BY_RANK[max(ranks)]) if ranks else Verdict.ALLOWED

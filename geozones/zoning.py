@@ -24,6 +24,7 @@ import pandas as pd
 import shapely
 
 from geozones.verdicts import Verdict
+from geozones.wib import to_wib
 
 #: Zone class of each verdict.
 ZONE_OF = {
@@ -126,9 +127,7 @@ def zone_split(prepared, covers: dict[str, object], *, at: dt.datetime,
     -------
     Zoning
     """
-    ts = pd.Timestamp(at)
-    if ts.tzinfo is None:
-        ts = ts.tz_localize("Asia/Jakarta")
+    ts = to_wib(at)
     at_ns = int(ts.value)
     kel_geoms = np.asarray(prepared.admin_geoms)
     area = shapely.union_all(kel_geoms)

@@ -8,7 +8,6 @@ columns of the input, kept as they are.
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -20,8 +19,8 @@ from geozones.apk import normalize_apk_type
 from geozones.errors import InputError, Problem
 from geozones.io.tables import LAT_NAMES, LON_NAMES, coordinates, find_column, read_table, table_to_points
 from geozones.io.vector import read_vector
+from geozones.wib import TIMEZONE, parse_time
 
-TIMEZONE = "Asia/Jakarta"
 ID_NAMES = ("site_id", "id", "kode", "no", "nomor", "fid")
 APK_NAMES = ("apk_type", "apk", "jenis", "jenis_apk", "type", "tipe")
 PASLON_NAMES = ("paslon", "nomor_urut", "candidate", "calon")
@@ -221,49 +220,6 @@ def normalize_sites(gdf: gpd.GeoDataFrame, *, source: str = "<sites>",
 
 def _where(i: int, labels: list[str] | None) -> str:
     return labels[i] if labels else f"row {i + 1}"
-
-
-_DAY_FIRST = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})(\b.*)$")
-_SLASHED = re.compile(r"^\s*\d{1,4}[/.]\d{1,2}[/.]\d{1,4}")
-
-
-def parse_time(value: object) -> pd.Timestamp:
-    """Parse a date/time; naive values are taken as WIB (Asia/Jakarta).
-
-    ISO 8601 (``2024-10-01T08:00``, with or without offset) is preferred. The
-    Indonesian day-first form ``01/10/2024 08:00`` (1 October) is accepted too;
-    the month-first reading is never guessed.
-
-    Raises
-    ------
-    ValueError
-        For text that is not a time, or a year outside 1900-2100.
-    """
-    if isinstance(value, pd.Timestamp):
-        ts = value
-    else:
-        text = str(value).strip()
-        if text.lower() in ("now", "today", "tomorrow", "yesterday", "sekarang"):
-            raise ValueError(f"'{value}' is not a fixed time; write the date (e.g. 2024-10-01T08:00)")
-        m = _DAY_FIRST.match(text)
-        if m:
-            year = m.group(3) if len(m.group(3)) == 4 else f"20{m.group(3)}"
-            text = f"{year}-{int(m.group(2)):02d}-{int(m.group(1)):02d}{m.group(4)}"
-        elif _SLASHED.match(text) or re.fullmatch(r"\d{6}", text):
-            # never guess month-first or packed forms
-            raise ValueError(f"'{value}' is an ambiguous date; use ISO 8601 (2024-10-01) or day-first 01/10/2024")
-        try:
-            ts = pd.Timestamp(text)
-        except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime):
-            raise ValueError(f"'{value}' is not a date/time (use ISO 8601, e.g. 2024-10-01T08:00, "
-                             "or day-first 01/10/2024 08:00)") from None
-    if ts is pd.NaT or pd.isna(ts):
-        raise ValueError(f"'{value}' is not a date/time")
-    if not 1900 <= ts.year <= 2100:
-        raise ValueError(f"'{value}': year {ts.year} is outside 1900-2100")
-    if ts.tzinfo is None:
-        ts = ts.tz_localize(TIMEZONE)
-    return ts.tz_convert(TIMEZONE)
 
 
 def sites_frame(lon, lat, site_id=None, apk_type=None, paslon=None,

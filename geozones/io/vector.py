@@ -120,24 +120,6 @@ def check_zip(path: Path, limit: int = MAX_UNPACKED_BYTES) -> list[str]:
     return [i.filename for i in infos]
 
 
-def list_layers(path: str | os.PathLike) -> list[str]:
-    """Names of the layers in a multi-layer file (GeoPackage, KML)."""
-    path = Path(path)
-    sniff(path)
-    if path.suffix.lower() in (".zip", ".kmz"):
-        check_zip(path)
-    return [str(n) for n in pyogrio.list_layers(_gdal_path(path))[:, 0]]
-
-
-def _gdal_path(path: Path) -> str:
-    ext = path.suffix.lower()
-    if ext == ".zip":
-        return f"/vsizip/{path}"
-    if ext == ".kmz":
-        return f"/vsizip/{path}"
-    return str(path)
-
-
 def gdal_source(path: Path, layer: str | None = None, assume_crs: CRS | str | int | None = None, *,
                 source_name: str | None = None, limit: int = MAX_UNPACKED_BYTES,
                 layer_flag: str = "--layer") -> tuple[str, str | None]:

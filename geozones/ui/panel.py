@@ -12,6 +12,7 @@ from geozones.i18n import t
 from geozones.ruleset import RuleSet
 from geozones.ui.text import md_escape, md_table
 from geozones.verdicts import Verdict, label
+from geozones.wib import format_wib
 
 #: Which Streamlit alert box shows which verdict.
 _BOX = {
@@ -22,12 +23,7 @@ _BOX = {
 }
 
 
-def fmt_wib(ts) -> str:
-    """``dd-mm-yyyy HH:MM WIB``."""
-    ts = pd.Timestamp(ts)
-    if ts.tzinfo is None:
-        ts = ts.tz_localize("Asia/Jakarta")
-    return ts.tz_convert("Asia/Jakarta").strftime("%d-%m-%Y %H:%M WIB")
+
 
 
 def verdict_panel(result, lang: str) -> None:
@@ -45,7 +41,7 @@ def verdict_panel(result, lang: str) -> None:
     box = _BOX[verdict]
     box(f"### {md_escape(label(verdict, lang))} · `{verdict.value}`")
     st.caption(md_escape(t("panel.point", lang, lat=f"{row['lat']:.6f}", lon=f"{row['lon']:.6f}"))
-               + "  \n" + md_escape(t("panel.judged_at", lang, when=fmt_wib(row["judged_at"]))))
+               + "  \n" + md_escape(t("panel.judged_at", lang, when=format_wib(row["judged_at"]))))
     if isinstance(row.get("kelurahan"), str) and row["kelurahan"]:
         st.markdown(f"**{md_escape(t('panel.where', lang))}:** "
                     + md_escape(f"Kel. {row['kelurahan']} ({row['kode_kemendagri']} · BPS {row['kode_bps']}), "
@@ -93,7 +89,7 @@ def schedule_box(ruleset: RuleSet, at: dt.datetime, lang: str) -> None:
     if phase is None:
         phase = t("sched.before", lang) if at < s.campaign.start else t("sched.after", lang)
     head = [t("sched.phase", lang), t("sched.from", lang), t("sched.to", lang)]
-    rows = [[t(k, lang), fmt_wib(p.start), fmt_wib(p.end)] for k, p in phases]
+    rows = [[t(k, lang), format_wib(p.start), format_wib(p.end)] for k, p in phases]
     with st.expander(t("sched.title", lang)):
         st.markdown(md_table(head, rows))
         st.caption(md_escape(s.source))
