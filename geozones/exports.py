@@ -140,12 +140,9 @@ def table_xlsx(table: pd.DataFrame, *, attribution: Sequence[str], sheet: str = 
 
 def read_csv_export(data: bytes) -> pd.DataFrame:
     """Read back a CSV written by :func:`csv_bytes` (skips the ``#`` lines)."""
-    text = data.decode("utf-8-sig")
-    lines = text.splitlines()
-    skip = 0
-    while skip < len(lines) and lines[skip].startswith("# "):
-        skip += 1
-    return pd.read_csv(io.StringIO("\n".join(lines[skip:])), dtype=str, keep_default_na=False)
+    from geozones.io.tables import strip_preamble
+
+    return pd.read_csv(io.StringIO(strip_preamble(data.decode("utf-8-sig"))), dtype=str, keep_default_na=False)
 
 
 def attribution_lines(layer_attributions: Sequence[str], *, title: str | None = None) -> list[str]:

@@ -33,6 +33,15 @@ def _decode(raw: bytes) -> tuple[str, str]:
     return raw.decode("latin-1"), "latin-1"
 
 
+def strip_preamble(text: str) -> str:
+    """Drop the ``# `` provenance lines geozones' own CSV exports start with."""
+    lines = text.splitlines(keepends=True)
+    skip = 0
+    while skip < len(lines) and lines[skip].startswith("# "):
+        skip += 1
+    return "".join(lines[skip:])
+
+
 def read_table(path: str | os.PathLike, *, source_name: str | None = None) -> pd.DataFrame:
     """Read a CSV (any common encoding and delimiter) or XLSX file as strings.
 
@@ -72,12 +81,7 @@ def read_table(path: str | os.PathLike, *, source_name: str | None = None) -> pd
         if raw[:4] in (b"PK\x03\x04", b"SQLi") or b"\x00" in raw[:1024]:
             raise InputError("the content is binary, not a CSV text file", source=name)
         text, enc = _decode(raw)
-        # geozones' own exports start with "# " provenance lines; skip such a preamble.
-        lines = text.splitlines(keepends=True)
-        skip = 0
-        while skip < len(lines) and lines[skip].startswith("# "):
-            skip += 1
-        text = "".join(lines[skip:])
+        text = strip_preamble(text)
         if not text.strip():
             raise InputError("file has no data, only comment lines", source=name)
         try:
