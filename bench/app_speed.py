@@ -30,12 +30,16 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from geozones import mapview, zoning  # noqa: E402
-from geozones.engine import evaluate_detailed, prepare  # noqa: E402
+from geozones.app import mapview  # noqa: E402
+from geozones.core.verdicts import COLORS, Verdict, label  # noqa: E402
+from geozones.engine import (  # noqa: E402
+    evaluate_detailed,
+    prepare,
+    zoning,
+)
+from geozones.io.layers import load_layers  # noqa: E402
 from geozones.io.sites import read_sites, sites_frame  # noqa: E402
-from geozones.layers import load_layers  # noqa: E402
-from geozones.ruleset import load_ruleset  # noqa: E402
-from geozones.verdicts import COLORS, Verdict, label  # noqa: E402
+from geozones.rules.model import load_ruleset  # noqa: E402
 
 RULES = ROOT / "rules" / "dki-jakarta-pusat-pilkada-2024.yaml"
 
@@ -59,7 +63,7 @@ def peta_map(layers, prepared, covers, lang="id"):
 
 def list_view(path, layers, rules, prepared, at):
     """What the list page does for one upload: read, judge, table, quota, map HTML."""
-    from geozones.quotas import quota_usage
+    from geozones.engine.quotas import quota_usage
 
     t0 = time.perf_counter()
     sites = read_sites(path, source_name="bench.csv")

@@ -35,11 +35,11 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 
 def run_once(url: str) -> dict[str, float]:
-    from geozones.data import download
-    from geozones.data.boundaries import build_boundaries, read_province_file
-    from geozones.data.fetch import fetch_boundaries
-    from geozones.data.sources import WILAYAH, boundary_source
-    from geozones.data.wilayah import read_wilayah
+    from geozones.sources import download
+    from geozones.sources.boundaries import build_boundaries, read_province_file
+    from geozones.sources.fetch import fetch_boundaries
+    from geozones.sources.upstream import WILAYAH, boundary_source
+    from geozones.sources.wilayah import read_wilayah
 
     t: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -46,11 +46,11 @@ import shapely
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from geozones.core.verdicts import BY_RANK, RANK  # noqa: E402
 from geozones.engine import explain, judge  # noqa: E402
-from geozones.layers import load_layers  # noqa: E402
-from geozones.prepared import APK_CODES, prepare  # noqa: E402
-from geozones.ruleset import load_ruleset  # noqa: E402
-from geozones.verdicts import BY_RANK, RANK  # noqa: E402
+from geozones.engine.compile import APK_CODES, prepare  # noqa: E402
+from geozones.io.layers import load_layers  # noqa: E402
+from geozones.rules.model import load_ruleset  # noqa: E402
 
 RULES = ROOT / "rules" / "dki-jakarta-pusat-pilkada-2024.yaml"
 AT = "2024-10-15T10:00"
@@ -95,13 +95,13 @@ def make_sites(layers, n: int, seed: int = SEED) -> gpd.GeoDataFrame:
 
 # ----------------------------------------------------------------------------- approaches
 def run_geozones(ctx, sites):
-    j = judge(sites, ctx["layers"], ctx["rules"], AT, prepared=ctx["prep"])
+    j = judge(sites, ctx["prep"], AT)
     return {"rank": j.rank, "unit": j.unit, "pairs": _pairs(j.m_site, j.m_rule, j.m_lift),
             "near": j.near_dist}
 
 
 def run_geozones_reasons(ctx, sites):
-    j = judge(sites, ctx["layers"], ctx["rules"], AT, prepared=ctx["prep"])
+    j = judge(sites, ctx["prep"], AT)
     ev = explain(j)
     return {"rank": j.rank, "unit": j.unit, "pairs": _pairs(j.m_site, j.m_rule, j.m_lift), "near": j.near_dist,
             "rows": len(ev.table)}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from geozones.ruleset import DEFAULT_RULES
+from geozones.rules.model import DEFAULT_RULES
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -39,7 +39,7 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def jakpus_layers(shared_data):
     """The Jakarta Pusat layer set loaded from ../shared/data."""
-    from geozones.layers import load_layers
+    from geozones.io.layers import load_layers
 
     return load_layers("jakarta-pusat", shared_data)
 
@@ -47,6 +47,6 @@ def jakpus_layers(shared_data):
 @pytest.fixture(scope="session")
 def jakpus_rules(jakpus_layers):
     """The published Jakarta Pusat rule set, validated against the manifest."""
-    from geozones.ruleset import load_ruleset
+    from geozones.rules.model import load_ruleset
 
     return load_ruleset(DEFAULT_RULES, known_layers=jakpus_layers.manifest.layer_names)

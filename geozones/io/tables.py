@@ -17,11 +17,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geozones.crs import INDONESIA_LAT, INDONESIA_LON, STORAGE_CRS
-from geozones.errors import InputError, Problem
-
-LON_NAMES = ("lon", "longitude", "lng", "long", "x", "bujur")
-LAT_NAMES = ("lat", "latitude", "y", "lintang")
+from geozones.core.columns import LAT_NAMES, LON_NAMES, find_column
+from geozones.core.crs import INDONESIA_LAT, INDONESIA_LON, STORAGE_CRS
+from geozones.core.errors import InputError, Problem
+from geozones.io.files import check_zip
 
 
 def _decode(raw: bytes) -> tuple[str, str]:
@@ -69,7 +68,6 @@ def read_table(path: str | os.PathLike, *, source_name: str | None = None) -> pd
         if not raw.startswith(b"PK"):
             raise InputError("the extension says Excel (.xlsx), but the content is not an Excel workbook",
                              source=name)
-        from geozones.io.vector import check_zip
 
         check_zip(path)  # an .xlsx is a zip: refuse one that unpacks to an absurd size
         try:
@@ -99,15 +97,6 @@ def read_table(path: str | os.PathLike, *, source_name: str | None = None) -> pd
     if len(df) == 0:
         raise InputError("has a header but no data rows", source=name)
     return df
-
-
-def find_column(columns, names: tuple[str, ...]) -> str | None:
-    """Return the first column whose lower-cased name is in ``names``."""
-    lowered = {str(c).strip().lower(): c for c in columns}
-    for n in names:
-        if n in lowered:
-            return lowered[n]
-    return None
 
 
 def coordinates(df: pd.DataFrame, *, source: str, lon_col: str | None = None,

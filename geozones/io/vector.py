@@ -9,9 +9,7 @@ renamed file gets a clear message instead of a driver error.
 from __future__ import annotations
 
 import os
-import tempfile
 import warnings
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,105 +19,14 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
-from geozones.crs import STORAGE_CRS
-from geozones.errors import DataWarning, InputError
+from geozones.core.crs import STORAGE_CRS
+from geozones.core.errors import DataWarning, InputError
+from geozones.io.files import _FORMAT_NAMES, MAX_UNPACKED_BYTES, check_zip, sniff, write_atomic
+from geozones.io.tables import read_table, table_to_points
 
 VECTOR_EXTENSIONS = {".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb", ".kml", ".kmz", ".csv"}
 
 # Leading bytes each format must start with; text formats are checked separately.
-_MAGIC = {
-    ".gpkg": (b"SQLite format 3\x00",),
-    ".zip": (b"PK\x03\x04", b"PK\x05\x06"),
-    ".kmz": (b"PK\x03\x04",),
-    ".shp": (b"\x00\x00\x27\x0a",),
-    ".fgb": (b"fgb\x03",),
-}
-_FORMAT_NAMES = {
-    ".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GeoPackage", ".zip": "zipped Shapefile",
-    ".kmz": "KMZ", ".shp": "Shapefile", ".fgb": "FlatGeobuf", ".kml": "KML", ".csv": "CSV",
-}
-
-#: Maximum unpacked size of an archive we are willing to open.
-MAX_UNPACKED_BYTES = 512 * 1024 * 1024
-
-
-def sniff(path: Path, source: str | None = None) -> None:
-    """Check that the file's bytes match its extension.
-
-    ``source`` is the name used in messages (defaults to the path).
-
-    Raises
-    ------
-    InputError
-        Naming the file, what its extension claims and what it seems to hold.
-    """
-    ext = path.suffix.lower()
-    if not path.exists():
-        raise InputError("file not found", source=source or str(path))
-    if path.stat().st_size == 0:
-        raise InputError("file is empty", source=source or str(path))
-    with open(path, "rb") as fh:
-        head = fh.read(64)
-    claimed = _FORMAT_NAMES.get(ext, ext)
-    if ext in _MAGIC:
-        if not head.startswith(_MAGIC[ext]):
-            raise InputError(f"the extension says {claimed}, but the content is {_describe(head)}",
-                             source=source or str(path))
-        return
-    text = head.lstrip(b"\xef\xbb\xbf").lstrip()
-    if ext in (".geojson", ".json") and not text.startswith(b"{"):
-        raise InputError(f"the extension says {claimed}, but the content is {_describe(head)}",
-                         source=source or str(path))
-    if ext == ".kml" and not text.startswith(b"<"):
-        raise InputError(f"the extension says {claimed}, but the content is {_describe(head)}",
-                         source=source or str(path))
-    if ext == ".csv" and any(head.startswith(m) for ms in _MAGIC.values() for m in ms):
-        raise InputError(f"the extension says CSV, but the content is {_describe(head)}",
-                         source=source or str(path))
-
-
-def _describe(head: bytes) -> str:
-    for ext, magics in _MAGIC.items():
-        if any(head.startswith(m) for m in magics):
-            return "binary " + _FORMAT_NAMES[ext].replace("zipped Shapefile", "ZIP archive")
-    stripped = head.lstrip(b"\xef\xbb\xbf").lstrip()
-    if stripped.startswith(b"{") or stripped.startswith(b"["):
-        return "JSON text"
-    if stripped.startswith(b"<"):
-        return "XML/HTML text"
-    if stripped.startswith(b"%PDF"):
-        return "a PDF document"
-    try:
-        head.decode("utf-8")
-        return "plain text"
-    except UnicodeDecodeError:
-        return "unrecognised binary data"
-
-
-def check_zip(path: Path, limit: int = MAX_UNPACKED_BYTES) -> list[str]:
-    """Validate an archive before anything reads it; return its member names.
-
-    Refuses members whose path escapes the archive (``../``, absolute paths) and
-    archives whose unpacked size passes ``limit`` (a zip bomb).
-    """
-    try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-    except zipfile.BadZipFile as exc:
-        raise InputError(f"not a readable ZIP archive ({exc})", source=str(path)) from None
-    total = 0
-    for info in infos:
-        name = info.filename.replace("\\", "/")  # Windows archivers write backslashes
-        if name.startswith("/") or ".." in name.split("/") or ":" in name.split("/")[0]:
-            raise InputError(f"archive entry '{name}' points outside the archive; refused",
-                             source=str(path))
-        total += info.file_size
-        if total > limit:
-            raise InputError(f"archive unpacks to more than {limit // 2**20} MiB; refused",
-                             source=str(path))
-    return [i.filename for i in infos]
-
-
 def gdal_source(path: Path, layer: str | None = None, assume_crs: CRS | str | int | None = None, *,
                 source_name: str | None = None, limit: int = MAX_UNPACKED_BYTES,
                 layer_flag: str = "--layer") -> tuple[str, str | None]:
@@ -179,7 +86,7 @@ def read_vector(path: str | os.PathLike, *, layer: str | None = None,
         Name to use in messages instead of the path (for uploads).
     on_warning : callable, optional
         Receives a message for each repaired or dropped feature; by default
-        a :class:`~geozones.errors.DataWarning` is issued.
+        a :class:`~geozones.core.errors.DataWarning` is issued.
 
     Returns
     -------
@@ -200,7 +107,6 @@ def read_vector(path: str | os.PathLike, *, layer: str | None = None,
                          + ", ".join(sorted(VECTOR_EXTENSIONS)), source=name)
     sniff(path, name)
     if ext == ".csv":
-        from geozones.io.tables import read_table, table_to_points
 
         df = read_table(path, source_name=name)
         return table_to_points(df, source=name, lon_col=lon_col, lat_col=lat_col)
@@ -294,34 +200,6 @@ def _same_dimension(geom, dim: int):
     if not parts:
         return geom
     return shapely.union_all(parts)
-
-
-def write_atomic(path: str | os.PathLike, writer: Callable[[Path], None]) -> Path:
-    """Write a file through a temporary sibling and rename it into place.
-
-    A reader never sees a half-written file, and an error leaves any previous
-    file untouched.
-
-    Parameters
-    ----------
-    path : path-like
-        Final destination.
-    writer : callable
-        Called with the temporary path; must create the file there.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        tmp_path.unlink()  # some GDAL drivers refuse to write over an existing file
-        writer(tmp_path)
-        os.replace(tmp_path, path)
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
-    return path
 
 
 def write_vector(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, layer: str | None = None) -> Path:

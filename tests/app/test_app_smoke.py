@@ -15,7 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
-PAGES = ["app_pages/peta.py", "app_pages/cek_daftar.py", "app_pages/di_mana_boleh.py", "app_pages/aturan.py"]
+PAGES = [f"geozones/app/pages/{name}.py" for name in ("peta", "cek_daftar", "di_mana_boleh", "aturan")]
 ISTIQLAL = {"lat": -6.17025, "lon": 106.83109}
 
 
@@ -75,7 +75,7 @@ def test_language_toggle_switches_ui_and_reasons(app):
 
 def test_bad_upload_names_rows(app):
     app.run()
-    app.switch_page("app_pages/cek_daftar.py").run()
+    app.switch_page("geozones/app/pages/cek_daftar.py").run()
     bad = b"id,lon,lat\nA1,106.83,-6.17\nA2,abc,-6.18\nA3,106.84,xyz\n"
     app.file_uploader(key="list_file").set_value(("rusak.csv", bad, "text/csv")).run()
     assert not app.exception
@@ -86,7 +86,7 @@ def test_bad_upload_names_rows(app):
 
 def test_good_upload_gives_table_quota_and_downloads(app):
     app.run()
-    app.switch_page("app_pages/cek_daftar.py").run()
+    app.switch_page("geozones/app/pages/cek_daftar.py").run()
     csv = (b"id,lon,lat,apk_type,paslon,installed_at\n"
            b"A1,106.83109,-6.17025,spanduk,1,2024-10-01T08:00\n"
            b"<img src=x onerror=alert(1)>,106.8550,-6.1870,spanduk,2,2024-10-01T08:00\n"
@@ -105,7 +105,7 @@ def test_good_upload_gives_table_quota_and_downloads(app):
 
 def test_where_page_shares_and_annex(app):
     app.run()
-    app.switch_page("app_pages/di_mana_boleh.py").run()
+    app.switch_page("geozones/app/pages/di_mana_boleh.py").run()
     assert not app.exception
     kec = app.dataframe[0].value  # the schedule is a markdown table, not a dataframe
     assert len(kec) == 8  # the eight kecamatan of Jakarta Pusat
@@ -116,7 +116,7 @@ def test_where_page_shares_and_annex(app):
 
 def test_rules_page_lists_rules_and_absent_layers(app):
     app.run()
-    app.switch_page("app_pages/aturan.py").run()
+    app.switch_page("geozones/app/pages/aturan.py").run()
     assert not app.exception
     rules = app.dataframe[0].value  # the schedule is a markdown table, not a dataframe
     assert "R01" in set(rules.iloc[:, 0]) and "R25" in set(rules.iloc[:, 0])
@@ -131,7 +131,7 @@ def _frame_with(app, column):
 
 def test_rules_page_shows_data_coverage_and_what_absent_layers_leave_unchecked(app):
     app.run()
-    app.switch_page("app_pages/aturan.py").run()
+    app.switch_page("geozones/app/pages/aturan.py").run()
     assert not app.exception
     layers = _frame_with(app, "Aturan tidak diperiksa").set_index("Nama")
     assert layers.loc["kelurahan", "Tersedia"] == "tersedia" and layers.loc["kelurahan", "Jumlah objek"] == 44

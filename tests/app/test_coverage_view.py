@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from geozones import coverage_view
-from geozones.data.coverage import coverage_from_layers
-from geozones.i18n import CATALOG
+from geozones.app import coverage_view
+from geozones.app.i18n import CATALOG
+from geozones.sources.coverage import coverage_from_layers
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def test_kelurahan_table_counts_and_gap_filter(cov):
 
 
 def test_gap_keys_exist_for_every_flagged_role():
-    from geozones.data.coverage import EXPECTED_EVERYWHERE, USUALLY_PRESENT
+    from geozones.sources.coverage import EXPECTED_EVERYWHERE, USUALLY_PRESENT
 
     for role in (*EXPECTED_EVERYWHERE, *USUALLY_PRESENT):
         assert f"gap.none.{role}" in CATALOG

@@ -10,7 +10,7 @@ import openpyxl
 import pandas as pd
 import shapely
 
-from geozones import exports
+from geozones.io import exports
 
 ATTR = ["geozones test", "© OpenStreetMap contributors, ODbL",
         "Administrative boundaries: BPS – Statistics Indonesia, via OCHA/HDX (cod-ab-idn), CC BY-IGO"]

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from geozones import i18n, mapview, zoning
+from geozones.app import i18n, mapview
+from geozones.engine import zoning
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -12,7 +12,7 @@ import pytest
 import shapely
 from folium.plugins import Draw
 
-from geozones import mapview
+from geozones.app import mapview
 
 XSS = "<img src=x onerror=alert(1)>"
 TEMPLATE_BREAK = "`${alert(2)}`\\"
@@ -141,7 +141,7 @@ def test_restricted_layers_can_leave_categories_out_of_the_html():
 
 
 def test_md_table_escapes_every_cell():
-    from geozones.ui.text import md_table
+    from geozones.app.text import md_table
 
     text = md_table(["Nama", "a|b"], [[XSS, "baris\nbaru"], ["[x](javascript:alert(1))", None]])
     lines = text.split("\n")

@@ -7,8 +7,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geozones import zoning
-from geozones.engine import evaluate, prepare
+from geozones.engine import evaluate, prepare, zoning
 from geozones.io.sites import sites_frame
 
 CAMPAIGN = pd.Timestamp("2024-10-10T12:00", tz="Asia/Jakarta")
@@ -85,7 +84,7 @@ def test_usable_streets_avoid_unusable_zones_and_annex(prep, jakpus_layers):
     assert (summary["usable_m"] <= summary["total_m"] + 1e-6).all()
     assert (summary["usable_m"] > 0).sum() > 30
     data = zoning.annex_csv(segs, zoning=split, attribution=jakpus_layers.attributions(), title="Lampiran")
-    from geozones.exports import read_csv_export
+    from geozones.io.exports import read_csv_export
 
     text = data.decode("utf-8-sig")
     assert "© OpenStreetMap contributors, ODbL" in text.split("\n", 6)[3] + text.split("\n", 6)[4]

@@ -18,9 +18,10 @@ import shapely.affinity
 import yaml
 from shapely.geometry import LineString, Point, Polygon, box
 
-from geozones.crs import transformer
-from geozones.layers import load_layers, load_manifest
-from geozones.ruleset import parse_ruleset
+from geozones.areas.manifest import load_manifest
+from geozones.core.crs import transformer
+from geozones.io.layers import load_layers
+from geozones.rules.model import parse_ruleset
 
 ORIGIN = (700_000.0, 9_316_000.0)  # UTM 48S metres, inside Jakarta Pusat's zone
 

@@ -11,7 +11,7 @@ import pytest
 import shapely
 from shapely.geometry import Polygon
 
-from geozones.errors import DataWarning, InputError
+from geozones.core.errors import DataWarning, InputError
 from geozones.io.sites import read_sites
 from geozones.io.vector import read_vector
 

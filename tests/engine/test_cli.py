@@ -15,7 +15,7 @@ import pyogrio
 import pytest
 
 from geozones.cli import main
-from geozones.exports import write_table
+from geozones.io.exports import write_table
 
 SITES = """id,lon,lat,apk_type,paslon,installed_at
 istiqlal,106.83109,-6.17025,spanduk,1,2024-10-01T08:00
@@ -189,7 +189,7 @@ def test_failed_write_leaves_previous_file(tmp_path, monkeypatch):
     table = gpd.GeoDataFrame({"site_id": ["a"], "judged_at": [pd.Timestamp("2024-10-01", tz="Asia/Jakarta")],
                               "reasons_id": ["x"], "reasons_en": ["x"]},
                              geometry=gpd.points_from_xy([1], [1]), crs=4326)
-    from geozones.errors import InputError
+    from geozones.core.errors import InputError
 
     with pytest.raises(InputError, match="disk full"):
         write_table(table, out, "gpkg", attribution=[])

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import CRS
 
-from geozones.crs import (
+from geozones.core.crs import (
     assert_metric,
     check_area_of_use,
     geodesic_distance,
@@ -19,7 +19,7 @@ from geozones.crs import (
     project_lonlat,
     utm_epsg,
 )
-from geozones.errors import DataWarning
+from geozones.core.errors import DataWarning
 
 
 def test_jakarta_is_utm_48s():

@@ -76,7 +76,7 @@ def test_reprojected_input_comes_back_in_4326(tmp_path):
 
 
 def test_geopackage_with_two_layers_needs_a_choice(tmp_path):
-    from geozones.errors import InputError
+    from geozones.core.errors import InputError
 
     path = tmp_path / "two.gpkg"
     PARCELS.to_file(path, layer="worship")

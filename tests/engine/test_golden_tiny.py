@@ -8,9 +8,9 @@ import pytest
 import shapely
 
 from geozones.engine import evaluate, evaluate_detailed
+from geozones.engine.compile import prepare
 from geozones.io.sites import sites_frame
-from geozones.prepared import prepare
-from geozones.ruleset import Grant, parse_ruleset
+from geozones.rules.model import Grant, parse_ruleset
 from tests.engine.conftest import to_lonlat
 
 DURING = "2024-10-15T10:00"
@@ -194,7 +194,7 @@ def test_prepared_reuse_gives_same_answer(tiny_layers, tiny_rules):
 
 
 def test_sites_without_crs_or_not_points_are_refused(tiny_layers, tiny_rules):
-    from geozones.errors import InputError
+    from geozones.core.errors import InputError
 
     lon, lat = to_lonlat([230], [230])
     sites = sites_frame(lon, lat)

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import copy
+import importlib
 
 import numpy as np
 import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from geozones.core.verdicts import RANK
 from geozones.engine import evaluate
+from geozones.engine.nearest import SegmentIndex
 from geozones.io.sites import sites_frame
-from geozones.nearest import SegmentIndex
-from geozones.ruleset import Grant, parse_ruleset
-from geozones.verdicts import RANK
+from geozones.rules.model import Grant, parse_ruleset
 from tests.engine.conftest import BASIS, ORIGIN, TINY_RULES, to_lonlat
 
 DURING = "2024-10-15T10:00"
@@ -136,15 +137,16 @@ def test_nearest_index_matches_the_exact_reference(seed, n, k, bound, small):
 def test_site_grid_gives_the_same_answer_as_testing_every_site(tiny_layers, tiny_rules, monkeypatch, points,
                                                                 on_grid, apk):
     import geozones.engine as engine
+    judge_module = importlib.import_module("geozones.engine.judge")  # the package exports a function of that name
 
     grid = engine.prepare(tiny_layers, tiny_rules)
     g = grid.site_grid()
     # add points exactly on grid lines and corners, where a cell's answer is most fragile
     extra = [(g.origin[0] + i * g.cell - ORIGIN[0], g.origin[1] + j * g.cell - ORIGIN[1]) for i, j in on_grid]
     sites = _sites(points + extra + [(1000, 300), (1000, 650)], apk)
-    monkeypatch.setattr(engine, "GRID_MIN_SITES", 10**9)
+    monkeypatch.setattr(judge_module, "GRID_MIN_SITES", 10**9)
     plain = evaluate(sites, tiny_layers, tiny_rules, at=DURING, prepared=grid)
-    monkeypatch.setattr(engine, "GRID_MIN_SITES", 0)
+    monkeypatch.setattr(judge_module, "GRID_MIN_SITES", 0)
     gridded = evaluate(sites, tiny_layers, tiny_rules, at=DURING, prepared=grid)
     cols = ["verdict", "rule_ids", "kode_kemendagri", "reasons_en", "nearest_name", "nearest_m"]
     assert plain[cols].astype(object).fillna("").equals(gridded[cols].astype(object).fillna(""))

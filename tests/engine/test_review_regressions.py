@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import importlib
 import subprocess
 import sys
 
@@ -13,12 +14,14 @@ import pytest
 import shapely
 from shapely.geometry import GeometryCollection, LineString, MultiLineString, Point, box
 
+from geozones.areas.manifest import load_manifest
+from geozones.core.errors import InputError
+from geozones.core.time import parse_time
 from geozones.engine import evaluate
-from geozones.errors import InputError
-from geozones.io.sites import parse_time, read_sites, sites_frame
-from geozones.layers import load_layers, load_manifest
-from geozones.nearest import SegmentIndex
-from geozones.ruleset import parse_ruleset
+from geozones.engine.nearest import SegmentIndex
+from geozones.io.layers import load_layers
+from geozones.io.sites import read_sites, sites_frame
+from geozones.rules.model import parse_ruleset
 from tests.engine.conftest import TINY_RULES, _to4326, kel_row, to_lonlat, write_tiny_area
 
 DURING = "2024-10-15T10:00"
@@ -60,14 +63,14 @@ def test_inside_rule_reports_point_features_it_cannot_check(tmp_path):
 
 @pytest.mark.parametrize("grid", [0, 10**9])
 def test_overlapping_kelurahan_lowest_code_with_or_without_grid(tmp_path, monkeypatch, grid):
-    import geozones.engine as engine
+    judge_module = importlib.import_module("geozones.engine.judge")  # the package exports a function of that name
 
     kel = gpd.GeoDataFrame([
         kel_row("31.71.01.1001", "3173080001", "Alpha", "31.71.01", "Satu", "31.71", "Kota Uji", None),
         kel_row("31.71.01.1002", "3173080002", "Beta", "31.71.01", "Satu", "31.71", "Kota Uji", None),
     ], geometry=_to4326([box(0, 0, 1100, 1000), box(1000, 0, 2000, 1000)]), crs=4326)
     layers, rules = _area(tmp_path, kel=kel)
-    monkeypatch.setattr(engine, "GRID_MIN_SITES", grid)
+    monkeypatch.setattr(judge_module, "GRID_MIN_SITES", grid)
     rng = np.random.default_rng(1)
     x = rng.uniform(1000, 1100, 200)
     lon, lat = to_lonlat(x, rng.uniform(0, 1000, 200))
@@ -181,7 +184,7 @@ def test_writing_into_a_directory_is_exit_2(shared_data, tmp_path):
 
 
 def test_exports_survive_control_characters_and_fid(tmp_path):
-    from geozones.exports import table_gpkg, table_xlsx
+    from geozones.io.exports import table_gpkg, table_xlsx
 
     t = gpd.GeoDataFrame({"site_id": ["a\x07b"], "fid": [7], "verdict": ["ALLOWED"]},
                          geometry=[Point(106.8, -6.2)], crs=4326)
@@ -234,7 +237,7 @@ def test_many_distinct_times_each_land_on_their_row(tmp_path):
 
 
 def test_exports_keep_lists_and_mixed_values():
-    from geozones.exports import export_frame, table_csv
+    from geozones.io.exports import export_frame, table_csv
 
     t = gpd.GeoDataFrame({"site_id": ["a", "b"], "tags": [np.array([1, 2]), None], "mix": [1, True],
                           "Fid": [1, 2], "fid_input": ["x", "y"]},

@@ -9,8 +9,8 @@ import jsonschema
 import pytest
 import yaml
 
-from geozones.errors import InputError
-from geozones.ruleset import json_schema_text, load_ruleset, parse_ruleset
+from geozones.core.errors import InputError
+from geozones.rules.model import json_schema_text, load_ruleset, parse_ruleset
 from tests.conftest import DEFAULT_RULES, ROOT
 from tests.engine.conftest import TINY_RULES
 

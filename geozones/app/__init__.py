@@ -1,0 +1,1 @@
+"""Streamlit glue: the only package (with ``app.py``) that imports streamlit or folium."""

@@ -1,0 +1,99 @@
+"""Aturan: the active rule set, read-only, with layer coverage and what is absent."""
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from geozones.app import context as data
+from geozones.app import coverage_view, page
+from geozones.app.i18n import t
+from geozones.app.state import now_wib
+from geozones.app.text import md_escape
+from geozones.app.widgets.panel import attribution_footer, format_wib, schedule_box
+from geozones.core.apk import APK_LABELS
+from geozones.core.errors import InputError
+from geozones.core.verdicts import label
+
+lang, ctx = page.start()
+rs = ctx.ruleset
+st.title(t("rules.title", lang))
+st.subheader(md_escape(rs.title.get(lang)))
+st.caption(md_escape(t("rules.meta", lang, version=rs.version, status=rs.status, issued_by=rs.issued_by)))
+st.caption(md_escape(t("rules.default", lang, verdict=label(rs.default_verdict, lang))))
+schedule_box(rs, now_wib(), lang)
+
+
+def _window(w) -> str:
+    if w.start is None and w.end is None:
+        return t("window.always", lang)
+    start = format_wib(rs.instant(w.start)) if w.start is not None else "…"
+    end = format_wib(rs.instant(w.end)) if w.end is not None else "…"
+    return f"{start} – {end}"
+
+
+def _place(r) -> str:
+    if r.zones:
+        return "; ".join(z.name for z in r.zones)
+    if r.layer:
+        where = "; ".join(f"{k} ∈ {', '.join(map(str, v))}" for k, v in r.where.items())
+        return f"{r.layer}" + (f" ({where})" if where else "")
+    return "—"
+
+
+st.subheader(t("rules.rules", lang))
+st.caption(t("rules.grades", lang))
+rules = pd.DataFrame([{
+    t("col.rule_id", lang): r.id,
+    t("col.title", lang): r.title.get(lang),
+    t("col.verdict", lang): label(r.verdict, lang),
+    t("col.form", lang): t(f"form.{r.spatial.form}", lang),
+    t("col.metres", lang): f"{r.spatial.metres:g}" if r.spatial.metres else "—",
+    t("col.place", lang): _place(r),
+    t("col.legal_basis", lang): "; ".join(b.cite() for b in r.legal_basis),
+    t("col.grade", lang): "".join(sorted({b.grade for b in r.legal_basis})),
+    t("col.window", lang): _window(r.window),
+    t("col.apk_types", lang): ", ".join(APK_LABELS[a][0] for a in r.apk_types) if r.apk_types else "—",
+    t("col.advisory", lang): t("yes", lang) if r.advisory else t("no", lang),
+    t("col.note", lang): r.note.get(lang) if r.note else "",
+} for r in rs.rules])
+st.dataframe(rules, hide_index=True, width="stretch")
+
+st.subheader(t("rules.quotas", lang))
+st.dataframe(pd.DataFrame([{
+    t("col.apk_type", lang): APK_LABELS[q.apk_type][0], t("col.unit", lang): q.unit,
+    t("col.facilitated_max", lang): q.facilitated_max, t("col.cap", lang): q.cap,
+    t("col.legal_basis", lang): "; ".join(b.cite() for b in q.legal_basis)} for q in rs.quotas]),
+    hide_index=True, width="stretch")
+
+st.subheader(t("rules.grants", lang))
+if rs.grants:
+    st.dataframe(pd.DataFrame([{
+        t("col.id", lang): g.id, t("col.lifts", lang): ", ".join(g.lifts),
+        t("col.window", lang): _window(g.window), t("col.reference", lang): g.reference}
+        for g in rs.grants]), hide_index=True, width="stretch")
+else:
+    st.caption(t("rules.grants_none", lang))
+
+st.subheader(t("cov.title", lang))
+st.caption(md_escape(t("cov.help", lang)))
+titles = {n: lyr.spec.title.get(lang, lyr.spec.title.get("id", n)) for n, lyr in ctx.layers.layers.items()}
+try:
+    cov = data.coverage_report(*data.keys(), dt.date.today())
+except InputError as err:
+    st.error(md_escape(t("cov.unavailable", lang, error=err)))
+    cov = None
+if cov is not None:
+    layer_rows = coverage_view.layer_table(cov, rs, titles, lang)
+    st.dataframe(layer_rows, hide_index=True, width="stretch", height=35 * (len(layer_rows) + 1) + 3)
+    absent = coverage_view.absent_items(cov, rs, lang)
+    if absent:
+        st.warning(md_escape(t("rules.absent", lang, names="; ".join(absent))))
+    st.subheader(t("cov.kelurahan", lang))
+    st.caption(md_escape(t("cov.gap_count", lang, n=len(cov.gaps), total=len(cov.kelurahan))))
+    only_gaps = st.toggle(t("cov.only_gaps", lang), key="cov_only_gaps")
+    st.dataframe(coverage_view.kelurahan_table(cov, titles, lang, gaps_only=only_gaps), hide_index=True,
+                 width="stretch")
+    with st.expander(t("cov.categories", lang)):
+        st.dataframe(coverage_view.category_table(cov, lang), hide_index=True, width="stretch")
+attribution_footer(ctx.attributions, lang)

@@ -1,0 +1,1 @@
+"""Widgets shared by the app pages: the map, the verdict panel, uploads."""

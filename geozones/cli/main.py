@@ -1,0 +1,129 @@
+"""The ``geozones`` command line.
+
+Exit codes: 0 success; 2 bad input or usage (one clear message per problem,
+naming file, row or feature, and field; no traceback); 1 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import traceback
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from geozones.core.errors import DataWarning, InputError
+from geozones.rules.model import DEFAULT_RULES
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+
+
+
+class UsageError(InputError):
+    """Bad command-line usage (exit code 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse would exit 2 with its own format
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--rules", type=Path, default=None,
+                   help=f"rule set YAML (default: {DEFAULT_RULES.relative_to(DEFAULT_RULES.parents[1])})")
+    p.add_argument("--data-dir", type=Path, default=None,
+                   help="directory with the layer files (default: $GEOZONES_DATA_DIR, else shapefiles/)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = _Parser(prog="geozones", description="Where may campaign props (APK) stand? "
+                     "Verdicts with reasons that cite the legal basis.")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    check = sub.add_parser("check", help="judge a file of sites")
+    check.add_argument("sites", type=Path, help="CSV/XLSX with id, lon, lat (+ apk_type, paslon, "
+                       "installed_at) or a vector file of points")
+    _add_common(check)
+    check.add_argument("--at", default=None, help="judge at this time (ISO 8601; WIB if no offset); "
+                       "a site's own installed_at wins")
+    check.add_argument("--out", type=Path, default=None, help="output file (default: print CSV)")
+    check.add_argument("--format", choices=("csv", "geojson", "gpkg", "xlsx"), default=None,
+                       help="output format (default: from --out's extension, else csv)")
+    check.add_argument("--lang", choices=("id", "en"), default="id", help="language of the summary")
+    check.add_argument("--layer", default=None, help="layer of a multi-layer sites file")
+    check.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    check.set_defaults(func=_lazy("geozones.cli.check", "run"))
+
+    rules = sub.add_parser("rules", help="validate, show or export the schema of rule sets")
+    rsub = rules.add_subparsers(dest="rules_command", parser_class=_Parser, required=True)
+    rv = rsub.add_parser("validate", help="validate rule set files")
+    rv.add_argument("files", type=Path, nargs="*", help="rule set files (default: the default rule set)")
+    rv.set_defaults(func=_lazy("geozones.cli.rules", "validate"))
+    rs = rsub.add_parser("show", help="print the rules of a rule set")
+    rs.add_argument("file", type=Path, nargs="?", default=None)
+    rs.add_argument("--lang", choices=("id", "en"), default="id")
+    rs.set_defaults(func=_lazy("geozones.cli.rules", "show"))
+    rj = rsub.add_parser("schema", help="print (or write) the JSON Schema of the rule-set format")
+    rj.add_argument("--out", type=Path, default=None)
+    rj.set_defaults(func=_lazy("geozones.cli.rules", "schema"))
+
+    data = sub.add_parser("data", help="layers: what is there, fetch, import, coverage")
+    dsub = data.add_subparsers(dest="data_command", parser_class=_Parser, required=True)
+    info = dsub.add_parser("info", help="layers found, counts, CRS, source, licence, what is missing")
+    _add_common(info)
+    info.add_argument("--area", default=None, help="area manifest id or path (default: the rule set's)")
+    info.set_defaults(func=_lazy("geozones.cli.data", "info"))
+    from geozones.cli import data as data_commands
+
+    data_commands.register(dsub, _add_common)
+    return parser
+
+
+def _lazy(module: str, func: str) -> Callable[[argparse.Namespace], int]:
+    """Import the command's module only when it runs (keeps ``--help`` fast)."""
+    def run(args: argparse.Namespace) -> int:
+        return getattr(importlib.import_module(module), func)(args)
+    run.__name__ = f"{module}.{func}"
+    return run
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    prefix = "warning" if issubclass(category, DataWarning) else category.__name__
+    print(f"geozones: {prefix}: {message}", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    warnings.showwarning = _show_warning
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.version:
+            from geozones import __version__
+            print(f"geozones {__version__}")
+            return EXIT_OK
+        if not getattr(args, "func", None):
+            parser.print_help(sys.stderr)
+            return EXIT_INPUT
+        return int(args.func(args) or EXIT_OK)
+    except InputError as err:
+        for line in str(err).splitlines():
+            print(f"geozones: error: {line}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("geozones: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader (e.g. `head`) went away; that is not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except Exception:  # noqa: BLE001 - the last line of defence: report a bug, exit 1
+        print("geozones: internal error (this is a bug; please report it with the lines below):",
+              file=sys.stderr)
+        traceback.print_exc()
+        return EXIT_INTERNAL

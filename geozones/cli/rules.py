@@ -1,0 +1,81 @@
+"""``geozones rules validate|show|schema``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from geozones.areas.manifest import load_manifest
+from geozones.cli.common import catalog
+from geozones.core.errors import InputError
+from geozones.io.files import write_atomic
+from geozones.rules.model import RuleSet, json_schema_text, load_ruleset
+
+
+def _load_checked(path: Path) -> RuleSet:
+    rs = load_ruleset(path)
+    try:
+        manifest = load_manifest(rs.area)
+    except InputError as err:
+        raise InputError(f"area '{rs.area}' has no manifest ({err})", source=str(path), field="area") from None
+    return load_ruleset(path, known_layers=manifest.layer_names)
+
+
+def validate(args: argparse.Namespace) -> int:
+    """Validate every file; report all problems of all files before failing."""
+    files = args.files or [catalog(args).rules_path]
+    problems = []
+    for f in files:
+        try:
+            rs = _load_checked(Path(f))
+        except InputError as err:
+            problems.extend(err.problems)
+            continue
+        print(f"ok: {f}: {rs.id} v{rs.version}, {len(rs.rules)} rules, {len(rs.quotas)} quotas, "
+              f"{len(rs.grants)} grants")
+    if problems:
+        raise InputError(problems)
+    return 0
+
+
+def show(args: argparse.Namespace) -> int:
+    """Print the rules, their legal basis and windows."""
+    path = Path(args.file) if args.file else catalog(args).rules_path
+    rs = _load_checked(path)
+    lang = args.lang
+    out = sys.stdout
+    out.write(f"{rs.title.get(lang)}\n{rs.id} v{rs.version} ({rs.status}); {rs.issued_by}\n")
+    sch = rs.schedule
+    out.write(f"{'Kampanye' if lang == 'id' else 'Campaign'}: {sch.campaign.start:%Y-%m-%d %H:%M} - "
+              f"{sch.campaign.end:%Y-%m-%d %H:%M} WIB; "
+              f"{'masa tenang' if lang == 'id' else 'quiet period'}: {sch.quiet_period.start:%Y-%m-%d} - "
+              f"{sch.quiet_period.end:%Y-%m-%d %H:%M}; {'pemungutan suara' if lang == 'id' else 'voting'}: "
+              f"{sch.voting_day.start:%Y-%m-%d} ({sch.source})\n")
+    out.write(f"Default: {rs.default_verdict.value}\n\n")
+    for r in rs.rules:
+        place = r.layer or ", ".join(z.name for z in r.zones) or "-"
+        sp = r.spatial
+        form = sp.form + (f" {sp.metres:g} m" if sp.metres else "")
+        win = ""
+        if r.window.start or r.window.end:
+            win = f" [{r.window.start or '…'} → {r.window.end or '…'})"
+        adv = " advisory" if r.advisory else ""
+        out.write(f"{r.id:7} {r.verdict.value:19} {form:15} {place}{win}{adv}\n")
+        out.write(f"        {r.title.get(lang)}\n")
+        for b in r.legal_basis:
+            out.write(f"        - {b.cite()}\n")
+    for q in rs.quotas:
+        out.write(f"Q {q.apk_type.value:12} per {q.unit:10} {q.facilitated_max} + {q.extra_pct}% = {q.cap}\n")
+    return 0
+
+
+def schema(args: argparse.Namespace) -> int:
+    """Print or write the JSON Schema of the rule-set format."""
+    text = json_schema_text()
+    if args.out:
+        write_atomic(args.out, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+        print(f"written: {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0

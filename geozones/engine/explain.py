@@ -1,0 +1,266 @@
+"""Explain a judgement: the verdict table with reasons in Bahasa Indonesia and English.
+
+:func:`explain` turns the arrays of a :class:`~geozones.engine.judge.Judgement`
+into one row per site and one row per match. Reason texts are built from
+per-rule templates, so a million matches cost one string format per distinct
+(rule, feature, metre) triple.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geozones.core.crs import STORAGE_CRS
+from geozones.core.verdicts import RANK, Verdict
+from geozones.engine.judge import SITE_COLUMNS, Judgement
+from geozones.engine.quotas import quota_id
+from geozones.engine.reasons import cite, feature_label, join_per_site, rule_templates
+from geozones.rules.model import RuleSet
+
+__all__ = ["ADMIN_COLUMNS", "Evaluation", "explain"]
+
+ADMIN_COLUMNS = ("kode_kemendagri", "kode_bps", "kelurahan", "kode_kemendagri_kec", "kode_bps_kec",
+                 "kecamatan", "kode_kemendagri_kota", "kode_bps_kota", "kota")
+
+
+def _obj(values) -> pd.Series:
+    """Keep a text column as Python objects.
+
+    pandas' inference to Arrow strings costs more than the rest of the table at
+    a million rows.
+    """
+    return pd.Series(np.asarray(values, dtype=object), dtype=object, copy=False)
+
+
+@dataclass
+class Evaluation:
+    """Everything the engine found.
+
+    Attributes
+    ----------
+    table : geopandas.GeoDataFrame
+        One row per site, in input order (see :func:`geozones.engine.evaluate.evaluate`), EPSG:4326.
+    matches : pandas.DataFrame
+        One row per (site, rule, feature) match, including matches lifted by a
+        grant (``lifted_by`` set) and quota overruns; ``distance_m`` in metres.
+    not_checked : list of dict
+        Rules whose layer is absent: ``rule_id``, ``layer``, ``reason``.
+    nearest_bound_m : float
+        How far (metres) the nearest forbidden feature was searched for.
+    provenance : dict
+        What the verdicts rest on: ``ruleset_id``, ``ruleset_version``, ``area`` and
+        ``layers`` (name to content digest) — enough to re-judge on the same data.
+    """
+
+    table: gpd.GeoDataFrame
+    matches: pd.DataFrame
+    not_checked: list[dict]
+    nearest_bound_m: float
+    provenance: dict | None = None
+
+
+def _default_reasons(ruleset: RuleSet) -> tuple[str, str]:
+    basis = cite(ruleset.default_legal_basis)
+    v = ruleset.default_verdict.value
+    return (f"{ruleset.default_reason.id}" + (f". Dasar: {basis}" if basis else "") + f" [{v}]",
+            f"{ruleset.default_reason.en}" + (f". Basis: {basis}" if basis else "") + f" [{v}]")
+
+
+def _matches_frame(j: Judgement) -> pd.DataFrame:
+    """One row per match (rules and quotas), most restrictive first within a site."""
+    prep, rules, ruleset = j.prepared, j.prepared.rules, j.prepared.ruleset
+    m_site, m_rule, m_feat, m_lift = j.m_site, j.m_rule, j.m_feat, j.m_lift
+    site_ids = j.sites["site_id"].astype(str).to_numpy()
+    dist = np.zeros(len(m_site))
+    has = m_feat >= 0
+    if has.any():
+        sh = m_site[has]
+        dist[has] = shapely.distance(shapely.points(j.x[sh], j.y[sh]), prep.geoms[m_feat[has]])
+    feats = prep.features
+    fn = feats["feature_name"].to_numpy(dtype=object)
+    fl = feats["layer"].to_numpy(dtype=object)
+    fi = feats["feature_id"].to_numpy(dtype=object)
+    labels = np.array([feature_label(a, b, c) for a, b, c in zip(fl, fn, fi, strict=True)] + [""], dtype=object)
+    templates = [rule_templates(c.rule) for c in rules]
+    # Most sites share one judging time: format each distinct time once.
+    t_codes, t_unique = pd.factorize(j.judged)
+    when_id = np.asarray(t_unique.strftime("dinilai pada %d-%m-%Y %H:%M WIB"), dtype=object)[t_codes]
+    when_en = np.asarray(t_unique.strftime("judged at %d-%m-%Y %H:%M WIB"), dtype=object)[t_codes]
+    # Distances are shown in whole metres, so one text serves every (rule, feature, metre) triple.
+    metres = np.rint(dist).astype(np.int64)
+    key = np.where(has, (m_rule * (len(feats) + 1) + m_feat) * 100_000 + np.minimum(metres, 99_999), -1)
+    rid = np.empty(len(m_site), dtype=object)
+    ren = np.empty(len(m_site), dtype=object)
+    if has.any():
+        _, first, inv = np.unique(key[has], return_index=True, return_inverse=True)
+        hidx = np.flatnonzero(has)
+        u_id, u_en = [], []
+        for i in hidx[first]:
+            tid, ten = templates[m_rule[i]]
+            lab, m = labels[m_feat[i]], metres[i]
+            u_id.append(tid.format(name=lab, m=m))
+            u_en.append(ten.format(name=lab, m=m))
+        rid[hidx] = np.asarray(u_id, dtype=object)[inv]
+        ren[hidx] = np.asarray(u_en, dtype=object)[inv]
+    for r in np.unique(m_rule[~has]):
+        sel = np.flatnonzero(~has & (m_rule == r))
+        tid, ten = templates[r]
+        pre_id, post_id = tid.split("{when}")
+        pre_en, post_en = ten.split("{when}")
+        rid[sel] = pre_id + when_id[m_site[sel]] + post_id
+        ren[sel] = pre_en + when_en[m_site[sel]] + post_en
+    lifted_by = np.array([g.id for g in j.grants] + [""], dtype=object)[m_lift]
+    for i in np.flatnonzero(m_lift >= 0):
+        g = j.grants[m_lift[i]]
+        cond_id = f"; syarat: {g.conditions.id}" if g.conditions else ""
+        cond_en = f"; conditions: {g.conditions.en}" if g.conditions else ""
+        rid[i] = f"DISKRESI {g.id} ({g.reference}, {g.granted_by}{cond_id}) mengangkat: {rid[i]}"
+        ren[i] = f"DISCRETION {g.id} ({g.reference}, {g.granted_by}{cond_en}) lifts: {ren[i]}"
+    rule_ids = np.array([c.rule.id for c in rules], dtype=object)
+    r_verdict = np.array([c.rule.verdict.value for c in rules], dtype=object)
+    r_rank = np.array([c.rank for c in rules], dtype=np.int64)
+    r_adv = np.array([c.rule.advisory for c in rules], dtype=bool)
+    fidx = np.where(has, m_feat, len(feats))
+    frame = pd.DataFrame({
+        "site": m_site, "site_id": _obj(site_ids[m_site]), "rule_id": _obj(rule_ids[m_rule]),
+        "verdict": _obj(r_verdict[m_rule]), "rank": r_rank[m_rule], "layer": _obj(np.append(fl, "")[fidx]),
+        "feature_id": _obj(np.append(fi, "")[fidx]), "feature_name": _obj(np.append(fn, "")[fidx]),
+        "distance_m": np.round(dist, 1), "advisory": r_adv[m_rule], "lifted_by": _obj(lifted_by),
+        "reason_id": _obj(rid), "reason_en": _obj(ren)})
+    if len(j.q_site):
+        qs = ruleset.quotas
+        texts = []
+        for q in qs:
+            basis = cite(q.legal_basis)
+            head = f"{quota_id(q)} "
+            texts.append((head + f"Kuota {q.apk_type.value} per {q.unit} terlampaui: APK ke-{{pos}}, batas {q.cap} "
+                           f"({q.facilitated_max} difasilitasi + {q.extra_pct}%). Dasar: {basis} [FORBIDDEN]",
+                           head + f"{q.apk_type.value} quota per {q.unit} exceeded: APK no. {{pos}}, cap {q.cap} "
+                           f"({q.facilitated_max} facilitated + {q.extra_pct}%). Basis: {basis} [FORBIDDEN]"))
+        qkey = j.q_quota * 10_000_000 + j.q_pos
+        _, first, inv = np.unique(qkey, return_index=True, return_inverse=True)
+        u_id = np.array([texts[j.q_quota[i]][0].format(pos=j.q_pos[i]) for i in first], dtype=object)
+        u_en = np.array([texts[j.q_quota[i]][1].format(pos=j.q_pos[i]) for i in first], dtype=object)
+        nq = len(j.q_site)
+        qframe = pd.DataFrame({
+            "site": j.q_site, "site_id": _obj(site_ids[j.q_site]),
+            "rule_id": _obj(np.array([quota_id(q) for q in qs], dtype=object)[j.q_quota]),
+            "verdict": _obj(np.full(nq, Verdict.FORBIDDEN.value, dtype=object)),
+            "rank": np.full(nq, RANK[Verdict.FORBIDDEN]), "layer": _obj(np.full(nq, "", dtype=object)),
+            "feature_id": _obj(np.full(nq, "", dtype=object)), "feature_name": _obj(np.full(nq, "", dtype=object)),
+            "distance_m": np.zeros(nq), "advisory": np.zeros(nq, dtype=bool),
+            "lifted_by": _obj(np.full(nq, "", dtype=object)), "reason_id": _obj(u_id[inv]),
+            "reason_en": _obj(u_en[inv])})
+        frame = pd.concat([frame, qframe], ignore_index=True)
+    rid_code, _ = pd.factorize(frame["rule_id"].to_numpy(dtype=object), sort=True)
+    order = np.lexsort((frame["distance_m"].to_numpy(), rid_code, -frame["rank"].to_numpy(),
+                        frame["site"].to_numpy()))
+    return frame.take(order).reset_index(drop=True)
+
+
+def explain(j: Judgement) -> Evaluation:
+    """Build the verdict table (with bilingual reasons) and the matches frame.
+
+    Parameters
+    ----------
+    j : Judgement
+        From :func:`geozones.engine.judge.judge`.
+
+    Returns
+    -------
+    Evaluation
+        ``table`` has one row per site in input order, ``matches`` one row per match.
+    """
+    prep, ruleset = j.prepared, j.prepared.ruleset
+    n = len(j.rank)
+    in_area = j.in_area
+    matches = _matches_frame(j)
+    # One reason per (site, rule): its nearest feature (matches are sorted so it comes first).
+    site_a = matches["site"].to_numpy()
+    rule_a = matches["rule_id"].to_numpy()
+    first = np.ones(len(matches), dtype=bool)
+    first[1:] = (site_a[1:] != site_a[:-1]) | (rule_a[1:] != rule_a[:-1])
+    lifted_a = matches["lifted_by"].to_numpy() != ""
+    act = first & ~lifted_a
+    lif = first & lifted_a
+    default_id, default_en = _default_reasons(ruleset)
+    rid = matches["reason_id"].to_numpy()
+    ren = matches["reason_en"].to_numpy()
+    reasons_id = join_per_site(n, site_a[act], rid[act].tolist(), default_id)
+    reasons_en = join_per_site(n, site_a[act], ren[act].tolist(), default_en)
+    if lif.any():
+        has_act = np.zeros(n, dtype=bool)
+        has_act[site_a[act]] = True
+        for arr, texts in ((reasons_id, rid), (reasons_en, ren)):
+            extra = join_per_site(n, site_a[lif], texts[lif].tolist(), "")
+            s = np.unique(site_a[lif])
+            arr[s] = np.where(has_act[s], arr[s] + " | " + extra[s], extra[s])
+    # "Unknown" is an answer: say which missing layers could have made the verdict stricter.
+    unverified = np.zeros(n, dtype=bool)
+    missing = [(c, hit) for c, hit in zip(prep.not_checked, j.stricter_unchecked(), strict=True) if hit.any()]
+    if missing:
+        ids = np.empty(n, dtype=object)
+        ids[:] = ""
+        for c, hit in missing:
+            unverified |= hit
+            ids[hit] = ids[hit] + f"{c['rule_id']} ({c['layer']}), "
+        tail = np.array([s.rstrip(", ") for s in ids], dtype=object)
+        sel = np.flatnonzero(unverified)
+        reasons_id[sel] = reasons_id[sel] + " | BELUM PASTI: aturan " + tail[sel] + \
+            " tidak diperiksa karena lapisannya tidak ada, dan dapat memperketat putusan ini"
+        reasons_en[sel] = reasons_en[sel] + " | UNVERIFIED: rules " + tail[sel] + \
+            " were not checked (layer absent) and could make this verdict stricter"
+    juris = ", ".join(f"{k} {', '.join(v)}" for k, v in ruleset.jurisdiction.items())
+    reasons_id = np.where(in_area, reasons_id, f"Di luar wilayah aturan ini (yurisdiksi: {juris})")
+    reasons_en = np.where(in_area, reasons_en, f"Outside the rule set's jurisdiction ({juris})")
+
+    sites = j.sites
+    cols = {"site_id": _obj(sites["site_id"].astype(str).to_numpy(dtype=object)), "lon": j.lon, "lat": j.lat,
+            "apk_type": _obj(sites["apk_type"].to_numpy(dtype=object)),
+            "paslon": _obj(sites["paslon"].to_numpy(dtype=object)),
+            "judged_at": pd.Series(j.judged.array, copy=False)}
+    uidx = np.maximum(j.unit, 0)
+    for col in ADMIN_COLUMNS:
+        vals = prep.admin[col].to_numpy(dtype=object)[uidx] if len(prep.admin) else np.full(n, None)
+        cols[col] = _obj(np.where(in_area, vals, None))
+    cols["verdict"] = _obj(j.verdicts)
+    cols["advisory"] = _advisory(n, matches[act], j.rank)
+    cols["unverified"] = unverified
+    cols["rule_ids"] = _obj(join_per_site(n, site_a[act], rule_a[act].tolist(), "", sep=";"))
+    cols["reasons_id"] = _obj(reasons_id)
+    cols["reasons_en"] = _obj(reasons_en)
+    fn = np.append(prep.features["feature_name"].to_numpy(dtype=object), None)
+    fl = np.append(prep.features["layer"].to_numpy(dtype=object), None)
+    nf = np.where(j.near_feat >= 0, j.near_feat, len(fn) - 1)
+    cols["nearest_name"] = _obj(fn[nf])
+    cols["nearest_layer"] = _obj(fl[nf])
+    cols["nearest_m"] = np.round(j.near_dist, 1)
+    cols["not_checked"] = _obj(np.where(in_area, ";".join(c["rule_id"] for c in prep.not_checked), ""))
+    cols["grant_ids"] = _obj(join_per_site(n, site_a[lif], matches["lifted_by"].to_numpy()[lif].tolist(), "",
+                                           sep=";", unique=True))
+    table = pd.DataFrame(cols)
+    for c in sites.columns:
+        if c not in SITE_COLUMNS and c != sites.geometry.name and c not in table.columns:
+            table[c] = sites[c].to_numpy()
+    gdf = gpd.GeoDataFrame(table, geometry=sites.geometry.values, crs=STORAGE_CRS)
+    return Evaluation(table=gdf, matches=matches.drop(columns=["rank"]), not_checked=prep.not_checked,
+                      nearest_bound_m=prep.nearest_bound_m, provenance=prep.provenance)
+
+
+def _advisory(n: int, active: pd.DataFrame, rank: np.ndarray) -> np.ndarray:
+    """True where every match that sets the verdict rests on advisory geometry."""
+    out = np.zeros(n, dtype=bool)
+    if active.empty:
+        return out
+    site = active["site"].to_numpy()
+    top = active["rank"].to_numpy() == rank[site]
+    adv = active["advisory"].to_numpy()
+    firm = np.zeros(n, dtype=bool)
+    firm[site[top & ~adv]] = True
+    out[site[top]] = True
+    return out & ~firm
