@@ -15,7 +15,6 @@ site-specific letters, quotas are counts.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -274,17 +273,18 @@ ZONE_LABEL_ID = {
 }
 
 
-def annex_csv(segments: gpd.GeoDataFrame, *, zoning: Zoning, attribution: list[str],
-              title: str) -> bytes:
-    """A KPU-decree-annex style CSV: kelurahan -> usable streets and their segments.
+def annex_frame(segments: gpd.GeoDataFrame, *, zoning: Zoning, title: str) -> tuple[pd.DataFrame, list[str]]:
+    """A KPU-decree-annex style table: kelurahan -> usable streets and their segments.
 
-    Columns: ``no``, ``kecamatan``, ``kelurahan``, ``kode_kemendagri``,
-    ``nama_jalan``, ``ruas_ke``, ``panjang_m``, ``dari_lat``, ``dari_lon``,
-    ``sampai_lat``, ``sampai_lon``, ``keterangan``. Leading ``#`` lines give the
-    title, the instant, the APK type and the data attribution.
+    Returns
+    -------
+    frame : pandas.DataFrame
+        Columns ``no``, ``kecamatan``, ``kelurahan``, ``kode_kemendagri``,
+        ``nama_jalan``, ``ruas_ke``, ``panjang_m`` (metres), ``dari_lat``, ``dari_lon``,
+        ``sampai_lat``, ``sampai_lon`` (EPSG:4326 degrees), ``keterangan``.
+    header : list of str
+        The title, the instant, the APK type and what a segment is.
     """
-    from geozones.io.exports import csv_bytes
-
     if len(segments):
         ends = gpd.GeoSeries(shapely.get_point(segments.geometry.values, 0), crs=zoning.crs).to_crs(4326)
         tails = gpd.GeoSeries(shapely.get_point(segments.geometry.values, -1), crs=zoning.crs).to_crs(4326)
@@ -306,8 +306,7 @@ def annex_csv(segments: gpd.GeoDataFrame, *, zoning: Zoning, attribution: list[s
     header = [title, f"Berlaku untuk: {when}; jenis APK: {zoning.apk_type or '(semua)'}",
               "Ruas = bagian jalan bernama di luar area dilarang, perlu diskresi atau di luar jadwal "
               "(perkiraan dari as jalan; periksa di lapangan)"]
-    buf = io.BytesIO(csv_bytes(df, attribution=header + list(attribution)))
-    return buf.getvalue()
+    return df, header
 
 
 def restricted_display(prepared, covers: dict[str, object], *, tolerance_m: float = 2.0) -> gpd.GeoDataFrame:

@@ -155,6 +155,14 @@ def attribution_lines(layer_attributions: Sequence[str], *, title: str | None = 
     return lines
 
 
+def annex_csv(segments: gpd.GeoDataFrame, *, zoning, attribution: Sequence[str], title: str) -> bytes:
+    """The usable-streets annex (:func:`geozones.engine.zoning.annex_frame`) as CSV with its header lines."""
+    from geozones.engine.zoning import annex_frame
+
+    df, header = annex_frame(segments, zoning=zoning, title=title)
+    return csv_bytes(df, attribution=[*header, *attribution])
+
+
 FORMATS = {"csv": table_csv, "geojson": table_geojson, "gpkg": table_gpkg, "xlsx": table_xlsx}
 
 
@@ -183,5 +191,5 @@ def write_table(table: gpd.GeoDataFrame, path: str | os.PathLike, fmt: str, *, a
         raise InputError(f"cannot write here: {exc.strerror or exc}", source=str(path)) from None
 
 
-__all__ = ["EXPORT_COLUMNS", "FORMATS", "attribution_lines", "csv_bytes", "export_frame", "read_csv_export",
-           "table_csv", "table_geojson", "table_gpkg", "table_xlsx", "write_table"]
+__all__ = ["EXPORT_COLUMNS", "FORMATS", "annex_csv", "attribution_lines", "csv_bytes", "export_frame",
+           "read_csv_export", "table_csv", "table_geojson", "table_gpkg", "table_xlsx", "write_table"]

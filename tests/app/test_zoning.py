@@ -8,6 +8,7 @@ import pytest
 import shapely
 
 from geozones.engine import evaluate, prepare, zoning
+from geozones.io import exports
 from geozones.io.sites import sites_frame
 
 CAMPAIGN = pd.Timestamp("2024-10-10T12:00", tz="Asia/Jakarta")
@@ -83,7 +84,7 @@ def test_usable_streets_avoid_unusable_zones_and_annex(prep, jakpus_layers):
     summary = zoning.street_summary(segs, prepared, metric, streets["name"])
     assert (summary["usable_m"] <= summary["total_m"] + 1e-6).all()
     assert (summary["usable_m"] > 0).sum() > 30
-    data = zoning.annex_csv(segs, zoning=split, attribution=jakpus_layers.attributions(), title="Lampiran")
+    data = exports.annex_csv(segs, zoning=split, attribution=jakpus_layers.attributions(), title="Lampiran")
     from geozones.io.exports import read_csv_export
 
     text = data.decode("utf-8-sig")

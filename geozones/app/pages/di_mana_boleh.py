@@ -13,6 +13,7 @@ from geozones.app.widgets.map import show_map
 from geozones.app.widgets.panel import attribution_footer, schedule_box
 from geozones.core.apk import APK_LABELS, ApkType
 from geozones.engine import zoning
+from geozones.io import exports
 
 lang, ctx = page.start()
 st.title(t("where.title", lang))
@@ -82,7 +83,7 @@ if segments is not None and len(segments):
     title = (f"Lampiran: ruas jalan yang dapat dipakai untuk APK per kelurahan — {ctx.ruleset.id} "
              f"{ctx.ruleset.version}")
     st.download_button(t("where.export", lang),
-                       lambda: zoning.annex_csv(segments, zoning=split, attribution=ctx.attributions,
+                       lambda: exports.annex_csv(segments, zoning=split, attribution=ctx.attributions,
                                                 title=title),
                        file_name=f"lampiran-ruas-apk-{apk}-{at:%Y%m%d}.csv", mime="text/csv",
                        key="where_annex", on_click="ignore")

@@ -1,0 +1,1 @@
+"""Persistence behind the catalog (SQLite by default, PostgreSQL/PostGIS for shared deployments)."""
