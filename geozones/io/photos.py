@@ -29,7 +29,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from PIL import ExifTags, Image, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageFile, UnidentifiedImageError
 
 from geozones.core.errors import InputError, Problem
 from geozones.core.time import TIMEZONE
@@ -254,7 +254,14 @@ def read_photo(data: bytes, name: str, *, now: dt.datetime | None = None) -> Pho
                 raise InputError(f"gambar {img.width}×{img.height} piksel terlalu besar / the image is too large "
                                  f"({img.width}×{img.height} pixels)", source=name)
             exif = img.getexif()
-            img.load()  # decodes every byte: a truncated JPEG fails here
+            # WeasyPrint sets Pillow's global LOAD_TRUNCATED_IMAGES on import; evidence must not be padded out
+            strict, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+            try:
+                img.load()  # decodes every byte: a truncated image fails here
+            finally:
+                ImageFile.LOAD_TRUNCATED_IMAGES = strict
+            if fmt in ("JPEG", "MPO") and b"\xff\xd9" not in data[-64:]:
+                raise OSError("image file is truncated (no end-of-image marker)")
             width, height = img.size
     except UnidentifiedImageError:
         raise InputError(f"berkas bukan gambar {kinds} (isinya {_describe(data[:16])}) / the file is not a "

@@ -99,6 +99,18 @@ def test_truncated_jpeg_is_refused():
     assert err.value.problems[0].source == "potong.jpg"
 
 
+def test_truncated_jpeg_is_refused_even_after_weasyprint_loosened_pillow():
+    import weasyprint  # noqa: F401  (sets PIL.ImageFile.LOAD_TRUNCATED_IMAGES = True on import)
+    from PIL import ImageFile
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = True
+    data = make_photo(size=(640, 480))
+    for cut in (len(data) // 2, len(data) - 2):
+        with pytest.raises(InputError, match="the image is truncated"):
+            P.read_photo(data[:cut], "potong.jpg", now=NOW)
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True  # restored for whoever set it
+
+
 def test_other_image_formats_are_refused():
     buf = io.BytesIO()
     Image.new("RGB", (10, 10)).save(buf, "GIF")
