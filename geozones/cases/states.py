@@ -168,6 +168,21 @@ class TransitionRefused(InputError):
         super().__init__(message, field=field)
 
 
+def mermaid() -> str:
+    """The table as a Mermaid state diagram (for the docs), each arrow labelled with its required fields."""
+    lines = ["stateDiagram-v2"]
+    for source in OPENING_ROLES:
+        lines.append(f"    [*] --> {source.value}")
+    for row in TRANSITIONS:
+        if row.target == CaseState.DISMISSED:
+            continue
+        extra = [f for f in row.requires if f != "reason"]
+        lines.append(f"    {row.source.value} --> {row.target.value}" + (f": {', '.join(extra)}" if extra else ""))
+    lines.append("    note right of dismissed: from any open state, with a reason")
+    lines += [f"    {s.value} --> [*]" for s in sorted(TERMINAL_STATES)]
+    return "\n".join(lines) + "\n"
+
+
 def label(state: CaseState | str, lang: str = "id") -> str:
     """Label of a state in ``lang`` (``"id"`` or ``"en"``)."""
     ind, eng = STATE_LABELS[CaseState(state)]

@@ -29,7 +29,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from PIL import ExifTags, Image, ImageFile, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from geozones.core.errors import InputError, Problem
 from geozones.core.time import TIMEZONE
@@ -288,6 +288,20 @@ def read_photo(data: bytes, name: str, *, now: dt.datetime | None = None) -> Pho
     return Photo(name=name, sha256=hashlib.sha256(data).hexdigest(), media_type=_FORMATS[fmt], width=width,
                  height=height, lon=lon, lat=lat, accuracy_m=accuracy, taken_at=taken, time_offset_assumed=assumed,
                  notes=tuple(notes), has_exif=has_exif, data=data)
+
+
+def without_exif(photo: Photo, *, max_side: int | None = None) -> bytes:
+    """A JPEG copy without EXIF (no GPS, no camera), for public and paslon views; the original stays as is.
+
+    ``max_side`` shrinks the copy so its longer side is at most that many pixels.
+    """
+    with Image.open(io.BytesIO(photo.data)) as img:
+        img = ImageOps.exif_transpose(img).convert("RGB")  # keep what the camera meant by "up"
+        if max_side:
+            img.thumbnail((max_side, max_side))
+        out = io.BytesIO()
+        img.save(out, "JPEG", quality=88)  # no exif=: Pillow writes none
+    return out.getvalue()
 
 
 def read_photo_file(path: str | os.PathLike, *, now: dt.datetime | None = None) -> Photo:

@@ -170,3 +170,12 @@ def test_zip_bounds(tmp_path):
     (tmp_path / "not.zip").write_bytes(b"plain")
     with pytest.raises(InputError, match="not a readable ZIP"):
         P.read_photo_zip(tmp_path / "not.zip", now=NOW)
+
+
+def test_public_copy_has_no_exif():
+    photo = P.read_photo(make_photo(size=(800, 600)), "x.jpg", now=NOW)
+    copy = P.without_exif(photo, max_side=400)
+    with Image.open(io.BytesIO(copy)) as img:
+        assert not img.getexif() and max(img.size) == 400
+    again = P.read_photo(copy, "copy.jpg", now=NOW)
+    assert not again.has_exif and not again.has_position and again.taken_at is None
