@@ -105,9 +105,9 @@ def apk_condition(types: list[ApkType] | tuple[ApkType, ...]) -> tuple[str, str]
     E.g. ``("jika billboard/videotron: ", "if it is a billboard/videotron: ")``, used
     for a site whose APK type is not given.
     """
-    names_id = [APK_LABELS[ApkType(t)][0].lower() for t in types]
-    names_en = [APK_LABELS[ApkType(t)][0].lower() for t in types]
-    return (f"jika {' atau '.join(names_id)}: ", f"if it is a {' or '.join(names_en)}: ")
+    order = list(ApkType)
+    names = [APK_LABELS[t][0].lower() for t in sorted({ApkType(t) for t in types}, key=order.index)]
+    return (f"jika {' atau '.join(names)}: ", f"if it is a {' or '.join(names)}: ")
 
 
 def feature_label(layer: str, name: str, feature_id: str) -> str:
