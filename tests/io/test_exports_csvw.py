@@ -13,7 +13,7 @@ import pytest
 import shapely
 
 from geozones.io import exports
-from tests.engine.conftest import tiny_dir, tiny_layers, tiny_rules  # noqa: F401 (fixtures)
+from tests.engine.conftest import TINY_RULES, write_tiny_area
 
 ATTR = ["Rule set / aturan: test v1 (draft)", "Data / lapisan: worship sha256:abc",
         "SK KPU Kota 1/2024, CC BY 4.0"]
@@ -124,9 +124,16 @@ def test_no_header_or_cell_becomes_a_formula(header):
         assert not k.startswith(("=", "+", "-", "@")) and not (isinstance(v, str) and v.startswith("="))
 
 
-def test_annex_street_names_are_defused(tiny_layers, tiny_rules):
-    from geozones.engine import prepare, zoning
+def test_annex_street_names_are_defused(tmp_path):
+    import copy
 
+    from geozones.areas.manifest import load_manifest
+    from geozones.engine import prepare, zoning
+    from geozones.io.layers import load_layers
+    from geozones.rules.model import parse_ruleset
+
+    tiny_layers = load_layers(load_manifest(write_tiny_area(tmp_path)), tmp_path)
+    tiny_rules = parse_ruleset(copy.deepcopy(TINY_RULES), known_layers=tiny_layers.manifest.layer_names)
     prepared = prepare(tiny_layers, tiny_rules)
     split = zoning.zone_split(prepared, zoning.rule_covers(prepared), at=pd.Timestamp("2024-10-15T10:00"),
                               apk_type="spanduk")
