@@ -326,8 +326,13 @@ def table_xlsx(table: pd.DataFrame, *, attribution: Sequence[str], sheet: str | 
     with pd.ExcelWriter(buf, engine="openpyxl") as xw:
         df.to_excel(xw, sheet_name=sheet, index=False)
         head = "attribution" if lang == "en" else "sumber data / attribution"
-        about = pd.DataFrame({head: [" ".join(str(a).split()) for a in attribution]})
+        # attribution lines carry text from users (an import's --source): defused like any cell
+        about = pd.DataFrame({head: [defuse(" ".join(str(a).split())) for a in attribution]})
         about.to_excel(xw, sheet_name=about_sheet, index=False)
+        for row in xw.sheets[about_sheet].iter_rows(min_row=1):
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"
         ws = xw.sheets[sheet]
         # openpyxl turns any string starting with '=' into a formula; force text, header included.
         for row in ws.iter_rows(min_row=1):

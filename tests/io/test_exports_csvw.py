@@ -118,6 +118,10 @@ def test_no_header_or_cell_becomes_a_formula(header):
         for cell in row:
             assert cell.data_type != "f"
             assert not (isinstance(cell.value, str) and cell.value.startswith(("=", "+", "-", "@")))
+    # the attribution sheet too (an import's --source is user text)
+    wb = _formula_free_xlsx(exports.table_xlsx(t, attribution=[*ATTR, header], lang="en"))
+    last = [c.value for c in wb["source"]["A"]][-1]
+    assert not last.startswith(("=", "+", "-", "@")) and last.lstrip("'") == header.strip()
     # GeoJSON: property names and values
     props = json.loads(exports.table_geojson(t, attribution=ATTR))["features"][1]["properties"]
     for k, v in props.items():
