@@ -10,7 +10,7 @@ from geozones.cli.common import catalog
 from geozones.core.errors import InputError
 from geozones.core.time import resolve_at
 from geozones.core.verdicts import Verdict, label
-from geozones.io.exports import table_csv, write_table
+from geozones.io.exports import metadata_path, table_csv, write_table
 from geozones.io.sites import read_sites
 from geozones.services.checking import open_checker
 
@@ -29,6 +29,26 @@ def _format(args: argparse.Namespace) -> str:
         raise InputError(f"cannot tell the output format from '{ext}'; use --format csv|geojson|gpkg|xlsx",
                          source=str(args.out))
     return fmt
+
+
+def outside_schedule_warning(ruleset, now) -> str | None:
+    """The warning (id / en) when ``now`` lies outside every period of the rule set's schedule, else None.
+
+    Sites without ``installed_at`` are judged at ``now`` when ``--at`` is left out; after
+    the election (or before the campaign) that is rarely what the user meant.
+    """
+    sch = ruleset.schedule
+    periods = (sch.campaign, sch.quiet_period, sch.voting_day)
+    t = now.to_pydatetime()
+    if any(p.start <= t < p.end for p in periods):
+        return None
+    span = f"{sch.campaign.start:%Y-%m-%d} – {sch.voting_day.end:%Y-%m-%d}"
+    when = f"{now:%Y-%m-%d %H:%M} WIB"
+    suggestion = f"{sch.campaign.start:%Y-%m-%d}"
+    return (f"--at tidak diberikan: titik tanpa installed_at dinilai pada sekarang ({when}), di luar setiap "
+            f"jadwal aturan {ruleset.id} ({span}); beri --at, mis. --at {suggestion} / "
+            f"--at not given: sites without installed_at are judged at now ({when}), outside every window of "
+            f"rule set {ruleset.id} ({span}); give --at, e.g. --at {suggestion}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,14 +72,24 @@ def run(args: argparse.Namespace) -> int:
             bar.set_postfix_str(step)
             bar.refresh()
 
+    if at is None and "installed_at" in sites.columns and sites["installed_at"].notna().all():
+        warning = None  # every site carries its own time
+    elif at is None:
+        at = resolve_at(None)  # one "now" for the whole batch and the warning
+        warning = outside_schedule_warning(checker.ruleset, at)
+    else:
+        warning = None
+    if warning:
+        print(f"geozones: peringatan / warning: {warning}", file=sys.stderr)
     result = checker.check(sites, at, progress=progress)
     if bar is not None:
         bar.close()
     attribution = checker.attribution()
     if args.out is None:
-        sys.stdout.write(table_csv(result.table, attribution=attribution, lang=args.lang).decode("utf-8-sig"))
+        sys.stdout.write(table_csv(result.table, attribution=attribution, lang=args.lang).decode("utf-8"))
     else:
-        write_table(result.table, args.out, fmt, attribution=attribution, lang=args.lang)
+        write_table(result.table, args.out, fmt, attribution=attribution, lang=args.lang,
+                    provenance=result.provenance)
     counts = Counter(result.table["verdict"])
     lang = args.lang
     head = "Ringkasan" if lang == "id" else "Summary"
@@ -72,4 +102,8 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
     if args.out is not None:
         print(f"geozones: {'ditulis' if lang == 'id' else 'written'}: {args.out}", file=sys.stderr)
+        if fmt == "csv":
+            what = "metadata CSVW (sumber, versi aturan, jenis kolom)" if lang == "id" else \
+                "CSVW metadata (sources, rule-set version, column types)"
+            print(f"geozones: {what}: {metadata_path(args.out)}", file=sys.stderr)
     return 0

@@ -28,7 +28,9 @@ class UsageError(InputError):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse would exit 2 with its own format
-        raise UsageError(f"{self.prog}: {message}")
+        # main() prints "geozones: error: ..."; name the subcommand, never "geozones" twice
+        sub = self.prog.removeprefix("geozones").strip()
+        raise UsageError(f"{sub}: {message}" if sub else message)
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -65,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     rv.add_argument("files", type=Path, nargs="*", help="rule set files (default: the default rule set)")
     rv.set_defaults(func=_lazy("geozones.cli.rules", "validate"))
     rs = rsub.add_parser("show", help="print the rules of a rule set")
-    rs.add_argument("file", type=Path, nargs="?", default=None)
+    rs.add_argument("file", type=Path, nargs="?", default=None, help=argparse.SUPPRESS)  # old form: use --rules
+    _add_common(rs)
     rs.add_argument("--lang", choices=("id", "en"), default="id")
     rs.set_defaults(func=_lazy("geozones.cli.rules", "show"))
     rj = rsub.add_parser("schema", help="print (or write) the JSON Schema of the rule-set format")

@@ -41,6 +41,9 @@ def validate(args: argparse.Namespace) -> int:
 
 def show(args: argparse.Namespace) -> int:
     """Print the rules, their legal basis and windows."""
+    if args.file and getattr(args, "rules", None) and Path(args.file) != Path(args.rules):
+        raise InputError(f"dua berkas aturan diberikan ('{args.file}' dan --rules '{args.rules}'); beri satu saja, "
+                         "dengan --rules / two rule sets given; give one, with --rules")
     path = Path(args.file) if args.file else catalog(args).rules_path
     rs = _load_checked(path)
     lang = args.lang

@@ -29,7 +29,9 @@ from geozones.rules.model import Rule, RuleSet
 #: make the site tree test far too many candidates (1.1 s vs 0.12 s per 1e6 sites).
 PIECE_LENGTH_M = 50.0
 APK_CODES = list(ApkType)
-#: Column of the APK mask used for sites whose type is unknown: every rule applies.
+#: Column of the APK mask used for sites whose type is not given. Every rule *may* apply
+#: there, so every rule is matched; a rule limited to some types (``CompiledRule.typed``)
+#: then gives only a conditional reason and never decides the verdict (see judge).
 APK_UNKNOWN = len(APK_CODES)
 NS_MIN, NS_MAX = np.iinfo(np.int64).min, np.iinfo(np.int64).max
 
@@ -52,6 +54,11 @@ class CompiledRule:
     end_ns: int
     apk_mask: np.ndarray  # bool per APK code + unknown
     reason: str | None = None
+
+    @property
+    def typed(self) -> bool:
+        """True when the rule holds for some APK types only (it cannot decide for a site of unknown type)."""
+        return self.rule.apk_types is not None and not bool(self.apk_mask[:APK_UNKNOWN].all())
 
     @property
     def checked(self) -> bool:
@@ -108,6 +115,8 @@ class PreparedRules:
     rule_end_ns: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     rule_rank: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     rule_apk_mask: np.ndarray = field(default_factory=lambda: np.empty((0, len(APK_CODES) + 1), bool))
+    #: per rule: True when it holds for some APK types only
+    rule_typed: np.ndarray = field(default_factory=lambda: np.empty(0, bool))
     default_rank: int = 0
     # the rule set's own grants: window per grant, in ns
     grant_windows: list[tuple[int, int]] = field(default_factory=list)
@@ -321,6 +330,7 @@ def prepare(layers: LayerSet, ruleset: RuleSet, *, nearest_bound_m: float = 1000
         rule_rank=np.array([c.rank for c in compiled], dtype=np.int64),
         rule_apk_mask=(np.stack([c.apk_mask for c in compiled]) if compiled
                        else np.empty((0, len(APK_CODES) + 1), bool)),
+        rule_typed=np.array([c.typed for c in compiled], dtype=bool),
         default_rank=RANK[ruleset.default_verdict],
         grant_windows=[window_ns(ruleset, g.window) for g in ruleset.grants],
         unit_codes=unit_codes)

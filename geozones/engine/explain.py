@@ -15,11 +15,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geozones.core.apk import ApkType
 from geozones.core.crs import STORAGE_CRS
-from geozones.core.verdicts import RANK, Verdict
+from geozones.core.verdicts import BY_RANK, RANK, Verdict
+from geozones.engine.compile import APK_CODES
 from geozones.engine.judge import SITE_COLUMNS, Judgement
 from geozones.engine.quotas import quota_id
-from geozones.engine.reasons import cite, feature_label, join_per_site, rule_templates
+from geozones.engine.reasons import apk_condition, cite, feature_label, join_per_site, rule_templates
 from geozones.rules.model import RuleSet
 
 __all__ = ["ADMIN_COLUMNS", "Evaluation", "explain"]
@@ -103,17 +105,24 @@ def _matches_frame(j: Judgement) -> pd.DataFrame:
         for i in hidx[first]:
             tid, ten = templates[m_rule[i]]
             lab, m = labels[m_feat[i]], metres[i]
-            u_id.append(tid.format(name=lab, m=m))
-            u_en.append(ten.format(name=lab, m=m))
+            u_id.append(tid.fill(name=lab, m=m))
+            u_en.append(ten.fill(name=lab, m=m))
         rid[hidx] = np.asarray(u_id, dtype=object)[inv]
         ren[hidx] = np.asarray(u_en, dtype=object)[inv]
     for r in np.unique(m_rule[~has]):
         sel = np.flatnonzero(~has & (m_rule == r))
         tid, ten = templates[r]
-        pre_id, post_id = tid.split("{when}")
-        pre_en, post_en = ten.split("{when}")
+        pre_id, post_id = tid.split("when")
+        pre_en, post_en = ten.split("when")
         rid[sel] = pre_id + when_id[m_site[sel]] + post_id
         ren[sel] = pre_en + when_en[m_site[sel]] + post_en
+    m_cond = j.m_cond if j.m_cond is not None else np.zeros(len(m_site), dtype=bool)
+    for r in np.unique(m_rule[m_cond]):
+        # a rule limited to some APK types, at a site of unknown type: a conditional reason
+        sel = np.flatnonzero(m_cond & (m_rule == r))
+        cid, cen = apk_condition(rules[r].rule.apk_types)
+        rid[sel] = cid + rid[sel]
+        ren[sel] = cen + ren[sel]
     lifted_by = np.array([g.id for g in j.grants] + [""], dtype=object)[m_lift]
     for i in np.flatnonzero(m_lift >= 0):
         g = j.grants[m_lift[i]]
@@ -131,21 +140,24 @@ def _matches_frame(j: Judgement) -> pd.DataFrame:
         "verdict": _obj(r_verdict[m_rule]), "rank": r_rank[m_rule], "layer": _obj(np.append(fl, "")[fidx]),
         "feature_id": _obj(np.append(fi, "")[fidx]), "feature_name": _obj(np.append(fn, "")[fidx]),
         "distance_m": np.round(dist, 1), "advisory": r_adv[m_rule], "lifted_by": _obj(lifted_by),
-        "reason_id": _obj(rid), "reason_en": _obj(ren)})
+        "conditional": m_cond, "reason_id": _obj(rid), "reason_en": _obj(ren)})
     if len(j.q_site):
         qs = ruleset.quotas
         texts = []
         for q in qs:
+            # literal pieces around the position: legal-basis text is never a format string
             basis = cite(q.legal_basis)
             head = f"{quota_id(q)} "
-            texts.append((head + f"Kuota {q.apk_type.value} per {q.unit} terlampaui: APK ke-{{pos}}, batas {q.cap} "
-                           f"({q.facilitated_max} difasilitasi + {q.extra_pct}%). Dasar: {basis} [FORBIDDEN]",
-                           head + f"{q.apk_type.value} quota per {q.unit} exceeded: APK no. {{pos}}, cap {q.cap} "
-                           f"({q.facilitated_max} facilitated + {q.extra_pct}%). Basis: {basis} [FORBIDDEN]"))
+            texts.append(((head + f"Kuota {q.apk_type.value} per {q.unit} terlampaui: APK ke-",
+                           f", batas {q.cap} ({q.facilitated_max} difasilitasi + {q.extra_pct}%). "
+                           f"Dasar: {basis} [FORBIDDEN]"),
+                          (head + f"{q.apk_type.value} quota per {q.unit} exceeded: APK no. ",
+                           f", cap {q.cap} ({q.facilitated_max} facilitated + {q.extra_pct}%). "
+                           f"Basis: {basis} [FORBIDDEN]")))
         qkey = j.q_quota * 10_000_000 + j.q_pos
         _, first, inv = np.unique(qkey, return_index=True, return_inverse=True)
-        u_id = np.array([texts[j.q_quota[i]][0].format(pos=j.q_pos[i]) for i in first], dtype=object)
-        u_en = np.array([texts[j.q_quota[i]][1].format(pos=j.q_pos[i]) for i in first], dtype=object)
+        u_id = np.array([str(j.q_pos[i]).join(texts[j.q_quota[i]][0]) for i in first], dtype=object)
+        u_en = np.array([str(j.q_pos[i]).join(texts[j.q_quota[i]][1]) for i in first], dtype=object)
         nq = len(j.q_site)
         qframe = pd.DataFrame({
             "site": j.q_site, "site_id": _obj(site_ids[j.q_site]),
@@ -154,12 +166,14 @@ def _matches_frame(j: Judgement) -> pd.DataFrame:
             "rank": np.full(nq, RANK[Verdict.FORBIDDEN]), "layer": _obj(np.full(nq, "", dtype=object)),
             "feature_id": _obj(np.full(nq, "", dtype=object)), "feature_name": _obj(np.full(nq, "", dtype=object)),
             "distance_m": np.zeros(nq), "advisory": np.zeros(nq, dtype=bool),
-            "lifted_by": _obj(np.full(nq, "", dtype=object)), "reason_id": _obj(u_id[inv]),
+            "lifted_by": _obj(np.full(nq, "", dtype=object)), "conditional": np.zeros(nq, dtype=bool),
+            "reason_id": _obj(u_id[inv]),
             "reason_en": _obj(u_en[inv])})
         frame = pd.concat([frame, qframe], ignore_index=True)
     rid_code, _ = pd.factorize(frame["rule_id"].to_numpy(dtype=object), sort=True)
+    # conditional reasons (a rule for other APK types) after those that decide the verdict
     order = np.lexsort((frame["distance_m"].to_numpy(), rid_code, -frame["rank"].to_numpy(),
-                        frame["site"].to_numpy()))
+                        frame["conditional"].to_numpy(), frame["site"].to_numpy()))
     return frame.take(order).reset_index(drop=True)
 
 
@@ -186,8 +200,10 @@ def explain(j: Judgement) -> Evaluation:
     first = np.ones(len(matches), dtype=bool)
     first[1:] = (site_a[1:] != site_a[:-1]) | (rule_a[1:] != rule_a[:-1])
     lifted_a = matches["lifted_by"].to_numpy() != ""
-    act = first & ~lifted_a
-    lif = first & lifted_a
+    cond_a = matches["conditional"].to_numpy()
+    act = first & ~lifted_a & ~cond_a
+    lif = first & lifted_a & ~cond_a
+    cnd = first & cond_a
     default_id, default_en = _default_reasons(ruleset)
     rid = matches["reason_id"].to_numpy()
     ren = matches["reason_en"].to_numpy()
@@ -200,6 +216,12 @@ def explain(j: Judgement) -> Evaluation:
             extra = join_per_site(n, site_a[lif], texts[lif].tolist(), "")
             s = np.unique(site_a[lif])
             arr[s] = np.where(has_act[s], arr[s] + " | " + extra[s], extra[s])
+    if cnd.any():
+        # after the reasons that decide the verdict (or the default reason): "if it is a billboard: ..."
+        s = np.unique(site_a[cnd])
+        for arr, texts in ((reasons_id, rid), (reasons_en, ren)):
+            extra = join_per_site(n, site_a[cnd], texts[cnd].tolist(), "")
+            arr[s] = arr[s] + " | " + extra[s]
     # "Unknown" is an answer: say which missing layers could have made the verdict stricter.
     unverified = np.zeros(n, dtype=bool)
     missing = [(c, hit) for c, hit in zip(prep.not_checked, j.stricter_unchecked(), strict=True) if hit.any()]
@@ -241,8 +263,10 @@ def explain(j: Judgement) -> Evaluation:
     cols["nearest_layer"] = _obj(fl[nf])
     cols["nearest_m"] = np.round(j.near_dist, 1)
     cols["not_checked"] = _obj(np.where(in_area, ";".join(c["rule_id"] for c in prep.not_checked), ""))
-    cols["grant_ids"] = _obj(join_per_site(n, site_a[lif], matches["lifted_by"].to_numpy()[lif].tolist(), "",
+    glif = first & lifted_a
+    cols["grant_ids"] = _obj(join_per_site(n, site_a[glif], matches["lifted_by"].to_numpy()[glif].tolist(), "",
                                            sep=";", unique=True))
+    cols["verdict_by_type"] = _obj(verdict_by_type(j.type_rank, n))
     table = pd.DataFrame(cols)
     for c in sites.columns:
         if c not in SITE_COLUMNS and c != sites.geometry.name and c not in table.columns:
@@ -250,6 +274,34 @@ def explain(j: Judgement) -> Evaluation:
     gdf = gpd.GeoDataFrame(table, geometry=sites.geometry.values, crs=STORAGE_CRS)
     return Evaluation(table=gdf, matches=matches.drop(columns=["rank"]), not_checked=prep.not_checked,
                       nearest_bound_m=prep.nearest_bound_m, provenance=prep.provenance)
+
+
+def verdict_by_type(type_rank: np.ndarray | None, n: int) -> np.ndarray:
+    """Per site, the verdict per APK type where the types differ, e.g. ``billboard:NEEDS_PERMIT; spanduk:...``.
+
+    Parameters
+    ----------
+    type_rank : ndarray of int, shape (n, len(APK_CODES)), or None
+        From :func:`geozones.engine.judge.rank_by_type` (-1 rows: type given, or all types agree).
+    n : int
+        Number of sites.
+
+    Returns
+    -------
+    ndarray of str (object), shape (n,)
+        Empty where every APK type gets the same verdict.
+    """
+    out = np.full(n, "", dtype=object)
+    if type_rank is None or not len(type_rank):
+        return out
+    differ = (type_rank[:, 0] >= 0) & (type_rank != type_rank[:, :1]).any(axis=1)
+    if not differ.any():
+        return out
+    rows, inv = np.unique(type_rank[differ], axis=0, return_inverse=True)
+    texts = np.array(["; ".join(f"{ApkType(t).value}:{BY_RANK[r]}" for t, r in zip(APK_CODES, row, strict=True))
+                      for row in rows], dtype=object)
+    out[differ] = texts[np.asarray(inv).reshape(-1)]
+    return out
 
 
 def _advisory(n: int, active: pd.DataFrame, rank: np.ndarray) -> np.ndarray:

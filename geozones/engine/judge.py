@@ -72,6 +72,12 @@ class Judgement:
     near_dist: np.ndarray  # metres, NaN for none within the bound
     t_ns: np.ndarray  # time each site was judged at, ns since the epoch
     apk_code: np.ndarray  # index into APK_CODES, APK_UNKNOWN when not given
+    #: per match: True where a rule limited to some APK types meets a site of unknown type
+    #: (a conditional reason that never decides the verdict)
+    m_cond: np.ndarray | None = None
+    #: (n, len(APK_CODES)) verdict rank the site would get as each APK type; -1 where the
+    #: type is given or no conditional match exists (every type gives ``rank``)
+    type_rank: np.ndarray | None = None
 
     def stricter_unchecked(self) -> list[np.ndarray]:
         """Per not-checked rule (``prepared.not_checked`` order): the sites it could make stricter.
@@ -85,6 +91,8 @@ class Judgement:
             if c.status not in ("absent", "partial"):
                 continue
             applies = (self.t_ns >= c.start_ns) & (self.t_ns < c.end_ns) & c.apk_mask[self.apk_code]
+            if c.typed:  # it cannot decide for a site of unknown type, so it cannot make it stricter
+                applies &= self.apk_code != APK_UNKNOWN
             out.append(in_area & applies & (c.rank > self.rank))
         return out
 
@@ -313,18 +321,54 @@ def lift_grants(prep: PreparedRules, grants: list[Grant], windows: list[tuple[in
     return m_lift
 
 
-def rank_verdicts(prep: PreparedRules, n: int, m: _Matches, m_lift: np.ndarray) -> np.ndarray:
+def conditional_matches(prep: PreparedRules, m: _Matches, apk_code: np.ndarray) -> np.ndarray:
+    """Per match: True where a rule limited to some APK types meets a site whose type is not given.
+
+    Such a match never decides the verdict: it appears as a conditional reason
+    ("jika billboard/videotron: ...") and in the per-type verdicts.
+    """
+    if len(prep.rule_typed) == 0 or len(m.site) == 0:
+        return np.zeros(len(m.site), dtype=bool)
+    return prep.rule_typed[m.rule] & (apk_code[m.site] == APK_UNKNOWN)
+
+
+def _settle(prep: PreparedRules, n: int, m: _Matches, m_lift: np.ndarray, use: np.ndarray) -> np.ndarray:
+    """Verdict rank per site from the matches selected by ``use``."""
+    rank = np.full(n, -1, dtype=np.int64)
+    standing = use & (m_lift < 0)
+    np.maximum.at(rank, m.site[standing], prep.rule_rank[m.rule[standing]])
+    any_lift = np.zeros(n, dtype=bool)
+    any_lift[m.site[use & (m_lift >= 0)]] = True
+    return np.where(rank >= 0, rank, np.where(any_lift, RANK[Verdict.ALLOWED], prep.default_rank))
+
+
+def rank_verdicts(prep: PreparedRules, n: int, m: _Matches, m_lift: np.ndarray,
+                  m_cond: np.ndarray | None = None) -> np.ndarray:
     """The verdict rank of each site: the most restrictive standing match.
 
     A site with no match gets the rule set's default; a site whose every match a
-    grant lifted is ALLOWED (R16).
+    grant lifted is ALLOWED (R16). Conditional matches (``m_cond``: a rule limited
+    to some APK types at a site of unknown type) are left out.
     """
-    rank = np.full(n, -1, dtype=np.int64)
-    standing = m_lift < 0
-    np.maximum.at(rank, m.site[standing], prep.rule_rank[m.rule[standing]])
-    any_lift = np.zeros(n, dtype=bool)
-    any_lift[m.site[~standing]] = True
-    return np.where(rank >= 0, rank, np.where(any_lift, RANK[Verdict.ALLOWED], prep.default_rank))
+    use = np.ones(len(m.site), dtype=bool) if m_cond is None else ~m_cond
+    return _settle(prep, n, m, m_lift, use)
+
+
+def rank_by_type(prep: PreparedRules, n: int, m: _Matches, m_lift: np.ndarray, m_cond: np.ndarray) -> np.ndarray:
+    """The verdict rank each site of unknown type would get as each APK type.
+
+    Returns
+    -------
+    ndarray of int8, shape (n, len(APK_CODES))
+        -1 for sites without a conditional match (all types agree with the site's rank).
+    """
+    out = np.full((n, len(APK_CODES)), -1, dtype=np.int8)
+    if not m_cond.any():
+        return out
+    sites = np.unique(m.site[m_cond])
+    for t in range(len(APK_CODES)):
+        out[sites, t] = _settle(prep, n, m, m_lift, ~m_cond | prep.rule_apk_mask[m.rule, t])[sites]
+    return out
 
 
 def apply_quotas(prep: PreparedRules, unit: np.ndarray, paslon: np.ndarray, apk_code: np.ndarray,
@@ -332,8 +376,13 @@ def apply_quotas(prep: PreparedRules, unit: np.ndarray, paslon: np.ndarray, apk_
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Count APK per unit, paslon and type across the batch; sites past a cap are FORBIDDEN.
 
-    Sites are counted in order of time, then site id, so the result does not
-    depend on the order of the input.
+    Only sites that may lawfully stand count: a site whose place verdict (``rank``
+    before any quota) is NEEDS_DISCRETION or milder counts, since it may stand once
+    its condition is met; FORBIDDEN, OUT_OF_WINDOW and OUTSIDE_AREA sites do not
+    (a prop that must come down cannot use up a lawful prop's share) and keep their
+    own reasons. Every quota counts on the place verdicts, so one quota's overruns
+    do not change another's count. Sites are counted in order of time, then site
+    id, so the result does not depend on the order of the input.
 
     Returns
     -------
@@ -344,16 +393,19 @@ def apply_quotas(prep: PreparedRules, unit: np.ndarray, paslon: np.ndarray, apk_
         site's position in its count.
     """
     q_site, q_quota, q_pos = [], [], []
+    lawful = (rank <= RANK[Verdict.NEEDS_DISCRETION]) & (unit >= 0)
     for qi, q in enumerate(prep.ruleset.quotas):
         codes = prep.unit_codes[q.unit]
         units = np.where(unit >= 0, codes[np.maximum(unit, 0)] if len(codes) else -1, -1)
-        rows, pos = over_quota(units, paslon, apk_code == APK_CODES.index(q.apk_type), t_ns, site_ids, q.cap)
+        rows, pos = over_quota(units, paslon, lawful & (apk_code == APK_CODES.index(q.apk_type)), t_ns,
+                               site_ids, q.cap)
         q_site.append(rows)
         q_quota.append(np.full(len(rows), qi, dtype=np.int64))
         q_pos.append(pos)
     q_site_a = np.concatenate(q_site) if q_site else np.empty(0, np.int64)
     q_quota_a = np.concatenate(q_quota) if q_quota else np.empty(0, np.int64)
     q_pos_a = np.concatenate(q_pos) if q_pos else np.empty(0, np.int64)
+    rank = rank.copy()
     np.maximum.at(rank, q_site_a, RANK[Verdict.FORBIDDEN])
     return rank, q_site_a, q_quota_a, q_pos_a
 
@@ -451,7 +503,9 @@ def judge(sites: gpd.GeoDataFrame, compiled: PreparedRules, at: object | None = 
     all_grants = list(prep.ruleset.grants) + extra
     windows = prep.grant_windows + [window_ns(prep.ruleset, g.window) for g in extra]
     m_lift = lift_grants(prep, all_grants, windows, m, x, y, site_ids, t_ns)
-    rank = rank_verdicts(prep, n, m, m_lift)
+    m_cond = conditional_matches(prep, m, apk_code)
+    rank = rank_verdicts(prep, n, m, m_lift, m_cond)
+    type_rank = rank_by_type(prep, n, m, m_lift, m_cond)
     report("quotas", 0.6)
     rank, q_site, q_quota, q_pos = apply_quotas(prep, unit, sites["paslon"].to_numpy(dtype=object), apk_code,
                                                 t_ns, site_ids, rank)
@@ -462,4 +516,4 @@ def judge(sites: gpd.GeoDataFrame, compiled: PreparedRules, at: object | None = 
     return Judgement(sites=sites, prepared=prep, grants=all_grants, lon=lon, lat=lat, x=x, y=y, judged=judged,
                      unit=unit, rank=rank, m_site=m.site, m_rule=m.rule, m_feat=m.feat, m_lift=m_lift,
                      q_site=q_site, q_quota=q_quota, q_pos=q_pos, near_feat=near_feat, near_dist=near_dist,
-                     t_ns=t_ns, apk_code=apk_code)
+                     t_ns=t_ns, apk_code=apk_code, m_cond=m_cond, type_rank=type_rank)

@@ -1,18 +1,24 @@
 """APK quotas per paslon and admin unit (PKPU 13/2024: facilitated maximum + 200 %).
 
 Quotas are counted across the whole batch of sites: every site of a paslon and
-APK type inside a unit counts, in the order they were installed (then by site
-id), and those past the cap are over quota. Counting every site, whatever its
-place verdict, keeps the check independent of the place rules: adding a place
-rule can never free up quota for another site.
+APK type inside a unit that may lawfully stand counts, in the order they were
+installed (then by site id), and those past the cap are over quota. A site may
+lawfully stand when its place verdict is NEEDS_DISCRETION or milder (it may
+stand once its condition is met); FORBIDDEN, OUT_OF_WINDOW and OUTSIDE_AREA
+sites must come down and do not use up the quota of lawful ones.
 """
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pandas as pd
 
 from geozones.rules.model import RuleSet
+
+#: Verdicts of sites that may lawfully stand, and so count toward a quota.
+LAWFUL = ("ALLOWED", "ALLOWED_ASSIGNED", "NEEDS_OWNER_CONSENT", "NEEDS_PERMIT", "NEEDS_DISCRETION")
 
 UNIT_COLUMNS = {
     "kelurahan": ("kode_kemendagri", "kelurahan"),
@@ -85,11 +91,15 @@ def quota_usage(table: pd.DataFrame, ruleset: RuleSet) -> pd.DataFrame:
         ``used``, ``facilitated_max``, ``cap``, ``over`` (sites past the cap).
     """
     out = []
+    lawful = table["verdict"].isin(LAWFUL)
     inside = table[(table["verdict"] != "OUTSIDE_AREA") & table["paslon"].notna()
                    & table["apk_type"].notna()]
+    rule_ids = inside["rule_ids"].fillna("").astype(str) if "rule_ids" in inside else pd.Series("", index=inside.index)
     for q in ruleset.quotas:
         code_col, name_col = UNIT_COLUMNS[q.unit]
-        sub = inside[inside["apk_type"] == q.apk_type.value]
+        # counted: lawful sites, and those the quota itself made FORBIDDEN
+        counted = lawful.loc[inside.index] | rule_ids.str.contains(rf"(?:^|;){re.escape(quota_id(q))}(?:;|$)")
+        sub = inside[(inside["apk_type"] == q.apk_type.value) & counted]
         if sub.empty:
             continue
         g = sub.groupby([code_col, name_col, "paslon"], dropna=False).size().reset_index(name="used")

@@ -7,18 +7,75 @@ from per-rule templates so that a million matches cost one string format each.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from geozones.core.apk import APK_LABELS, ApkType
 from geozones.rules.model import LegalBasis, Rule
+
+#: The slots a reason template may hold: feature label, metres, judging time.
+SLOTS = ("name", "m", "when")
+
+
+@dataclass(frozen=True)
+class ReasonTemplate:
+    """A reason as literal pieces and named slots, never a format string.
+
+    Rule titles, notes and legal-basis articles come from rule-set files and may
+    hold braces or percent signs (``Tempat {ibadah}``, ``50%``); they are kept as
+    literal pieces, so no user text is ever parsed or evaluated
+    (``{name.__class__}`` stays those characters).
+
+    Attributes
+    ----------
+    parts : tuple of str
+        Alternating literal text and slot names: ``parts[0]`` literal,
+        ``parts[1]`` a slot in :data:`SLOTS`, ``parts[2]`` literal, ...
+    """
+
+    parts: tuple[str, ...]
+
+    def fill(self, **values: object) -> str:
+        """The text with every slot replaced by ``str(values[slot])``.
+
+        Raises
+        ------
+        KeyError
+            When a slot of the template has no value.
+        """
+        return "".join(p if i % 2 == 0 else str(values[p]) for i, p in enumerate(self.parts))
+
+    def split(self, slot: str) -> tuple[str, str]:
+        """The literal text before and after ``slot`` (the template's only slot)."""
+        if len(self.parts) != 3 or self.parts[1] != slot:
+            raise ValueError(f"template is not a single '{slot}' slot: {self.parts!r}")
+        return self.parts[0], self.parts[2]
+
+
+def template(*pieces: str | tuple[str]) -> ReasonTemplate:
+    """Build a :class:`ReasonTemplate`: strings are literal, 1-tuples ``("m",)`` are slots."""
+    parts: list[str] = [""]
+    for piece in pieces:
+        if isinstance(piece, tuple):
+            if piece[0] not in SLOTS:
+                raise ValueError(f"unknown slot {piece[0]!r}")
+            parts += [piece[0], ""]
+        else:
+            parts[-1] += piece
+    return ReasonTemplate(tuple(parts))
+
+
+NAME, METRES, WHEN = ("name",), ("m",), ("when",)
 
 
 def cite(bases: list[LegalBasis]) -> str:
-    """Citations of a rule's legal bases, e.g. ``PKPU 13/2024 verify [S]; ...``."""
+    """Citations of a rule's legal bases, e.g. ``PKPU 13/2024 Pasal 70 [S]; ...``."""
     return "; ".join(b.cite() for b in bases)
 
 
-def rule_templates(rule: Rule) -> tuple[str, str]:
-    """Format strings (id, en) for a rule's reasons, with ``{name}`` and ``{m}`` slots."""
+def rule_templates(rule: Rule) -> tuple[ReasonTemplate, ReasonTemplate]:
+    """Reason templates (id, en) of a rule, with ``name`` and ``m`` slots (``when`` for ``anywhere`` rules)."""
     form = rule.spatial.form
     basis = cite(rule.legal_basis)
     adv_id = f" (anjuran: {rule.note.id})" if rule.advisory and rule.note else (
@@ -26,18 +83,31 @@ def rule_templates(rule: Rule) -> tuple[str, str]:
     adv_en = f" (advisory: {rule.note.en})" if rule.advisory and rule.note else (
         " (advisory)" if rule.advisory else "")
     if form == "inside":
-        where_id, where_en = "di dalam {name} ({m} m)", "inside {name} ({m} m)"
+        where_id, where_en = ("di dalam ", NAME, " (", METRES, " m)"), ("inside ", NAME, " (", METRES, " m)")
     elif form == "within":
         d = f"{rule.spatial.metres:g}"
-        where_id, where_en = f"{{m}} m dari {{name}} (batas {d} m)", f"{{m}} m from {{name}} (limit {d} m)"
+        where_id = (METRES, " m dari ", NAME, f" (batas {d} m)")
+        where_en = (METRES, " m from ", NAME, f" (limit {d} m)")
     elif form == "corridor":
         d = f"{rule.spatial.metres:g}"
-        where_id = f"{{m}} m dari as jalan {{name}} (koridor {d} m)"
-        where_en = f"{{m}} m from the centreline of {{name}} (corridor {d} m)"
+        where_id = (METRES, " m dari as jalan ", NAME, f" (koridor {d} m)")
+        where_en = (METRES, " m from the centreline of ", NAME, f" (corridor {d} m)")
     else:
-        where_id, where_en = "{when}", "{when}"
-    return (f"{rule.id} {rule.title.id}: {where_id}{adv_id}. Dasar: {basis} [{rule.verdict.value}]",
-            f"{rule.id} {rule.title.en}: {where_en}{adv_en}. Basis: {basis} [{rule.verdict.value}]")
+        where_id, where_en = (WHEN,), (WHEN,)
+    v = rule.verdict.value
+    return (template(f"{rule.id} {rule.title.id}: ", *where_id, f"{adv_id}. Dasar: {basis} [{v}]"),
+            template(f"{rule.id} {rule.title.en}: ", *where_en, f"{adv_en}. Basis: {basis} [{v}]"))
+
+
+def apk_condition(types: list[ApkType] | tuple[ApkType, ...]) -> tuple[str, str]:
+    """The prefix (id, en) of a reason that holds only for some APK types.
+
+    E.g. ``("jika billboard/videotron: ", "if it is a billboard/videotron: ")``, used
+    for a site whose APK type is not given.
+    """
+    order = list(ApkType)
+    names = [APK_LABELS[t][0].lower() for t in sorted({ApkType(t) for t in types}, key=order.index)]
+    return (f"jika {' atau '.join(names)}: ", f"if it is a {' or '.join(names)}: ")
 
 
 def feature_label(layer: str, name: str, feature_id: str) -> str:

@@ -186,8 +186,47 @@ def zones_frame(zoning: Zoning) -> gpd.GeoDataFrame:
     return gdf.to_crs(4326)
 
 
+#: Shortest usable piece listed in the annex (metres). Shorter pieces left after merging the
+#: pieces of one street in one kelurahan and class are dropped: a few metres between two
+#: restricted areas cannot hold a spanduk or baliho and only lengthen the annex.
+MIN_SEGMENT_M = 20.0
+#: OSM ``highway`` values of roads where no APK can stand: toll roads (jalan tol, access
+#: controlled) and their ramps, bus-only ways, and ways not built or not for traffic.
+NO_APK_HIGHWAY = frozenset({"motorway", "motorway_link", "busway", "bus_guideway", "construction", "proposed",
+                            "raceway", "platform", "abandoned", "disused"})
+#: Street names of such roads (the Transjakarta busway corridors are often mapped as
+#: ``highway=service`` with a name only), matched case-insensitively.
+NO_APK_NAME = r"\b(?:busway|transjakarta|jalan\s+tol|jln?\.?\s+tol|tol\s+(?:dalam|lingkar)|toll?\s+road)\b"
+
+
+def apk_streets(street_names: pd.Series, highway: pd.Series | None = None) -> np.ndarray:
+    """True for named streets where an APK may stand (the streets an annex may list).
+
+    Parameters
+    ----------
+    street_names : pandas.Series
+        Street names; unnamed streets are False (an annex lists streets by name).
+    highway : pandas.Series, optional
+        The OSM ``highway`` tag of each street (same order).
+
+    Returns
+    -------
+    ndarray of bool
+        False for unnamed streets, for :data:`NO_APK_HIGHWAY` kinds and for busway
+        or toll-road names (:data:`NO_APK_NAME`).
+    """
+    names = street_names.astype("string").str.strip()
+    keep = names.notna().to_numpy() & (names.fillna("") != "").to_numpy()
+    keep &= ~names.fillna("").str.contains(NO_APK_NAME, case=False, regex=True).to_numpy(dtype=bool)
+    if highway is not None:
+        kind = pd.Series(np.asarray(highway, dtype=object)).astype("string").str.strip().str.lower()
+        keep &= ~kind.isin(NO_APK_HIGHWAY).to_numpy(dtype=bool)
+    return keep
+
+
 def usable_streets(zoning: Zoning, prepared, streets_metric: gpd.GeoSeries,
-                   street_names: pd.Series) -> gpd.GeoDataFrame:
+                   street_names: pd.Series, *, highway: pd.Series | None = None,
+                   min_length_m: float = MIN_SEGMENT_M) -> gpd.GeoDataFrame:
     """Named street pieces outside the unusable classes, per kelurahan.
 
     Parameters
@@ -201,6 +240,12 @@ def usable_streets(zoning: Zoning, prepared, streets_metric: gpd.GeoSeries,
     street_names : pandas.Series
         Their names (same order); unnamed streets are left out, as an annex
         lists streets by name.
+    highway : pandas.Series, optional
+        Their OSM ``highway`` tag; toll roads and busways are left out
+        (:func:`apk_streets`). Busway and toll-road *names* are left out always.
+    min_length_m : float
+        Pieces of one street in one kelurahan and class are merged where they
+        touch; pieces still shorter than this (metres) are dropped.
 
     Returns
     -------
@@ -209,10 +254,9 @@ def usable_streets(zoning: Zoning, prepared, streets_metric: gpd.GeoSeries,
         ``kelurahan``, ``kecamatan``, ``street``, ``zone`` (the usable class it
         lies in), ``length_m`` and geometry in the metric CRS.
     """
-    names = street_names.astype("string").str.strip()
-    keep = names.notna().to_numpy() & (names.fillna("") != "").to_numpy()
+    keep = apk_streets(street_names, highway)
     lines = np.asarray(streets_metric.values)[keep]
-    names = names[keep].to_numpy()
+    names = street_names.astype("string").str.strip()[keep].to_numpy(dtype=object)
     kel_geoms = np.asarray(prepared.admin_geoms)
     tree = shapely.STRtree(lines)
     k_idx, l_idx = tree.query(kel_geoms, predicate="intersects")
@@ -224,14 +268,20 @@ def usable_streets(zoning: Zoning, prepared, streets_metric: gpd.GeoSeries,
             continue
         shapely.prepare(zgeom)
         part = shapely.intersection(pieces, zgeom)
-        part = shapely.line_merge(part)
-        for geom, k, li in zip(part, k_idx, l_idx, strict=True):
-            if geom is None or shapely.is_empty(geom):
+        ok = ~(shapely.is_missing(part) | shapely.is_empty(part))
+        if not ok.any():
+            continue
+        # One street is many OSM ways: merge the pieces of a (kelurahan, street) before measuring.
+        groups = pd.DataFrame({"k": k_idx[ok], "name": names[l_idx[ok]]})
+        for (k, name), idx in groups.groupby(["k", "name"], sort=False).indices.items():
+            parts = shapely.get_parts(part[ok][idx])
+            parts = parts[shapely.get_dimensions(parts) == 1]
+            if not len(parts):
                 continue
-            for seg in shapely.get_parts(geom):
-                if shapely.get_dimensions(seg) != 1 or seg.length < 1.0:
-                    continue
-                rows.append((int(k), names[li], zone, seg))
+            merged = shapely.line_merge(shapely.union_all(parts))
+            for seg in shapely.get_parts(merged):
+                if seg.length >= min_length_m:
+                    rows.append((int(k), name, zone, seg))
     admin = prepared.admin
     df = gpd.GeoDataFrame({
         "kode_kemendagri": [admin["kode_kemendagri"].iloc[k] for k, *_ in rows],
@@ -241,14 +291,17 @@ def usable_streets(zoning: Zoning, prepared, streets_metric: gpd.GeoSeries,
         "zone": [r[2] for r in rows],
     }, geometry=[r[3] for r in rows], crs=zoning.crs)
     df["length_m"] = df.geometry.length
+    df.attrs["min_length_m"] = float(min_length_m)
     return df.sort_values(["kode_kemendagri", "street", "zone"], kind="stable").reset_index(drop=True)
 
 
 def street_summary(segments: gpd.GeoDataFrame, prepared, streets_metric: gpd.GeoSeries,
-                   street_names: pd.Series) -> pd.DataFrame:
-    """Usable and total named-street length per kelurahan (metres)."""
-    names = street_names.astype("string").str.strip()
-    keep = names.notna().to_numpy() & (names.fillna("") != "").to_numpy()
+                   street_names: pd.Series, *, highway: pd.Series | None = None) -> pd.DataFrame:
+    """Usable and total length (metres) per kelurahan of the named streets where an APK may stand.
+
+    Busways and toll roads (:func:`apk_streets`) count in neither.
+    """
+    keep = apk_streets(street_names, highway)
     lines = np.asarray(streets_metric.values)[keep]
     kel_geoms = np.asarray(prepared.admin_geoms)
     tree = shapely.STRtree(lines)
@@ -303,9 +356,12 @@ def annex_frame(segments: gpd.GeoDataFrame, *, zoning: Zoning, title: str) -> tu
     df.insert(4, "ruas_ke", df.groupby(["kode_kemendagri", "nama_jalan"]).cumcount() + 1)
     df.insert(0, "no", np.arange(1, len(df) + 1))
     when = zoning.at.strftime("%Y-%m-%d %H:%M WIB")
+    minimum = segments.attrs.get("min_length_m", MIN_SEGMENT_M)
     header = [title, f"Berlaku untuk: {when}; jenis APK: {zoning.apk_type or '(semua)'}",
               "Ruas = bagian jalan bernama di luar area dilarang, perlu diskresi atau di luar jadwal "
-              "(perkiraan dari as jalan; periksa di lapangan)"]
+              "(perkiraan dari as jalan; periksa di lapangan)",
+              f"Ruas lebih pendek dari {minimum:g} m tidak dicantumkan; jalan tol dan jalur busway "
+              "(Transjakarta) tidak dihitung karena APK tidak dapat dipasang di sana"]
     return df, header
 
 

@@ -1,11 +1,20 @@
-"""Verdict tables as CSV, GeoJSON and XLSX bytes, each carrying the data attribution.
+"""Verdict tables as CSV, GeoJSON, GeoPackage and XLSX, each carrying the data attribution.
 
-* CSV: leading ``# `` lines (title and attribution), then a normal header row.
+* CSV: plain RFC 4180 (UTF-8 without BOM, CRLF, header on the first line), so
+  ``pd.read_csv(path)``, Excel and LibreOffice open it with default options.
+  Attribution, rule-set version, layer digests and column types travel beside
+  it in a W3C CSV on the Web metadata file, ``<name>.csv-metadata.json``
+  (https://www.w3.org/TR/tabular-metadata/), where code columns are declared as
+  strings: read them back as text with ``pd.read_csv(path, dtype=str)``.
 * GeoJSON: a FeatureCollection with a top-level ``attribution`` member.
-* XLSX: a ``hasil``/``results`` sheet and a ``sumber`` sheet with the attribution.
+* GeoPackage: layer ``verdicts``, attribution in the dataset metadata.
+* XLSX: a ``hasil``/``results`` sheet (fitted widths, autofilter, frozen header)
+  and a ``sumber``/``source`` sheet with the attribution.
 
-Text cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``
-first) are prefixed with ``'`` so an uploaded site id cannot become a formula.
+Every cell *and header* of every export goes through :func:`defuse`: text a
+spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab or CR first)
+is prefixed with ``'``, so an uploaded site id, a street name or a column name
+from a user's file never becomes a formula (OWASP "CSV injection").
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ import os
 import re
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -24,33 +34,57 @@ import pandas as pd
 
 #: Columns of an exported verdict table, in order (those present are kept).
 EXPORT_COLUMNS = (
-    "site_id", "lon", "lat", "verdict", "kode_kemendagri", "kode_bps", "kelurahan", "kecamatan", "rule_ids",
-    "reasons", "nearest_m", "nearest_name", "nearest_layer", "advisory", "unverified", "apk_type", "paslon",
-    "judged_at",
+    "site_id", "lon", "lat", "verdict", "verdict_by_type", "kode_kemendagri", "kode_bps", "kelurahan", "kecamatan",
+    "rule_ids", "reasons", "nearest_m", "nearest_name", "nearest_layer", "advisory", "unverified", "apk_type",
+    "paslon", "judged_at",
     "kode_kemendagri_kec", "kode_bps_kec", "kode_kemendagri_kota", "kode_bps_kota", "kota",
     "reasons_id", "reasons_en", "not_checked", "grant_ids",
 )
+#: Columns always declared as text in the CSVW metadata (codes lose leading zeros and dots as numbers).
+TEXT_COLUMNS = ("site_id", "paslon", "apk_type", "rule_ids", "grant_ids", "not_checked", "feature_id")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: RFC 4180 line ending.
+CRLF = "\r\n"
+METADATA_SUFFIX = "-metadata.json"
 
 
-def _defuse(value: object) -> object:
+def defuse(value: object) -> object:
+    """A cell or header made safe for spreadsheets.
+
+    Control characters (illegal in XLSX, they break readers) are removed, and text
+    starting with ``=``, ``+``, ``-``, ``@``, tab or CR gets a leading ``'`` so no
+    spreadsheet runs it as a formula. Other values are returned unchanged.
+    """
     if isinstance(value, str):
-        value = _CONTROL.sub("", value)  # control characters are illegal in XLSX and break readers
+        value = _CONTROL.sub("", value)
         if value.startswith(_FORMULA_START):
             return "'" + value
     return value
 
 
+def _defuse_headers(df: pd.DataFrame) -> pd.DataFrame:
+    """Defuse the column names, keeping them distinct."""
+    new, taken = [], set()
+    for c in df.columns:
+        name = defuse(str(c))
+        while name in taken:
+            name += "_"
+        taken.add(name)
+        new.append(name)
+    df.columns = new
+    return df
+
+
 def export_frame(table: pd.DataFrame, columns: Sequence[str] = EXPORT_COLUMNS, *,
                  lang: str | None = None) -> pd.DataFrame:
-    """The columns of ``table`` worth exporting, without geometry, formulas defused.
+    """The columns of ``table`` worth exporting, without geometry, every cell and header defused.
 
     Columns not in ``columns`` (the user's own extra columns) follow at the end.
     With ``lang`` (``"id"`` or ``"en"``) a ``reasons`` column holds the reasons in
-    that language, and the other language's column stays beside it.
+    that language, and the other language's column stays beside it. Time-zone
+    aware times become ISO 8601 text (``2024-10-01T08:00:00+07:00``); their
+    columns are listed in ``attrs["datetime_columns"]``.
     """
     geom = table.geometry.name if isinstance(table, gpd.GeoDataFrame) else None
     if lang is not None and "reasons_id" in table.columns:
@@ -69,33 +103,170 @@ def export_frame(table: pd.DataFrame, columns: Sequence[str] = EXPORT_COLUMNS, *
             taken.add(new.lower())
             renames[c] = new
     df = df.rename(columns=renames)
+    times = []
     for c in df.columns:
         if isinstance(df[c].dtype, pd.DatetimeTZDtype):
-            df[c] = df[c].dt.strftime("%Y-%m-%dT%H:%M:%S%z")
+            iso = df[c].dt.strftime("%Y-%m-%dT%H:%M:%S%z")
+            # xsd:dateTime (and CSVW) want the offset as +07:00
+            df[c] = iso.str.replace(r"([+-]\d\d)(\d\d)$", r"\1:\2", regex=True)
+            times.append(c)
         elif df[c].dtype == object or pd.api.types.is_string_dtype(df[c].dtype):
             if pd.api.types.infer_dtype(df[c], skipna=True) in ("string", "empty"):
                 # Defuse each distinct text once: columns repeat (codes, names, verdicts), and a
                 # per-cell Python call cost seconds at 100,000 rows.
                 codes, uniques = pd.factorize(df[c], use_na_sentinel=True)
-                fixed = np.array([_defuse(u) for u in uniques] + [None], dtype=object)
+                fixed = np.array([defuse(u) for u in uniques] + [None], dtype=object)
                 df[c] = pd.Series(fixed[codes], index=df.index, dtype=object)
             else:  # mixed cells (numbers, lists from JSON): keep each value as it is
-                df[c] = df[c].map(_defuse)
+                df[c] = df[c].map(defuse)
+    positions = [list(df.columns).index(c) for c in times]
+    df = _defuse_headers(df)
+    df.attrs["datetime_columns"] = [df.columns[i] for i in positions]
     return df
 
 
-def csv_bytes(df: pd.DataFrame, *, attribution: Sequence[str] = ()) -> bytes:
-    """UTF-8 CSV (with BOM, so Excel reads it as UTF-8) after ``# `` attribution lines."""
+def _write_csv(df: pd.DataFrame, fh) -> None:
+    df.to_csv(fh, index=False, lineterminator=CRLF)
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """``df`` as RFC 4180 CSV: UTF-8 without BOM, CRLF, header on the first line, no comment lines."""
     out = io.StringIO()
-    for line in attribution:
-        out.write("# " + " ".join(str(line).split()) + "\n")
-    df.to_csv(out, index=False, lineterminator="\n")
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    _write_csv(_defuse_headers(df.copy()) if any(defuse(str(c)) != str(c) for c in df.columns) else df, out)
+    return out.getvalue().encode("utf-8")
 
 
-def table_csv(table: pd.DataFrame, *, attribution: Sequence[str], lang: str | None = None) -> bytes:
-    """A verdict table as CSV with attribution lines."""
-    return csv_bytes(export_frame(table, lang=lang), attribution=attribution)
+def _csvw_name(title: str, taken: set[str]) -> str:
+    """A CSVW column ``name`` (URI-template variable: letters, digits, ``_``; not starting with ``_``)."""
+    name = re.sub(r"[^A-Za-z0-9_]", "_", title).lstrip("_") or "column"
+    base, i = name, 1
+    while name in taken:
+        i += 1
+        name = f"{base}_{i}"
+    taken.add(name)
+    return name
+
+
+def _datatype(df: pd.DataFrame, col: str) -> object:
+    """The CSVW datatype of one exported column."""
+    if col in TEXT_COLUMNS or col.startswith("kode_"):
+        return "string"
+    if col in df.attrs.get("datetime_columns", ()):
+        return {"base": "datetime", "format": "yyyy-MM-ddTHH:mm:ssXXX"}
+    dtype = df[col].dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return {"base": "boolean", "format": "True|False"}
+    if pd.api.types.is_integer_dtype(dtype):
+        return "integer"
+    if pd.api.types.is_float_dtype(dtype):
+        return "double"
+    return "string"
+
+
+def csvw_metadata(df: pd.DataFrame, *, url: str, attribution: Sequence[str] = (), title: str | None = None,
+                  notes: Sequence[str] = (), provenance: dict | None = None, lang: str = "id") -> dict:
+    """W3C CSVW table metadata (``<name>.csv-metadata.json``) describing a CSV written from ``df``.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The frame as written (e.g. from :func:`export_frame`).
+    url : str
+        The CSV's file name, relative to the metadata file.
+    attribution : sequence of str
+        Rule set, layer digests and data sources (``dc:source``, one line each).
+    title : str, optional
+        ``dc:title``.
+    notes : sequence of str
+        Further lines about the table (``dc:description``).
+    provenance : dict, optional
+        What the verdicts rest on (rule-set id and version, layer digests), as ``dc:provenance``.
+    lang : str
+        Language of the texts (``"id"`` or ``"en"``).
+
+    Returns
+    -------
+    dict
+        JSON-LD per https://www.w3.org/TR/tabular-metadata/: ``tableSchema.columns`` with
+        ``titles`` (the CSV header) and ``datatype``; code columns are ``string``.
+    """
+    taken: set[str] = set()
+    cols = [{"name": _csvw_name(str(c), taken), "titles": str(c), "datatype": _datatype(df, c)}
+            for c in df.columns]
+    meta: dict = {"@context": ["http://www.w3.org/ns/csvw", {"@language": lang}], "url": url,
+                  "dialect": {"header": True, "encoding": "utf-8", "delimiter": ",", "doubleQuote": True,
+                              "lineTerminators": [CRLF]},
+                  "tableSchema": {"columns": cols}}
+    if title:
+        meta["dc:title"] = title
+    if attribution:
+        meta["dc:source"] = [" ".join(str(line).split()) for line in attribution]
+    if notes:
+        meta["dc:description"] = list(notes)
+    if provenance:
+        meta["dc:provenance"] = provenance
+    return meta
+
+
+def metadata_path(csv_path: str | os.PathLike) -> Path:
+    """Where the CSVW metadata of a CSV goes: ``<name>.csv-metadata.json`` beside it."""
+    p = Path(csv_path)
+    return p.with_name(p.name + METADATA_SUFFIX)
+
+
+@dataclass(frozen=True)
+class CsvExport:
+    """A CSV and its CSVW metadata, as offered for download or written to disk.
+
+    Attributes
+    ----------
+    data : bytes
+        The RFC 4180 CSV.
+    metadata : bytes
+        The CSVW metadata (JSON); its ``url`` is ``name``.
+    name : str
+        File name of the CSV.
+    """
+
+    data: bytes
+    metadata: bytes
+    name: str
+
+    @property
+    def metadata_name(self) -> str:
+        """File name of the metadata: ``<name>.csv-metadata.json``."""
+        return self.name + METADATA_SUFFIX
+
+
+def _meta_bytes(meta: dict) -> bytes:
+    return json.dumps(meta, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def csv_export(table: pd.DataFrame, *, attribution: Sequence[str], lang: str | None = None,
+               name: str = "hasil.csv", provenance: dict | None = None) -> CsvExport:
+    """A verdict table as CSV plus CSVW metadata: the one function behind the CLI's and the app's CSV.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`geozones.engine.evaluate`.
+    attribution : sequence of str
+        Rule set, layer digests, data sources (e.g. ``Checker.attribution()``).
+    lang : str, optional
+        ``"id"`` or ``"en"``: which reasons fill the ``reasons`` column.
+    name : str
+        File name of the CSV (the metadata refers to it).
+    provenance : dict, optional
+        ``Evaluation.provenance``.
+    """
+    df = export_frame(table, lang=lang)
+    meta = csvw_metadata(df, url=name, attribution=attribution, provenance=provenance, lang=lang or "id")
+    return CsvExport(data=csv_bytes(df), metadata=_meta_bytes(meta), name=name)
+
+
+def table_csv(table: pd.DataFrame, *, attribution: Sequence[str] = (), lang: str | None = None) -> bytes:
+    """A verdict table as plain CSV (the bytes of :func:`csv_export`; the attribution goes in its metadata)."""
+    return csv_bytes(export_frame(table, lang=lang))
 
 
 def table_geojson(table: gpd.GeoDataFrame, *, attribution: Sequence[str], lang: str | None = None) -> bytes:
@@ -120,26 +291,64 @@ def table_gpkg(table: gpd.GeoDataFrame, *, attribution: Sequence[str], lang: str
         return path.read_bytes()
 
 
-def table_xlsx(table: pd.DataFrame, *, attribution: Sequence[str], sheet: str = "hasil",
-               about_sheet: str = "sumber", lang: str | None = None) -> bytes:
-    """A verdict table as an Excel workbook, with the attribution on its own sheet."""
+#: Sheet names per language: the table, and the attribution.
+SHEETS = {"id": ("hasil", "sumber"), "en": ("results", "source")}
+#: Widest fitted column (characters); longer text wraps nowhere but stays readable by widening.
+MAX_WIDTH = 60
+_WIDTH_SAMPLE = 500
+
+
+def _fit_widths(ws, df: pd.DataFrame) -> None:
+    """Column widths from the header and a sample of the values (characters, capped at MAX_WIDTH)."""
+    from openpyxl.utils import get_column_letter
+
+    sample = df.head(_WIDTH_SAMPLE)
+    for i, c in enumerate(df.columns, start=1):
+        lens = sample[c].astype(str).str.len() if len(sample) else pd.Series([0])
+        width = max(len(str(c)), int(lens.max()) if len(lens) else 0) + 2
+        ws.column_dimensions[get_column_letter(i)].width = min(max(width, 6), MAX_WIDTH)
+
+
+def table_xlsx(table: pd.DataFrame, *, attribution: Sequence[str], sheet: str | None = None,
+               about_sheet: str | None = None, lang: str | None = None) -> bytes:
+    """A verdict table as an Excel workbook, with the attribution on its own sheet.
+
+    The sheets are named in ``lang`` (``hasil``/``sumber``, ``results``/``source``);
+    columns are fitted to their text, the header row is frozen and filterable, and
+    every text cell (header included) is stored as text, never as a formula.
+    """
+    from openpyxl.utils import get_column_letter
+
+    names = SHEETS["en" if lang == "en" else "id"]
+    sheet, about_sheet = sheet or names[0], about_sheet or names[1]
     df = export_frame(table, lang=lang)
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as xw:
         df.to_excel(xw, sheet_name=sheet, index=False)
-        pd.DataFrame({"attribution": list(attribution)}).to_excel(xw, sheet_name=about_sheet, index=False)
+        head = "attribution" if lang == "en" else "sumber data / attribution"
+        # attribution lines carry text from users (an import's --source): defused like any cell
+        about = pd.DataFrame({head: [defuse(" ".join(str(a).split())) for a in attribution]})
+        about.to_excel(xw, sheet_name=about_sheet, index=False)
+        for row in xw.sheets[about_sheet].iter_rows(min_row=1):
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"
         ws = xw.sheets[sheet]
-        # openpyxl turns any string starting with '=' into a formula; force text.
-        for row in ws.iter_rows(min_row=2):
+        # openpyxl turns any string starting with '=' into a formula; force text, header included.
+        for row in ws.iter_rows(min_row=1):
             for cell in row:
                 if isinstance(cell.value, str):
                     cell.data_type = "s"
         ws.freeze_panes = "B2"
+        if len(df.columns):
+            ws.auto_filter.ref = f"A1:{get_column_letter(len(df.columns))}{len(df) + 1}"
+        _fit_widths(ws, df)
+        xw.sheets[about_sheet].column_dimensions["A"].width = MAX_WIDTH * 2
     return buf.getvalue()
 
 
 def read_csv_export(data: bytes) -> pd.DataFrame:
-    """Read back a CSV written by :func:`csv_bytes` (skips the ``#`` lines)."""
+    """Read back a CSV export as text (also older ones with a BOM and ``#`` lines)."""
     from geozones.io.tables import strip_preamble
 
     return pd.read_csv(io.StringIO(strip_preamble(data.decode("utf-8-sig"))), dtype=str, keep_default_na=False)
@@ -155,41 +364,64 @@ def attribution_lines(layer_attributions: Sequence[str], *, title: str | None = 
     return lines
 
 
-def annex_csv(segments: gpd.GeoDataFrame, *, zoning, attribution: Sequence[str], title: str) -> bytes:
-    """The usable-streets annex (:func:`geozones.engine.zoning.annex_frame`) as CSV with its header lines."""
+def annex_export(segments: gpd.GeoDataFrame, *, zoning, attribution: Sequence[str], title: str,
+                 name: str = "lampiran_jalan.csv") -> CsvExport:
+    """The usable-streets annex (:func:`geozones.engine.zoning.annex_frame`) as CSV plus CSVW metadata.
+
+    The annex's title, instant, APK type and what a segment is go in the metadata
+    (``dc:title``, ``dc:description``), with the attribution.
+    """
     from geozones.engine.zoning import annex_frame
 
     df, header = annex_frame(segments, zoning=zoning, title=title)
-    return csv_bytes(df, attribution=[*header, *attribution])
+    df = export_frame(df, columns=())
+    meta = csvw_metadata(df, url=name, attribution=attribution, title=header[0] if header else title,
+                         notes=header[1:])
+    return CsvExport(data=csv_bytes(df), metadata=_meta_bytes(meta), name=name)
+
+
+def annex_csv(segments: gpd.GeoDataFrame, *, zoning, attribution: Sequence[str], title: str) -> bytes:
+    """The usable-streets annex as plain CSV (every cell defused); see :func:`annex_export` for its metadata."""
+    return annex_export(segments, zoning=zoning, attribution=attribution, title=title).data
 
 
 FORMATS = {"csv": table_csv, "geojson": table_geojson, "gpkg": table_gpkg, "xlsx": table_xlsx}
 
 
 def write_table(table: gpd.GeoDataFrame, path: str | os.PathLike, fmt: str, *, attribution: Sequence[str],
-                lang: str | None = None) -> Path:
-    """Write a verdict table to ``path`` atomically (a reader never sees half a file)."""
+                lang: str | None = None, provenance: dict | None = None) -> Path:
+    """Write a verdict table to ``path`` atomically (a reader never sees half a file).
+
+    A CSV gets its CSVW metadata beside it (:func:`metadata_path`), written the same way.
+    """
     from geozones.core.errors import InputError
     from geozones.io.files import write_atomic
 
+    path = Path(path)
+    meta: bytes | None = None
     if fmt == "csv":
         # Streamed to disk: a million rows of reasons is gigabytes as one string.
         df = export_frame(table, lang=lang)
+        meta = _meta_bytes(csvw_metadata(df, url=path.name, attribution=attribution, provenance=provenance,
+                                         lang=lang or "id"))
 
         def writer(tmp: Path) -> None:
-            with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
-                fh.writelines("# " + " ".join(str(line).split()) + "\n" for line in attribution)
-                df.to_csv(fh, index=False, lineterminator="\n")
+            with open(tmp, "w", encoding="utf-8", newline="") as fh:
+                _write_csv(df, fh)
     else:
         data = FORMATS[fmt](table, attribution=attribution, lang=lang)
 
         def writer(tmp: Path) -> None:
             Path(tmp).write_bytes(data)
     try:
-        return write_atomic(path, writer)
+        out = write_atomic(path, writer)
+        if meta is not None:
+            write_atomic(metadata_path(path), lambda tmp: Path(tmp).write_bytes(meta))
+        return out
     except OSError as exc:
         raise InputError(f"cannot write here: {exc.strerror or exc}", source=str(path)) from None
 
 
-__all__ = ["EXPORT_COLUMNS", "FORMATS", "annex_csv", "attribution_lines", "csv_bytes", "export_frame",
+__all__ = ["EXPORT_COLUMNS", "FORMATS", "SHEETS", "CsvExport", "annex_csv", "annex_export", "attribution_lines",
+           "csv_bytes", "csv_export", "csvw_metadata", "defuse", "export_frame", "metadata_path",
            "read_csv_export", "table_csv", "table_geojson", "table_gpkg", "table_xlsx", "write_table"]

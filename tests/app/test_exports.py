@@ -25,15 +25,18 @@ def _table():
     }, geometry=shapely.points([106.83109, 106.85], [-6.17025, -6.18]), crs=4326)
 
 
-def test_csv_has_attribution_lines_and_round_trips():
-    data = exports.table_csv(_table(), attribution=ATTR)
-    text = data.decode("utf-8-sig")
-    assert text.splitlines()[1] == "# © OpenStreetMap contributors, ODbL"
+def test_csv_is_plain_with_attribution_in_csvw_metadata_and_round_trips():
+    out = exports.csv_export(_table(), attribution=ATTR, name="hasil.csv")
+    data = out.data
+    assert data.startswith(b"site_id,") and data.splitlines()[0].decode().split(",")[0] == "site_id"
+    meta = json.loads(out.metadata)
+    assert meta["url"] == "hasil.csv" and meta["dc:source"] == ATTR and out.metadata_name == "hasil.csv-metadata.json"
+    assert exports.table_csv(_table(), attribution=ATTR) == data
     back = exports.read_csv_export(data)
     assert list(back["kelurahan"]) == ["Pasar Baru", "Kramat"]
     assert back.columns[0] == "site_id" and "extra" in back.columns and "geometry" not in back.columns
     assert back["site_id"][0].startswith("'=")  # formula defused
-    assert back["judged_at"][0] == "2024-10-01T08:00:00+0700"
+    assert back["judged_at"][0] == "2024-10-01T08:00:00+07:00"
 
 
 def test_geojson_has_attribution_and_points():

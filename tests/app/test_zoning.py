@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -84,11 +86,14 @@ def test_usable_streets_avoid_unusable_zones_and_annex(prep, jakpus_layers):
     summary = zoning.street_summary(segs, prepared, metric, streets["name"])
     assert (summary["usable_m"] <= summary["total_m"] + 1e-6).all()
     assert (summary["usable_m"] > 0).sum() > 30
-    data = exports.annex_csv(segs, zoning=split, attribution=jakpus_layers.attributions(), title="Lampiran")
+    annex_out = exports.annex_export(segs, zoning=split, attribution=jakpus_layers.attributions(),
+                                     title="Lampiran")
+    data = annex_out.data
+    assert exports.annex_csv(segs, zoning=split, attribution=jakpus_layers.attributions(), title="Lampiran") == data
     from geozones.io.exports import read_csv_export
 
-    text = data.decode("utf-8-sig")
-    assert "© OpenStreetMap contributors, ODbL" in text.split("\n", 6)[3] + text.split("\n", 6)[4]
+    assert data.startswith(b"no,kecamatan,")
+    assert "© OpenStreetMap contributors, ODbL" in json.loads(annex_out.metadata)["dc:source"]
     annex = read_csv_export(data)
     assert list(annex.columns[:6]) == ["no", "kecamatan", "kelurahan", "kode_kemendagri", "nama_jalan", "ruas_ke"]
     assert len(annex) == len(segs)

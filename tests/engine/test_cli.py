@@ -47,10 +47,14 @@ def run_cli(*args, env_extra=None):
 def test_check_writes_csv_with_the_required_columns(env, sites_csv, tmp_path, capsys):
     out = tmp_path / "out.csv"
     assert main(["check", str(sites_csv), "--at", "2024-10-15T10:00", "--out", str(out)]) == 0
-    text = out.read_text(encoding="utf-8-sig")
-    assert text.startswith("# Rule set / aturan: dki-jakarta-pusat-pilkada-2024")
-    assert "© OpenStreetMap contributors, ODbL" in text and "CC BY-IGO" in text
-    df = pd.read_csv(out, comment="#", dtype=str)
+    raw = out.read_bytes()
+    assert raw.startswith(b"site_id,")  # plain RFC 4180: header first, no BOM, no comment lines
+    meta = json.loads((tmp_path / "out.csv-metadata.json").read_text(encoding="utf-8"))
+    assert meta["url"] == "out.csv"
+    assert meta["dc:source"][0].startswith("Rule set / aturan: dki-jakarta-pusat-pilkada-2024")
+    src = " ".join(meta["dc:source"])
+    assert "© OpenStreetMap contributors, ODbL" in src and "CC BY-IGO" in src
+    df = pd.read_csv(out, dtype=str)
     for col in ["site_id", "lon", "lat", "verdict", "kode_kemendagri", "kode_bps", "kelurahan", "kecamatan",
                 "rule_ids", "reasons", "nearest_m"]:
         assert col in df.columns
@@ -197,7 +201,8 @@ def test_failed_write_leaves_previous_file(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["o.gpkg"]
     monkeypatch.undo()
     write_table(table, out, "csv", attribution=["Data: test"])
-    assert out.read_text(encoding="utf-8-sig").startswith("# Data: test")
+    assert out.read_bytes().startswith(b"site_id,")
+    assert json.loads((tmp_path / "o.gpkg-metadata.json").read_text())["dc:source"] == ["Data: test"]
 
 
 def test_csv_to_stdout(env, sites_csv, capsys):

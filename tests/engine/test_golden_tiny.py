@@ -53,11 +53,18 @@ def test_golden_point(golden, row):
         assert got["nearest_m"] == pytest.approx(nearest, abs=0.15)
 
 
-def test_unknown_apk_type_gets_every_type_rule(tiny_layers, tiny_rules):
-    # Not knowing the type must never make a verdict more permissive.
+def test_unknown_apk_type_gets_type_rules_as_conditions(tiny_layers, tiny_rules):
+    # A rule for billboards only never decides the verdict of a site of unknown type (issue 8.1):
+    # it shows as a conditional reason, and verdict_by_type gives the verdict per type.
     lon, lat = to_lonlat([300], [900])
     t = evaluate(sites_frame(lon, lat), tiny_layers, tiny_rules, at=DURING)
-    assert t["verdict"].iloc[0] == "NEEDS_PERMIT" and t["rule_ids"].iloc[0] == "B1"
+    row = t.iloc[0]
+    assert row["verdict"] == "NEEDS_OWNER_CONSENT" and row["rule_ids"] == ""
+    assert row["verdict_by_type"] == ("baliho:NEEDS_OWNER_CONSENT; billboard:NEEDS_PERMIT; "
+                                      "spanduk:NEEDS_OWNER_CONSENT; umbul_umbul:NEEDS_OWNER_CONSENT")
+    assert row["reasons_id"].startswith("perlu izin pemilik")
+    assert "jika billboard/videotron: B1 " in row["reasons_id"]
+    assert "if it is a billboard/videotron: B1 " in row["reasons_en"]
 
 
 def test_reasons_name_rule_feature_distance_and_basis(golden):
