@@ -71,6 +71,8 @@ class Change:
         the area of the symmetric difference of old and new, in m² in the metric CRS.
     old_geometry, new_geometry : shapely geometry or None
         Zones only, in EPSG:4326.
+    label : str
+        Zones only: the zone's name (on the new side; the old side for a removed zone).
     """
 
     kind: Kind
@@ -82,11 +84,12 @@ class Change:
     area_m2: float | None = None
     old_geometry: BaseGeometry | None = None
     new_geometry: BaseGeometry | None = None
+    label: str = ""
 
     def mirrored(self) -> Change:
         """The same change seen from the other side (old and new swapped)."""
         return Change(self.kind, self.key, _MIRROR[self.change], self.field, self.new, self.old,
-                      self.area_m2, self.new_geometry, self.old_geometry)
+                      self.area_m2, self.new_geometry, self.old_geometry, self.label)
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -169,22 +172,23 @@ def diff_zones(old: Mapping[str, Mapping[str, Any]], new: Mapping[str, Mapping[s
         if key not in new:
             g = geoms[("old", key)]
             out.append(Change("zone", key, "removed", None, _json_record(old[key]), None,
-                              float(metric(g).area), old_geometry=g))
+                              float(metric(g).area), old_geometry=g, label=str(old[key].get("name") or "")))
         elif key not in old:
             g = geoms[("new", key)]
             out.append(Change("zone", key, "added", None, None, _json_record(new[key]),
-                              float(metric(g).area), new_geometry=g))
+                              float(metric(g).area), new_geometry=g, label=str(new[key].get("name") or "")))
         else:
             ga, gb = geoms[("old", key)], geoms[("new", key)]
+            label = str(new[key].get("name") or "")
             rest_a = {k: v for k, v in _json_record(old[key]).items() if k != "geometry"}
             rest_b = {k: v for k, v in _json_record(new[key]).items() if k != "geometry"}
             if not ga.equals(gb):
                 area = float(metric(ga).symmetric_difference(metric(gb)).area)
                 out.append(Change("zone", key, "changed", "geometry", shapely.geometry.mapping(ga),
-                                  shapely.geometry.mapping(gb), area, ga, gb))
+                                  shapely.geometry.mapping(gb), area, ga, gb, label))
             for c in _field_changes("zone", key, rest_a, rest_b):
                 out.append(Change("zone", key, "changed", c.field, c.old, c.new,
-                                  old_geometry=ga, new_geometry=gb))
+                                  old_geometry=ga, new_geometry=gb, label=label))
     return out
 
 
@@ -241,14 +245,15 @@ def diff_frame(changes: Iterable[Change]) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``kind``, ``key``, ``change``, ``change_label`` (bilingual), ``field``,
+        Columns ``kind``, ``key``, ``name`` (zones), ``change``, ``change_label`` (bilingual), ``field``,
         ``old``, ``new`` (text: strings as they are, other values as JSON) and
         ``area_m2`` (zones; NaN otherwise).
     """
-    rows = [{"kind": c.kind, "key": c.key, "change": c.change, "change_label": CHANGE_LABELS[c.change],
+    rows = [{"kind": c.kind, "key": c.key, "name": c.label, "change": c.change, "change_label": CHANGE_LABELS[c.change],
              "field": c.field or "", "old": _cell(c.old), "new": _cell(c.new),
              "area_m2": np.nan if c.area_m2 is None else round(c.area_m2, 1)} for c in changes]
-    return pd.DataFrame(rows, columns=["kind", "key", "change", "change_label", "field", "old", "new", "area_m2"])
+    return pd.DataFrame(rows, columns=["kind", "key", "name", "change", "change_label", "field", "old", "new",
+                                       "area_m2"])
 
 
 def diff_map_frame(changes: Iterable[Change]) -> gpd.GeoDataFrame:
@@ -271,9 +276,7 @@ def diff_map_frame(changes: Iterable[Change]) -> gpd.GeoDataFrame:
         row = rows.setdefault(c.key, {"key": c.key, "change": c.change, "change_label": CHANGE_LABELS[c.change],
                                       "name": "", "fields": [], "area_m2": np.nan,
                                       "geometry": c.old_geometry if c.change == "removed" else c.new_geometry})
-        rec = c.new if c.change == "added" else c.old if c.change == "removed" else None
-        if isinstance(rec, dict):
-            row["name"] = str(rec.get("name") or "")
+        row["name"] = row["name"] or c.label
         if c.field:
             row["fields"].append(c.field)
         if c.area_m2 is not None:

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from geozones.core.crs import STORAGE_CRS, transformer
+from geozones.core.verdicts import Verdict
 from geozones.rules.diff import DIFF_COLORS, diff_frame, diff_map_frame, diff_rulesets, diff_zones
 from geozones.rules.model import DEFAULT_RULES, Zone, load_ruleset
 
@@ -106,10 +107,10 @@ def test_table_and_map_frames():
     b = _with_rule(a, "R09", zones=zones9[1:])
     b = _with_rule(b, "R08-N", zones=[*BASE.rule("R08-N").zones,
                                       z.model_copy(update={"geometry": _square(E0, N0, 120)})])
-    b = _with_rule(b, "R01", verdict="NEEDS_PERMIT")
+    b = _with_rule(b, "R01", verdict=Verdict.NEEDS_PERMIT)
     changes = diff_rulesets(a, b)
     df = diff_frame(changes)
-    assert list(df.columns) == ["kind", "key", "change", "change_label", "field", "old", "new", "area_m2"]
+    assert list(df.columns) == ["kind", "key", "name", "change", "change_label", "field", "old", "new", "area_m2"]
     assert set(df["kind"]) == {"rule", "zone"}
     row = df[df["key"] == "R01"].iloc[0]
     assert (row["field"], row["old"], row["new"]) == ("verdict", "FORBIDDEN", "NEEDS_PERMIT")
@@ -121,6 +122,8 @@ def test_table_and_map_frames():
     assert by_key.loc["R08-N/Z1", "change"] == "changed"
     assert by_key.loc["R08-N/Z1", "area_m2"] == pytest.approx(120 * 120 - 100 * 100, rel=0.01)
     assert by_key.loc["R08-N/Z1", "color"] == DIFF_COLORS["changed"]
+    assert by_key.loc["R08-N/Z1", "name"] == "Taman <b>Uji</b>"
+    assert by_key.loc["R09/medan-merdeka-monas", "name"] == "Kawasan Medan Merdeka / Taman Monas"
     assert gdf.geometry.is_valid.all()
 
 
