@@ -163,4 +163,28 @@ def test_draw_polygon_with_the_toolbar_and_the_mouse(page, draw_server):
         assert lon == pytest.approx(elon, abs=3e-5) and lat == pytest.approx(elat, abs=3e-5)
     changes = split_drawings(features, zone_features([STORED]))
     assert len(changes.new) == 1 and not changes.changed and not changes.deleted
+
+    # edit the stored zone: drag its south-east corner 40 px east with the mouse, then Save
+    frame.locator("a.leaflet-draw-edit-edit").click()
+    expect(frame.locator(".leaflet-editing-icon").first).to_be_visible()
+    pt = fr.evaluate("() => { const p = map_div.latLngToContainerPoint([-6.1810, 106.8510]); return [p.x, p.y]; }")
+    x, y = box["x"] + pt[0], box["y"] + pt[1]
+    page.mouse.move(x, y, steps=3)
+    page.mouse.down()
+    page.mouse.move(x + 20, y, steps=5)
+    page.mouse.move(x + 40, y, steps=5)
+    page.mouse.up()
+    frame.locator(".leaflet-draw-actions a", has_text="Save").first.click()
+    page.wait_for_function(
+        "() => { const c = document.querySelector('[data-testid=\"stCode\"] code'); if (!c) return false;"
+        " const f = JSON.parse(c.innerText).features.find(f => f.properties.zone_id === 'Z-1');"
+        " return f && f.geometry.coordinates[0].some(p => p[0] > 106.8512); }", timeout=30_000)
+    features = _returned(page)
+    changes = split_drawings(features, zone_features([STORED]))
+    assert list(changes.changed) == ["Z-1"] and len(changes.new) == 1 and not changes.deleted
+    moved = changes.changed["Z-1"]
+    assert moved["properties"]["name"] == STORED["name"]
+    east = max(p[0] for p in moved["geometry"]["coordinates"][0])
+    # 40 px at zoom 16 is about 0.00021 degrees of longitude
+    assert east == pytest.approx(106.8510 + 40 * 360 / (256 * 2**16), abs=4e-5)
     assert blocked == [], blocked
