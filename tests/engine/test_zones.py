@@ -8,6 +8,8 @@ import pytest
 import shapely
 import shapely.geometry
 import shapely.ops
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geozones.core.crs import STORAGE_CRS, transformer
 from geozones.core.errors import DataWarning, InputError
@@ -22,7 +24,7 @@ from geozones.engine.zones import (
     with_overlay,
 )
 from geozones.io.sites import sites_frame
-from geozones.rules.model import DEFAULT_RULES, load_ruleset
+from geozones.rules.model import DEFAULT_RULES, Zone, load_ruleset
 
 RULES = load_ruleset(DEFAULT_RULES)
 UTM48S = "EPSG:32748"
@@ -179,3 +181,21 @@ def test_park_drawn_for_r08_makes_a_johar_baru_point_forbidden(jakpus_layers):
     assert "R08" in after.loc[0, "rule_ids"]
     assert layers["parks"].digest != jakpus_layers["parks"].digest
     assert jakpus_layers.get("parks") is None or OVERLAY_MARK not in set(jakpus_layers.get("parks").get("overlay", []))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.floats(-0.002, 0.002), st.floats(-0.002, 0.002)), min_size=3, max_size=12))
+def test_any_drawn_ring_is_refused_clearly_or_stored_valid(offsets):
+    """Whatever the mouse draws, the result is a clear refusal or a valid polygonal zone."""
+    ring = [[JOHAR[0] + dx, JOHAR[1] + dy] for dx, dy in offsets]
+    geometry = {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataWarning)
+            z = check_zone(geometry, name="Acak")
+    except InputError as exc:
+        assert "zona 'Acak'" in str(exc) and " / " in str(exc)
+        return
+    g = shapely.geometry.shape(z.geometry)
+    assert g.is_valid and not g.is_empty and g.geom_type in ("Polygon", "MultiPolygon")
+    assert Zone(id="a", name="Acak", source="x", geometry=z.geometry)  # the rule-set model accepts it
