@@ -36,7 +36,7 @@ from geozones.core.crs import STORAGE_CRS, transformer
 from geozones.core.time import format_wib
 from geozones.core.verdicts import Verdict
 from geozones.engine.compile import PreparedRules
-from geozones.io.exports import _defuse
+from geozones.io.exports import defuse
 from geozones.rules.model import Grant
 
 #: Columns of the annex table, in order, with their bilingual headers.
@@ -202,9 +202,9 @@ def annex_xlsx(rows: pd.DataFrame, meta: AnnexMeta) -> bytes:
     table["versi"] = f"{meta.ruleset_id} {meta.version}"
     table["sk"] = meta.decree_no or "belum ditetapkan / not yet decreed"
     headers = [*COLUMNS.values(), "Versi rule set / Rule-set version", "Nomor SK / Decree no."]
-    table.columns = [_defuse(h) for h in headers]
-    table = table.map(_defuse)
-    about = pd.DataFrame({"keterangan / about": [_defuse(x) for x in meta.lines()]})
+    table.columns = [defuse(h) for h in headers]
+    table = table.map(defuse)
+    about = pd.DataFrame({"keterangan / about": [defuse(x) for x in meta.lines()]})
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as xw:
         table.to_excel(xw, sheet_name="lampiran", index=False)
