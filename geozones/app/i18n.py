@@ -225,13 +225,6 @@ CATALOG: dict[str, tuple[str, str]] = {
                         "The coverage report could not be built: {error}"),
     "col.unchecked": ("Aturan tidak diperiksa", "Rules not checked"),
     "col.gaps": ("Kemungkinan celah data", "Possible data gaps"),
-    "gap.none.worship": ("tidak ada tempat ibadah di '{layer}'", "no place of worship in '{layer}'"),
-    "gap.none.education": ("tidak ada sekolah di '{layer}'", "no school in '{layer}'"),
-    "gap.none.health": ("tidak ada fasilitas kesehatan di '{layer}'", "no health facility in '{layer}'"),
-    "gap.few": ("sedikit objek di '{layer}': {n} vs median kota {median}",
-                "few features in '{layer}': {n} vs kota median {median}"),
-    "gap.likely": ("kemungkinan besar celah", "likely gap"),
-    "gap.possible": ("mungkin celah", "possible gap"),
     "rules.grades": ("Tingkat bukti: P = teks primer dilihat; S = disampaikan pejabat bernama; "
                      "I = disimpulkan atau preseden.",
                      "Evidence grades: P = primary text seen; S = reported by a named official; "
