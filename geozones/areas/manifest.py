@@ -22,7 +22,6 @@ MANIFEST_DIR = PROJECT_ROOT / "shapefiles"
 
 Role = Literal["kelurahan", "kecamatan", "kota", "worship", "health", "education", "government",
                "roads", "kawasan", "parks", "kpu_points", "tps", "other"]
-ADMIN_ROLES = ("kelurahan", "kecamatan", "kota")
 
 #: Columns the kelurahan layer must have (those of the BPS/HDX build).
 KELURAHAN_COLUMNS = ("kode_bps", "kode_kemendagri", "kelurahan", "kode_bps_kec",

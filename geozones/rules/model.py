@@ -30,13 +30,12 @@ from pydantic import (
 
 from geozones.core.apk import ApkType, normalize_apk_type
 from geozones.core.errors import InputError, Problem
-from geozones.core.time import TIMEZONE
+from geozones.core.time import TIMEZONE, WIB
 from geozones.core.verdicts import Verdict
 
 SCHEMA_VERSION = 1
 #: The published rule set used when none is named (Jakarta Pusat, Pilkada 2024).
 DEFAULT_RULES = Path(__file__).resolve().parents[2] / "rules" / "dki-jakarta-pusat-pilkada-2024.yaml"
-_WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
 
 
 class _Model(BaseModel):
@@ -76,16 +75,16 @@ Distance = Annotated[
 def _as_instant(value: Any) -> Any:
     """Dates become 00:00 WIB of that day; naive datetimes are read as WIB."""
     if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=_WIB)
+        return value if value.tzinfo else value.replace(tzinfo=WIB)
     if isinstance(value, dt.date):
-        return dt.datetime.combine(value, dt.time(0), tzinfo=_WIB)
+        return dt.datetime.combine(value, dt.time(0), tzinfo=WIB)
     if isinstance(value, str) and not re.fullmatch(r"[a-z_]+\.(start|end)", value):
         try:
             parsed = dt.datetime.fromisoformat(value)
         except ValueError:
             raise ValueError(f"'{value}' is neither a date/time nor a schedule reference "
                              "such as 'campaign.start'") from None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=_WIB)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=WIB)
     return value
 
 
@@ -358,11 +357,6 @@ class RuleSet(_Model):
             if r.id == rule_id:
                 return r
         raise KeyError(rule_id)
-
-    @property
-    def layers_used(self) -> set[str]:
-        """Names of the manifest layers the rules refer to."""
-        return {r.layer for r in self.rules if r.layer}
 
     def rules_by_layer(self) -> dict[str, list[str]]:
         """Rule ids per layer name (what an absent layer leaves unchecked)."""
