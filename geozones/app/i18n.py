@@ -104,6 +104,12 @@ CATALOG: dict[str, tuple[str, str]] = {
     "panel.not_checked": ("Tidak diperiksa (lapisan data tidak tersedia): {rules}",
                           "Not checked (data layer not available): {rules}"),
     "panel.matches": ("Rincian kecocokan aturan", "Rule match details"),
+    "panel.provenance": ("Dasar putusan: aturan {ruleset} v{version}, wilayah {area}, {n} lapisan data "
+                         "(sidik isi di bawah; kasus dapat dinilai ulang dengan data yang sama).",
+                         "Verdict rests on: rule set {ruleset} v{version}, area {area}, {n} data layers "
+                         "(content digests below; a case can be re-judged on the same data)."),
+    "panel.digests": ("Sidik isi lapisan data (SHA-256)", "Data layer content digests (SHA-256)"),
+    "col.digest": ("Sidik isi", "Content digest"),
     "panel.engine_missing": ("Mesin aturan belum tersedia: {err}", "The rule engine is not available: {err}"),
     "col.rule_id": ("Aturan", "Rule"),
     "col.verdict": ("Putusan", "Verdict"),
