@@ -2,7 +2,9 @@
 
 Tests that read ../shared/data skip with a clear reason only when the folder is
 absent on a developer machine. In CI (GEOZONES_REQUIRE_DATA=1, set by .ci/run) a
-missing folder is an error, never a skip.
+missing folder is an error, never a skip. Such tests reach the folder only through
+the fixtures in :data:`REALDATA_FIXTURES` and are marked ``realdata`` from them, so
+``pytest -m "not realdata"`` runs everything that needs no real data.
 """
 
 from __future__ import annotations
@@ -17,7 +19,16 @@ from geozones.rules.model import DEFAULT_RULES
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 SHARED_DATA = SHARED / "data"
-__all__ = ["DEFAULT_RULES", "ROOT", "SHARED_DATA", "require_shared_data"]
+__all__ = ["DEFAULT_RULES", "REALDATA_FIXTURES", "ROOT", "SHARED_DATA", "require_shared_data"]
+#: Fixtures that read ../shared/data; a test using one, directly or through another fixture, is ``realdata``.
+REALDATA_FIXTURES = frozenset({"shared_data", "upstream_dir"})
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test that reads ../shared/data ``realdata`` (from the fixtures it uses)."""
+    for item in items:
+        if REALDATA_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.realdata)
 
 
 def require_shared_data() -> Path:

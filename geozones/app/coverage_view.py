@@ -1,56 +1,37 @@
 """Display tables of the data-coverage report, in Bahasa Indonesia or English.
 
 :mod:`geozones.sources.coverage` builds the report (per layer: present, counts,
-source, licence, age; per kelurahan: counts per layer and likely-gap flags, in
-English). This module turns it into the tables the Aturan page shows, with
-column names and gap flags in the UI language. Nothing here imports streamlit;
+source, licence, age; per kelurahan: counts per layer and :class:`~geozones.sources.coverage.Gap`
+records). This module turns it into the tables the Aturan page shows, with
+column names and gap flags in the UI language (each record renders its own text). Nothing here imports streamlit;
 values from the data stay plain strings (the page shows them in dataframes,
 which render text, never markup).
 """
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 
 from geozones.app.i18n import t
-from geozones.sources.coverage import EXPECTED_EVERYWHERE, USUALLY_PRESENT, Coverage
-
-#: English phrase of coverage.py -> role, for the "no <thing> in '<layer>'" flags.
-_NONE_PHRASES = {phrase: role for role, phrase in {**EXPECTED_EVERYWHERE, **USUALLY_PRESENT}.items()}
-_NONE_RE = re.compile(r"^(?P<phrase>" + "|".join(map(re.escape, _NONE_PHRASES)) +
-                      r") in '(?P<layer>[^']*)' \((?P<kind>likely|possible) gap\)$")
-_FEW_RE = re.compile(r"^few features in '(?P<layer>[^']*)': (?P<n>\d+) vs kota median (?P<median>[\d.]+) "
-                     r"\((?P<kind>likely|possible) gap\)$")
+from geozones.sources.coverage import Coverage, Gap
 
 
-def gap_text(gap: str, lang: str) -> str:
-    """One gap flag of :func:`geozones.sources.coverage.coverage` in the UI language.
+def gap_text(gap: Gap, lang: str) -> str:
+    """One gap record of :func:`geozones.sources.coverage.coverage` in the UI language.
 
     Parameters
     ----------
-    gap : str
-        A flag as the coverage report writes it, e.g. ``"no school in
-        'education' (likely gap)"``.
+    gap : geozones.sources.coverage.Gap
+        A gap record (kind, layer, kelurahan, count, ...).
     lang : str
         ``"id"`` or ``"en"``.
 
     Returns
     -------
     str
-        The translated flag; a flag of an unknown form is returned unchanged,
-        so a new kind of flag shows in English rather than not at all.
+        E.g. ``"tidak ada sekolah di 'education' (kemungkinan besar celah)"``.
     """
-    m = _NONE_RE.match(gap)
-    if m:
-        text = t(f"gap.none.{_NONE_PHRASES[m['phrase']]}", lang, layer=m["layer"])
-        return f"{text} ({t('gap.' + m['kind'], lang)})"
-    m = _FEW_RE.match(gap)
-    if m:
-        text = t("gap.few", lang, layer=m["layer"], n=m["n"], median=m["median"])
-        return f"{text} ({t('gap.' + m['kind'], lang)})"
-    return gap
+    return gap.text(lang)
 
 
 def unchecked_rules(ruleset, layer: str) -> list[str]:

@@ -104,6 +104,12 @@ CATALOG: dict[str, tuple[str, str]] = {
     "panel.not_checked": ("Tidak diperiksa (lapisan data tidak tersedia): {rules}",
                           "Not checked (data layer not available): {rules}"),
     "panel.matches": ("Rincian kecocokan aturan", "Rule match details"),
+    "panel.provenance": ("Dasar putusan: aturan {ruleset} v{version}, wilayah {area}, {n} lapisan data "
+                         "(sidik isi di bawah; kasus dapat dinilai ulang dengan data yang sama).",
+                         "Verdict rests on: rule set {ruleset} v{version}, area {area}, {n} data layers "
+                         "(content digests below; a case can be re-judged on the same data)."),
+    "panel.digests": ("Sidik isi lapisan data (SHA-256)", "Data layer content digests (SHA-256)"),
+    "col.digest": ("Sidik isi", "Content digest"),
     "panel.engine_missing": ("Mesin aturan belum tersedia: {err}", "The rule engine is not available: {err}"),
     "col.rule_id": ("Aturan", "Rule"),
     "col.verdict": ("Putusan", "Verdict"),
@@ -225,13 +231,6 @@ CATALOG: dict[str, tuple[str, str]] = {
                         "The coverage report could not be built: {error}"),
     "col.unchecked": ("Aturan tidak diperiksa", "Rules not checked"),
     "col.gaps": ("Kemungkinan celah data", "Possible data gaps"),
-    "gap.none.worship": ("tidak ada tempat ibadah di '{layer}'", "no place of worship in '{layer}'"),
-    "gap.none.education": ("tidak ada sekolah di '{layer}'", "no school in '{layer}'"),
-    "gap.none.health": ("tidak ada fasilitas kesehatan di '{layer}'", "no health facility in '{layer}'"),
-    "gap.few": ("sedikit objek di '{layer}': {n} vs median kota {median}",
-                "few features in '{layer}': {n} vs kota median {median}"),
-    "gap.likely": ("kemungkinan besar celah", "likely gap"),
-    "gap.possible": ("mungkin celah", "possible gap"),
     "rules.grades": ("Tingkat bukti: P = teks primer dilihat; S = disampaikan pejabat bernama; "
                      "I = disimpulkan atau preseden.",
                      "Evidence grades: P = primary text seen; S = reported by a named official; "
@@ -256,10 +255,6 @@ CATALOG: dict[str, tuple[str, str]] = {
     "col.id": ("ID", "Id"),
     "col.lifts": ("Mencabut aturan", "Lifts rules"),
     "col.reference": ("Surat", "Letter"),
-    "form.inside": ("di dalam", "inside"),
-    "form.within": ("dalam jarak", "within"),
-    "form.corridor": ("koridor jalan", "road corridor"),
-    "form.anywhere": ("di mana saja", "anywhere"),
     "window.always": ("selalu", "always"),
     "yes": ("ya", "yes"),
     "no": ("tidak", "no"),

@@ -7,8 +7,8 @@ import datetime as dt
 import streamlit as st
 
 from geozones.app.i18n import DEFAULT_LANG, LANGS, normalize_lang
+from geozones.core.time import WIB
 
-WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
 LANG_KEY = "lang"
 #: The map click, copied out of the component so tests can set it directly.
 SELECTED_KEY = "selected_point"

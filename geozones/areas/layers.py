@@ -70,12 +70,34 @@ class LayerSet:
         return self.layers[name]
 
     def get(self, name: str) -> gpd.GeoDataFrame | None:
-        """Data of layer ``name``, or ``None`` when it is absent."""
+        """Data of layer ``name``, or ``None`` when it is absent.
+
+        Parameters
+        ----------
+        name : str
+            Layer name of the manifest.
+
+        Returns
+        -------
+        geopandas.GeoDataFrame or None
+            EPSG:4326.
+        """
         layer = self.layers.get(name)
         return None if layer is None else layer.gdf
 
     def by_role(self, role: str) -> list[Layer]:
-        """Layers with the given role, in manifest order."""
+        """Layers with the given role, in manifest order.
+
+        Parameters
+        ----------
+        role : str
+            A manifest role (``"kelurahan"``, ``"worship"``, ``"roads"``, ...).
+
+        Returns
+        -------
+        list of Layer
+            Present or absent.
+        """
         return [lyr for lyr in self.layers.values() if lyr.spec.role == role]
 
     @property
@@ -85,7 +107,19 @@ class LayerSet:
 
     @property
     def kelurahan(self) -> gpd.GeoDataFrame:
-        """The kelurahan boundaries (required)."""
+        """The kelurahan boundaries (required).
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            Polygons in EPSG:4326 with the BPS/Kemendagri code columns
+            (:data:`geozones.areas.manifest.KELURAHAN_COLUMNS`).
+
+        Raises
+        ------
+        InputError
+            When no kelurahan layer is present.
+        """
         layers = [lyr for lyr in self.by_role("kelurahan") if lyr.present]
         if not layers:
             raise InputError("the kelurahan boundary layer is missing; run "
@@ -94,7 +128,23 @@ class LayerSet:
         return layers[0].gdf
 
     def metric(self, name: str) -> gpd.GeoSeries:
-        """Geometry of layer ``name`` in the metric CRS (cached)."""
+        """Geometry of layer ``name`` in the metric CRS (cached).
+
+        Parameters
+        ----------
+        name : str
+            Layer name of the manifest.
+
+        Returns
+        -------
+        geopandas.GeoSeries
+            In ``self.metric_crs`` (metres).
+
+        Raises
+        ------
+        KeyError
+            When the layer is absent.
+        """
         if name not in self._metric_cache:
             gdf = self.get(name)
             if gdf is None:
@@ -103,7 +153,13 @@ class LayerSet:
         return self._metric_cache[name]
 
     def attributions(self) -> list[str]:
-        """Distinct attribution lines of the present layers, to show with any map or export."""
+        """Distinct attribution lines of the present layers, to show with any map or export.
+
+        Returns
+        -------
+        list of str
+            In manifest order, e.g. ``"© OpenStreetMap contributors, ODbL"``.
+        """
         seen: list[str] = []
         for lyr in self.layers.values():
             if lyr.present and lyr.spec.attribution not in seen:
@@ -114,6 +170,21 @@ class LayerSet:
 def where_mask(gdf: gpd.GeoDataFrame, where: dict[str, list[Any]], *, source: str,
                what: str = "the layer's filter") -> np.ndarray:
     """Rows of ``gdf`` whose columns hold one of the listed values (all columns must match).
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        A layer's features.
+    where : dict of str to list
+        Column name to accepted values.
+    source : str
+        File or layer name for messages.
+    what : str
+        What uses the filter, for messages (e.g. ``"rule R05"``).
+
+    Returns
+    -------
+    ndarray of bool, shape (len(gdf),)
 
     Raises
     ------

@@ -22,7 +22,6 @@ MANIFEST_DIR = PROJECT_ROOT / "shapefiles"
 
 Role = Literal["kelurahan", "kecamatan", "kota", "worship", "health", "education", "government",
                "roads", "kawasan", "parks", "kpu_points", "tps", "other"]
-ADMIN_ROLES = ("kelurahan", "kecamatan", "kota")
 
 #: Columns the kelurahan layer must have (those of the BPS/HDX build).
 KELURAHAN_COLUMNS = ("kode_bps", "kode_kemendagri", "kelurahan", "kode_bps_kec",
@@ -59,7 +58,21 @@ class AreaManifest(BaseModel):
     layers: list[LayerSpec] = Field(min_length=1)
 
     def spec(self, name: str) -> LayerSpec:
-        """The layer spec called ``name``."""
+        """The layer spec called ``name``.
+
+        Parameters
+        ----------
+        name : str
+
+        Returns
+        -------
+        LayerSpec
+
+        Raises
+        ------
+        KeyError
+            When the manifest has no such layer.
+        """
         for s in self.layers:
             if s.name == name:
                 return s
@@ -72,12 +85,38 @@ class AreaManifest(BaseModel):
 
 
 def manifest_path(area: str) -> Path:
-    """Path of the manifest for an area id."""
+    """Path of the manifest for an area id.
+
+    Parameters
+    ----------
+    area : str
+        Area id, e.g. ``"jakarta-pusat"``.
+
+    Returns
+    -------
+    pathlib.Path
+        ``shapefiles/<area>.yaml`` in the project (it may not exist).
+    """
     return MANIFEST_DIR / f"{area}.yaml"
 
 
 def load_manifest(area_or_path: str | os.PathLike) -> AreaManifest:
-    """Load an area manifest by id (``"jakarta-pusat"``) or path."""
+    """Load an area manifest by id (``"jakarta-pusat"``) or path.
+
+    Parameters
+    ----------
+    area_or_path : str or path-like
+        An area id (looked up in ``shapefiles/``) or the path of a ``.yaml``/``.yml`` manifest.
+
+    Returns
+    -------
+    AreaManifest
+
+    Raises
+    ------
+    InputError
+        When the manifest is missing, not YAML, or does not validate (one problem per field).
+    """
     path = Path(area_or_path)
     if path.suffix not in (".yaml", ".yml"):
         path = manifest_path(str(area_or_path))

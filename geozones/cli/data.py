@@ -160,7 +160,7 @@ def run_import(args) -> int:
 
 def run_coverage(args) -> int:
     """Handler of ``geozones data coverage``."""
-    from geozones.sources.coverage import coverage, format_coverage, write_coverage
+    from geozones.sources.coverage import coverage, write_coverage
 
     data_dir = _data_dir(args)
     cov = coverage(data_dir=data_dir, area=args.area)
@@ -169,6 +169,33 @@ def run_coverage(args) -> int:
         write_coverage(cov, args.out)
         print(f"written {args.out}")
     return 0
+
+
+def format_coverage(cov, *, gaps_only: bool = False) -> str:
+    """Plain-text coverage report: the layers, then one line per kelurahan.
+
+    Gap records (:class:`geozones.sources.coverage.Gap`) render in Bahasa Indonesia / English.
+    """
+    lines = ["Layers:"]
+    for r in cov.layers.itertuples():
+        age = f"{r.age_days:.0f} days old ({r.data_date})" if r.age_days == r.age_days and r.age_days is not None \
+            else "age unknown"
+        state = f"{r.features} features, {age}" if r.present else "ABSENT"
+        lines.append(f"  {r.layer:18s} {state}; {r.licence}; {r.source}")
+    lines += [f"  ! {g.bilingual()}" for g in cov.absent]
+    count_cols = [c for c in cov.kelurahan.columns if c.startswith("n_")]
+    lines.append("Kelurahan (" + ", ".join(c[2:] for c in count_cols) + "):")
+    rows = cov.gaps if gaps_only else cov.kelurahan
+    for r in rows.itertuples(index=False):
+        d = r._asdict()
+        counts = " ".join(f"{c[2:]}={d[c]}" for c in count_cols)
+        flag = ("  CELAH / GAPS: " + "; ".join(g.bilingual() for g in d["gaps"])) if d["gaps"] else ""
+        lines.append(f"  {d.get('kode_kemendagri', '')} {d.get('kelurahan', '')} ({d.get('kecamatan', '')}): "
+                     f"{counts}{flag}")
+    n, total = len(cov.gaps), len(cov.kelurahan)
+    lines.append(f"{n} dari {total} kelurahan punya kemungkinan celah data / "
+                 f"{n} of {total} kelurahan have likely or possible gaps")
+    return "\n".join(lines)
 
 
 def info(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ from geozones.areas.manifest import load_manifest
 from geozones.cli.common import catalog
 from geozones.core.errors import InputError
 from geozones.io.files import write_atomic
+from geozones.rules.describe import describe_rules
 from geozones.rules.model import RuleSet, json_schema_text, load_ruleset
 
 
@@ -56,18 +57,14 @@ def show(args: argparse.Namespace) -> int:
               f"{sch.quiet_period.end:%Y-%m-%d %H:%M}; {'pemungutan suara' if lang == 'id' else 'voting'}: "
               f"{sch.voting_day.start:%Y-%m-%d} ({sch.source})\n")
     out.write(f"Default: {rs.default_verdict.value}\n\n")
-    for r in rs.rules:
-        place = r.layer or ", ".join(z.name for z in r.zones) or "-"
-        sp = r.spatial
-        form = sp.form + (f" {sp.metres:g} m" if sp.metres else "")
-        win = ""
-        if r.window.start or r.window.end:
-            win = f" [{r.window.start or '…'} → {r.window.end or '…'})"
+    for r in describe_rules(rs):
+        start, end = r.window
+        win = f" [{start or '…'} → {end or '…'})" if start or end else ""
         adv = " advisory" if r.advisory else ""
-        out.write(f"{r.id:7} {r.verdict.value:19} {form:15} {place}{win}{adv}\n")
-        out.write(f"        {r.title.get(lang)}\n")
-        for b in r.legal_basis:
-            out.write(f"        - {b.cite()}\n")
+        out.write(f"{r.id:7} {r.verdict.value:19} {r.spatial:15} {r.place}{win}{adv}\n")
+        out.write(f"        {r.title_in(lang)}\n")
+        for cite in r.citations:
+            out.write(f"        - {cite}\n")
     for q in rs.quotas:
         out.write(f"Q {q.apk_type.value:12} per {q.unit:10} {q.facilitated_max} + {q.extra_pct}% = {q.cap}\n")
     return 0

@@ -7,6 +7,7 @@ with an offset is converted, never reinterpreted.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pandas as pd
@@ -14,6 +15,10 @@ import pandas as pd
 from geozones.core.errors import InputError
 
 TIMEZONE = "Asia/Jakarta"
+#: WIB as a ``datetime`` tzinfo (UTC+07:00, named "WIB"), for plain ``datetime`` values: rule-set
+#: instants and the app's date pickers. A fixed offset is exact: Jakarta has kept UTC+7, without
+#: daylight saving, since 1964 (IANA tz database, ``Asia/Jakarta``).
+WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
 
 
 def to_wib(value: object) -> pd.Timestamp:

@@ -66,7 +66,20 @@ class CompiledRule:
         return self.status in ("active", "partial")
 
     def applies(self, t_ns: int, apk_type: str | None) -> bool:
-        """Whether the rule is in force at ``t_ns`` for an APK type (None: unknown, so yes)."""
+        """Whether the rule is in force at ``t_ns`` for an APK type.
+
+        Parameters
+        ----------
+        t_ns : int
+            Instant in ns since the epoch (UTC).
+        apk_type : str or None
+            APK type code (``"spanduk"``, ...); None for unknown, which the rule may cover, so True.
+
+        Returns
+        -------
+        bool
+            False for a rule that is not checked (its layer is absent or empty).
+        """
         if not (self.checked and self.start_ns <= t_ns < self.end_ns):
             return False
         return apk_type is None or bool(self.apk_mask[APK_CODES.index(ApkType(apk_type))])
@@ -125,7 +138,13 @@ class PreparedRules:
     _grid: SiteGrid | None = field(default=None, repr=False)
 
     def site_grid(self) -> SiteGrid:
-        """The grid that settles most sites of a large batch (built on first use)."""
+        """The grid that settles most sites of a large batch (built on first use, ~0.25-0.5 s for Jakarta Pusat).
+
+        Returns
+        -------
+        geozones.engine.sitegrid.SiteGrid
+            Cells in ``self.crs`` (metres).
+        """
         if self._grid is None:
             self._grid = SiteGrid(self.admin_geoms, self.piece_geoms, self.piece_dist, self.geoms[self.poly_idx])
         return self._grid
@@ -152,7 +171,23 @@ class PreparedRules:
                 for c in self.rules if c.status in ("absent", "partial")]
 
     def rule_features(self, rule_id: str) -> gpd.GeoDataFrame:
-        """Features a rule refers to, in the metric CRS (for maps and area shares)."""
+        """Features a rule refers to, in the metric CRS (for maps and area shares).
+
+        Parameters
+        ----------
+        rule_id : str
+            Id of a rule of the compiled rule set.
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            The rule's features with their attributes, geometry in ``self.crs`` (metres).
+
+        Raises
+        ------
+        KeyError
+            When no rule has that id.
+        """
         comp = next((c for c in self.rules if c.rule.id == rule_id), None)
         if comp is None:
             raise KeyError(rule_id)
@@ -166,7 +201,20 @@ def _ns(ts) -> int:
 
 
 def window_ns(ruleset: RuleSet, window) -> tuple[int, int]:
-    """A rule or grant window as half-open ``[start, end)`` in ns since the epoch (open ends: int64 limits)."""
+    """A rule or grant window as half-open ``[start, end)`` in ns since the epoch.
+
+    Parameters
+    ----------
+    ruleset : RuleSet
+        Resolves schedule references such as ``"campaign.start"``.
+    window : geozones.rules.model.Window
+        Bounds as instants (WIB when written naive) or schedule references; None where open.
+
+    Returns
+    -------
+    (int, int)
+        Start and end in ns since the epoch (UTC); open ends are the int64 limits.
+    """
     start = _ns(ruleset.instant(window.start)) if window.start is not None else NS_MIN
     end = _ns(ruleset.instant(window.end)) if window.end is not None else NS_MAX
     return start, end
@@ -185,18 +233,30 @@ def _apk_mask(rule: Rule) -> np.ndarray:
 def prepare(layers: LayerSet, ruleset: RuleSet, *, nearest_bound_m: float = 1000.0) -> PreparedRules:
     """Compile a rule set against a layer set for bulk evaluation.
 
+    Grant windows, unit codes per admin level and the default verdict's rank are
+    compiled here once, so :func:`geozones.engine.judge.judge` only indexes arrays.
+
     Parameters
     ----------
     layers : LayerSet
         Loaded layers (EPSG:4326); distances use ``layers.metric_crs``.
     ruleset : RuleSet
-        Validated rule set.
+        Validated rule set for the same area.
     nearest_bound_m : float
-        How far the nearest forbidden feature is searched for.
+        How far (metres) the nearest forbidden feature is searched for.
 
     Returns
     -------
     PreparedRules
+        Features and rule pieces as arrays in ``layers.metric_crs`` (metres).
+
+    Raises
+    ------
+    ValueError
+        When ``layers.metric_crs`` is not a projected CRS in metres (distances in degrees would be wrong;
+        :func:`geozones.core.crs.assert_metric`).
+    InputError
+        When the kelurahan layer is missing.
     """
     crs = assert_metric(layers.metric_crs, f"layer set {layers.manifest.id}")
     kel = layers.kelurahan

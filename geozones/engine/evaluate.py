@@ -19,6 +19,19 @@ __all__ = ["compiled_for", "evaluate", "evaluate_detailed"]
 def compiled_for(layers: LayerSet, ruleset: RuleSet, prepared: PreparedRules | None) -> PreparedRules:
     """``prepared`` checked against the layers and rule set, or compiled from them.
 
+    Parameters
+    ----------
+    layers : LayerSet
+        The area's layers (EPSG:4326).
+    ruleset : RuleSet
+        A validated rule set for the same area.
+    prepared : PreparedRules or None
+        Compiled rules to reuse; compiled here (:func:`geozones.engine.compile.prepare`) when None.
+
+    Returns
+    -------
+    PreparedRules
+
     Raises
     ------
     InputError
@@ -114,7 +127,56 @@ def evaluate(sites: gpd.GeoDataFrame, layers: LayerSet, ruleset: RuleSet,
 
     Examples
     --------
-    >>> from geozones.areas.layers import load_layers  # doctest: +SKIP
-    >>> table = evaluate(read_sites("sites.csv"), load_layers("jakarta-pusat"), rs)  # doctest: +SKIP
+    One kelurahan with one place of worship, one rule forbidding APK inside it, and
+    three sites: on the mosque, about 500 m west of it, and outside the kota. Built in code;
+    from files, use :func:`geozones.io.sites.read_sites` and :func:`geozones.io.layers.load_layers`.
+
+    >>> from pathlib import Path
+    >>> import geopandas as gpd
+    >>> from pyproj import CRS
+    >>> from shapely.geometry import box
+    >>> from geozones.areas.layers import Layer, LayerSet
+    >>> from geozones.areas.manifest import AreaManifest
+    >>> from geozones.engine.sites import sites_frame
+    >>> from geozones.rules.model import parse_ruleset
+    >>> about = {"source": "example", "licence": "CC0", "attribution": "example"}
+    >>> manifest = AreaManifest(
+    ...     id="contoh", title={"id": "Contoh", "en": "Example"}, kota={"kemendagri": "31.71", "bps": "3171"},
+    ...     layers=[{"name": "kelurahan", "role": "kelurahan", "file": "kel.geojson", **about},
+    ...             {"name": "worship", "role": "worship", "file": "worship.geojson", **about}])
+    >>> kel = gpd.GeoDataFrame(
+    ...     {"kode_kemendagri": ["31.71.01.1001"], "kode_bps": ["3171010001"], "kelurahan": ["Contoh"],
+    ...      "kode_kemendagri_kec": ["31.71.01"], "kode_bps_kec": ["3171010"], "kecamatan": ["Contoh"],
+    ...      "kode_bps_kota": ["3171"], "kota": ["Kota Contoh"]},
+    ...     geometry=[box(106.82, -6.18, 106.84, -6.16)], crs="EPSG:4326")
+    >>> mosque = gpd.GeoDataFrame({"name": ["Masjid Contoh"]},
+    ...                           geometry=[box(106.8300, -6.1705, 106.8310, -6.1695)], crs="EPSG:4326")
+    >>> layers = LayerSet(manifest, Path("."), {
+    ...     "kelurahan": Layer(manifest.spec("kelurahan"), Path("kel.geojson"), kel),
+    ...     "worship": Layer(manifest.spec("worship"), Path("worship.geojson"), mosque)},
+    ...     metric_crs=CRS.from_epsg(32748))  # UTM 48S: metres around Jakarta
+    >>> period = lambda start, end: {"start": start, "end": end}
+    >>> rules = parse_ruleset({
+    ...     "schema_version": 1, "id": "contoh", "version": "1", "area": "contoh", "issued_by": "example",
+    ...     "title": {"id": "Contoh", "en": "Example"}, "jurisdiction": {"kemendagri": ["31.71"]},
+    ...     "schedule": {"source": "example", "campaign": period("2024-09-25", "2024-11-24"),
+    ...                  "quiet_period": period("2024-11-24", "2024-11-27"),
+    ...                  "voting_day": period("2024-11-27", "2024-11-28")},
+    ...     "default_verdict": "NEEDS_OWNER_CONSENT",
+    ...     "default_reason": {"id": "perlu izin pemilik", "en": "owner consent needed"},
+    ...     "rules": [{"id": "R01", "title": {"id": "Tempat ibadah", "en": "Place of worship"},
+    ...                "legal_basis": [{"instrument": "PKPU 13/2024", "grade": "S"}], "verdict": "FORBIDDEN",
+    ...                "spatial": {"form": "inside"}, "layer": "worship"}]})
+    >>> sites = sites_frame([106.8305, 106.8255, 106.9000], [-6.17, -6.17, -6.17],
+    ...                     site_id=["a", "b", "c"], apk_type="spanduk")
+    >>> table = evaluate(sites, layers, rules, at="2024-10-15T10:00")
+    >>> table["verdict"].tolist()
+    ['FORBIDDEN', 'NEEDS_OWNER_CONSENT', 'OUTSIDE_AREA']
+    >>> table["reasons_en"].iloc[0]
+    "R01 Place of worship: inside 'Masjid Contoh' (0 m). Basis: PKPU 13/2024 [S] [FORBIDDEN]"
+    >>> round(float(table["nearest_m"].iloc[1]))  # metres to the mosque's edge, in UTM 48S
+    498
+    >>> str(table["judged_at"].iloc[0])
+    '2024-10-15 10:00:00+07:00'
     """
     return evaluate_detailed(sites, layers, ruleset, at, prepared=prepared, grants=grants).table

@@ -84,6 +84,11 @@ class Judgement:
 
         A rule whose layer is absent (or partly unusable) that would apply to a site at its time
         and APK type, with a verdict above the site's, leaves that verdict unverified.
+
+        Returns
+        -------
+        list of ndarray of bool, each shape (n,)
+            One mask per rule of status ``"absent"`` or ``"partial"``, in ``prepared.rules`` order.
         """
         out = []
         in_area = self.in_area
@@ -175,11 +180,20 @@ def _normalized(sites: gpd.GeoDataFrame) -> bool:
 def site_times(sites: gpd.GeoDataFrame, at: pd.Timestamp) -> tuple[np.ndarray, pd.Series]:
     """The time each site is judged at: its ``installed_at``, else ``at``.
 
+    Parameters
+    ----------
+    sites : geopandas.GeoDataFrame, n rows
+        Normalised sites (:func:`check_sites`); ``installed_at`` is ``datetime64[ns, tz]`` with NaT
+        where not given.
+    at : pandas.Timestamp
+        Time-zone aware fallback time (:func:`geozones.core.time.resolve_at`).
+
     Returns
     -------
     t_ns : ndarray of int64, shape (n,)
         Nanoseconds since the epoch (UTC), the unit of compiled rule windows.
     judged : pandas.Series of datetime64[ns, Asia/Jakarta], length n
+        The same times in WIB, as reported in the output table.
 
     Raises
     ------
@@ -201,7 +215,17 @@ def site_times(sites: gpd.GeoDataFrame, at: pd.Timestamp) -> tuple[np.ndarray, p
 
 
 def apk_codes(apk: np.ndarray) -> np.ndarray:
-    """Index into ``APK_CODES`` per site (``APK_UNKNOWN`` where the type is not given)."""
+    """Index into ``APK_CODES`` per site (``APK_UNKNOWN`` where the type is not given).
+
+    Parameters
+    ----------
+    apk : ndarray of object, shape (n,)
+        Normalised APK type values (``"baliho"``, ``"spanduk"``, ...; None when not given).
+
+    Returns
+    -------
+    ndarray of int64, shape (n,)
+    """
     codes = np.full(len(apk), APK_UNKNOWN, dtype=np.int64)
     for i, t in enumerate(APK_CODES):
         codes[apk == t.value] = i
@@ -213,8 +237,23 @@ def locate_units(prep: PreparedRules, x: np.ndarray, y: np.ndarray, unit: np.nda
     """The kelurahan of each candidate site (``covers``): index into ``prep.admin``, -1 outside.
 
     A site on an edge shared by two kelurahan belongs to the one with the lower
-    Kemendagri code (``prep.admin`` is sorted by it). ``unit`` holds what is
-    already known (from the site grid) and is returned updated.
+    Kemendagri code (``prep.admin`` is sorted by it).
+
+    Parameters
+    ----------
+    prep : PreparedRules
+        Compiled rules (:func:`geozones.engine.compile.prepare`); geometry in ``prep.crs`` (metric, metres).
+    x, y : ndarray of float, shape (n,)
+        Site coordinates in ``prep.crs`` (metres).
+    unit : ndarray of int64, shape (n,)
+        What is already known (from the site grid; -1 elsewhere); updated in place.
+    candidates : ndarray of int64
+        Indices of the sites to test geometrically.
+
+    Returns
+    -------
+    ndarray of int64, shape (n,)
+        ``unit``, updated: index into ``prep.admin``, -1 outside the jurisdiction.
     """
     if len(candidates):
         tree = shapely.STRtree(shapely.points(x[candidates], y[candidates]))
@@ -244,7 +283,29 @@ def match_rules(prep: PreparedRules, x: np.ndarray, y: np.ndarray, in_area: np.n
     one ``dwithin`` query with a per-piece distance array (metres) serves every
     ``within`` and ``corridor`` rule; ``anywhere`` rules match every site of the
     area. Only ``candidates`` (sites the grid could not rule out) are tested
-    geometrically. Matches come sorted by site, rule, feature.
+    geometrically.
+
+    Parameters
+    ----------
+    prep : PreparedRules
+        Compiled rules (:func:`geozones.engine.compile.prepare`); geometry in ``prep.crs`` (metric, metres).
+    x, y : ndarray of float, shape (n,)
+        Site coordinates in ``prep.crs`` (metres).
+    in_area : ndarray of bool, shape (n,)
+        Sites inside the jurisdiction (only these match).
+    t_ns : ndarray of int64, shape (n,)
+        Judged time per site, ns since the epoch (:func:`site_times`).
+    apk_code : ndarray of int64, shape (n,)
+        APK type per site (:func:`apk_codes`).
+    candidates : ndarray of int64
+        Indices of the sites to test geometrically.
+
+    Returns
+    -------
+    _Matches
+        ``site``, ``rule`` (index into ``prep.rules``), ``feat`` (index into ``prep.features``,
+        -1 for ``anywhere`` rules), each shape (m,), sorted by site, rule, feature; plus the raw
+        (site, polygon) containment pairs ``c_site``, ``c_feat`` for :func:`nearest_forbidden`.
     """
     rules = prep.rules
     ms, mr, mf = [], [], []
@@ -288,7 +349,28 @@ def match_rules(prep: PreparedRules, x: np.ndarray, y: np.ndarray, in_area: np.n
 
 def grant_sites(prep: PreparedRules, grants: list[Grant], windows: list[tuple[int, int]], x: np.ndarray,
                 y: np.ndarray, site_ids: np.ndarray, t_ns: np.ndarray) -> list[np.ndarray]:
-    """For each grant, the sites it covers: at its place (``dwithin`` its radius, metres) inside its window."""
+    """For each grant, the sites it covers: at its place (``dwithin`` its radius, metres) inside its window.
+
+    Parameters
+    ----------
+    prep : PreparedRules
+        Compiled rules; grant geometry (EPSG:4326) is projected to ``prep.crs``.
+    grants : list of Grant
+        The grants, in order.
+    windows : list of (int, int)
+        ``[start, end)`` of each grant in ns since the epoch (:func:`geozones.engine.compile.window_ns`).
+    x, y : ndarray of float, shape (n,)
+        Site coordinates in ``prep.crs`` (metres).
+    site_ids : ndarray of object, shape (n,)
+        Site ids (a grant may name one site by id).
+    t_ns : ndarray of int64, shape (n,)
+        Judged time per site, ns since the epoch.
+
+    Returns
+    -------
+    list of ndarray of int64
+        Per grant, the indices of the sites it covers.
+    """
     tr = transformer(STORAGE_CRS, prep.crs)
     out = []
     for g, (start, end) in zip(grants, windows, strict=True):
@@ -311,6 +393,17 @@ def lift_grants(prep: PreparedRules, grants: list[Grant], windows: list[tuple[in
 
     A grant lifts only the rules it names, at its place, inside its window; the
     first grant in order wins.
+
+    Parameters
+    ----------
+    prep, grants, windows, x, y, site_ids, t_ns
+        As for :func:`grant_sites`.
+    m : _Matches
+        The matches of :func:`match_rules`.
+
+    Returns
+    -------
+    ndarray of int64, shape (m,)
     """
     m_lift = np.full(len(m.site), -1, dtype=np.int64)
     rule_pos = {c.rule.id: c.index for c in prep.rules}
@@ -349,6 +442,24 @@ def rank_verdicts(prep: PreparedRules, n: int, m: _Matches, m_lift: np.ndarray,
     A site with no match gets the rule set's default; a site whose every match a
     grant lifted is ALLOWED (R16). Conditional matches (``m_cond``: a rule limited
     to some APK types at a site of unknown type) are left out.
+
+    Parameters
+    ----------
+    prep : PreparedRules
+        Compiled rules (rank per rule, default rank).
+    n : int
+        Number of sites.
+    m : _Matches
+        The matches of :func:`match_rules`.
+    m_lift : ndarray of int64, shape (m,)
+        From :func:`lift_grants`.
+    m_cond : ndarray of bool, shape (m,), optional
+        Matches that only hold for some APK types at a site of unknown type.
+
+    Returns
+    -------
+    ndarray of int64, shape (n,)
+        Rank in :data:`geozones.core.verdicts.RANK` (higher is stricter).
     """
     use = np.ones(len(m.site), dtype=bool) if m_cond is None else ~m_cond
     return _settle(prep, n, m, m_lift, use)
@@ -383,10 +494,29 @@ def apply_quotas(prep: PreparedRules, unit: np.ndarray, paslon: np.ndarray, apk_
     own reasons. Every quota counts on the place verdicts, so one quota's overruns
     do not change another's count. Sites are counted in order of time, then site
     id, so the result does not depend on the order of the input.
+    Caps and their legal basis come from the
+    rule set's quotas (:attr:`geozones.rules.model.Quota.cap`, ``legal_basis``).
+
+    Parameters
+    ----------
+    prep : PreparedRules
+        Compiled rules (quotas, unit codes per admin level).
+    unit : ndarray of int64, shape (n,)
+        Kelurahan per site (index into ``prep.admin``, -1 outside).
+    paslon : ndarray of object, shape (n,)
+        Candidate pair per site (None when not given: not counted).
+    apk_code : ndarray of int64, shape (n,)
+        APK type per site (:func:`apk_codes`).
+    t_ns : ndarray of int64, shape (n,)
+        Judged time per site, ns since the epoch.
+    site_ids : ndarray of object, shape (n,)
+        Site ids (tie-break of the count order).
+    rank : ndarray of int64, shape (n,)
+        Verdict ranks so far; updated in place.
 
     Returns
     -------
-    rank : ndarray
+    rank : ndarray of int64, shape (n,)
         Updated verdict ranks.
     q_site, q_quota, q_pos : ndarray of int64
         Per overrun: the site, the quota (index into ``ruleset.quotas``) and the
@@ -413,6 +543,17 @@ def apply_quotas(prep: PreparedRules, unit: np.ndarray, paslon: np.ndarray, apk_
 def nearest_forbidden(prep: PreparedRules, x: np.ndarray, y: np.ndarray, in_area: np.ndarray,
                       m: _Matches) -> tuple[np.ndarray, np.ndarray]:
     """The nearest feature of a FORBIDDEN rule to each site in the area, within ``prep.nearest_bound_m``.
+
+    Parameters
+    ----------
+    prep : PreparedRules
+        Compiled rules (:func:`geozones.engine.compile.prepare`); geometry in ``prep.crs`` (metric, metres).
+    x, y : ndarray of float, shape (n,)
+        Site coordinates in ``prep.crs`` (metres).
+    in_area : ndarray of bool, shape (n,)
+        Sites inside the jurisdiction (others get none).
+    m : _Matches
+        The matches of :func:`match_rules` (their containment pairs give distance 0).
 
     Returns
     -------

@@ -84,6 +84,18 @@ class SiteGrid:
 
         Points off the grid are outside every kelurahan (the grid covers their
         bounds) and near nothing that matters.
+
+        Parameters
+        ----------
+        x, y : ndarray of float, shape (n,)
+            Points in the grid's metric CRS (metres).
+
+        Returns
+        -------
+        unit : ndarray of int64, shape (n,)
+            Index into the admin polygons, :data:`OUTSIDE` or :data:`UNDECIDED`.
+        near : ndarray of bool, shape (n,)
+            True where the point's cell is near a restricted feature (test the site).
         """
         if self.shape == (0, 0):
             return np.full(len(x), OUTSIDE, dtype=np.int64), np.zeros(len(x), dtype=bool)

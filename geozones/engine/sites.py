@@ -60,7 +60,14 @@ def normalize_sites(gdf: gpd.GeoDataFrame, *, source: str = "<sites>",
     geopandas.GeoDataFrame
         A copy with ``site_id`` (str, unique), ``apk_type`` (code or None),
         ``paslon`` (str or None) and ``installed_at`` (tz-aware WIB timestamp or
-        NaT) first, then the remaining input columns.
+        NaT) first, then the remaining input columns; geometry in EPSG:4326.
+
+    Raises
+    ------
+    InputError
+        When there are no sites, or with one problem per bad row (empty or duplicate id,
+        unknown APK type, unreadable or out-of-range time), naming ``source``, the row
+        (or its label) and the field.
     """
     if len(gdf) == 0:
         raise InputError("contains no sites", source=source)

@@ -30,13 +30,12 @@ from pydantic import (
 
 from geozones.core.apk import ApkType, normalize_apk_type
 from geozones.core.errors import InputError, Problem
-from geozones.core.time import TIMEZONE
+from geozones.core.time import TIMEZONE, WIB
 from geozones.core.verdicts import Verdict
 
 SCHEMA_VERSION = 1
 #: The published rule set used when none is named (Jakarta Pusat, Pilkada 2024).
 DEFAULT_RULES = Path(__file__).resolve().parents[2] / "rules" / "dki-jakarta-pusat-pilkada-2024.yaml"
-_WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
 
 
 class _Model(BaseModel):
@@ -50,7 +49,17 @@ class Text(_Model):
     en: str = Field(min_length=1)
 
     def get(self, lang: str) -> str:
-        """The text in ``lang``, falling back to Indonesian."""
+        """The text in ``lang``, falling back to Indonesian.
+
+        Parameters
+        ----------
+        lang : str
+            ``"en"`` for English; anything else gives Bahasa Indonesia.
+
+        Returns
+        -------
+        str
+        """
         return self.en if lang == "en" else self.id
 
 
@@ -76,16 +85,16 @@ Distance = Annotated[
 def _as_instant(value: Any) -> Any:
     """Dates become 00:00 WIB of that day; naive datetimes are read as WIB."""
     if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=_WIB)
+        return value if value.tzinfo else value.replace(tzinfo=WIB)
     if isinstance(value, dt.date):
-        return dt.datetime.combine(value, dt.time(0), tzinfo=_WIB)
+        return dt.datetime.combine(value, dt.time(0), tzinfo=WIB)
     if isinstance(value, str) and not re.fullmatch(r"[a-z_]+\.(start|end)", value):
         try:
             parsed = dt.datetime.fromisoformat(value)
         except ValueError:
             raise ValueError(f"'{value}' is neither a date/time nor a schedule reference "
                              "such as 'campaign.start'") from None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=_WIB)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=WIB)
     return value
 
 
@@ -117,7 +126,24 @@ class Schedule(_Model):
     source: str = Field(min_length=1, description="Legal instrument of the schedule")
 
     def resolve(self, ref: str) -> dt.datetime:
-        """Resolve a reference such as ``"campaign.end"`` to an instant."""
+        """Resolve a reference such as ``"campaign.end"`` to an instant.
+
+        Parameters
+        ----------
+        ref : str
+            ``<period>.<edge>`` with period ``campaign``, ``quiet_period`` or ``voting_day`` and edge
+            ``start`` or ``end``.
+
+        Returns
+        -------
+        datetime.datetime
+            Time-zone aware (WIB when the rule set wrote it naive).
+
+        Raises
+        ------
+        ValueError
+            For an unknown reference (the message lists the valid ones).
+        """
         name, _, edge = ref.partition(".")
         period = getattr(self, name, None)
         if not isinstance(period, Period) or edge not in ("start", "end"):
@@ -349,23 +375,54 @@ class RuleSet(_Model):
             raise ValueError(f"{what}: window is empty ({start.isoformat()} to {end.isoformat()})")
 
     def instant(self, bound: dt.datetime | str) -> dt.datetime:
-        """Resolve a window bound (an instant or a schedule reference)."""
+        """Resolve a window bound (an instant or a schedule reference).
+
+        Parameters
+        ----------
+        bound : datetime.datetime or str
+            An aware instant, or a reference such as ``"campaign.start"`` (:meth:`Schedule.resolve`).
+
+        Returns
+        -------
+        datetime.datetime
+            Time-zone aware.
+
+        Raises
+        ------
+        ValueError
+            For an unknown schedule reference.
+        """
         return bound if isinstance(bound, dt.datetime) else self.schedule.resolve(bound)
 
     def rule(self, rule_id: str) -> Rule:
-        """The rule with id ``rule_id``."""
+        """The rule with id ``rule_id``.
+
+        Parameters
+        ----------
+        rule_id : str
+
+        Returns
+        -------
+        Rule
+
+        Raises
+        ------
+        KeyError
+            When no rule has that id.
+        """
         for r in self.rules:
             if r.id == rule_id:
                 return r
         raise KeyError(rule_id)
 
-    @property
-    def layers_used(self) -> set[str]:
-        """Names of the manifest layers the rules refer to."""
-        return {r.layer for r in self.rules if r.layer}
-
     def rules_by_layer(self) -> dict[str, list[str]]:
-        """Rule ids per layer name (what an absent layer leaves unchecked)."""
+        """Rule ids per layer name (what an absent layer leaves unchecked).
+
+        Returns
+        -------
+        dict of str to list of str
+            Layer name to the ids of the rules reading it, in rule-set order.
+        """
         out: dict[str, list[str]] = {}
         for r in self.rules:
             if r.layer:
@@ -373,7 +430,18 @@ class RuleSet(_Model):
         return out
 
     def filter_columns(self, layer: str) -> dict[str, list[str]]:
-        """Columns the rules filter ``layer`` on, with the ids of the rules that use them."""
+        """Columns the rules filter ``layer`` on, with the ids of the rules that use them.
+
+        Parameters
+        ----------
+        layer : str
+            Layer name of the area manifest.
+
+        Returns
+        -------
+        dict of str to list of str
+            Column name to rule ids, in rule-set order.
+        """
         out: dict[str, list[str]] = {}
         for r in self.rules:
             if r.layer == layer:
@@ -415,11 +483,22 @@ def parse_ruleset(data: Any, *, source: str = "<rules>",
     Parameters
     ----------
     data : mapping
-        The parsed YAML.
+        The parsed YAML (the format of ``rules/ruleset.schema.json``).
     source : str
         File name for messages.
     known_layers : set of str, optional
         Layer names of the area manifest; rules naming any other layer are refused.
+
+    Returns
+    -------
+    RuleSet
+        Frozen; naive times read as WIB.
+
+    Raises
+    ------
+    InputError
+        With one :class:`~geozones.core.errors.Problem` per invalid field (owner such as
+        ``"rule R01"``, dotted field path), or per rule naming an unknown layer.
     """
     if not isinstance(data, dict):
         raise InputError("a rule set must be a YAML mapping (key: value)", source=source)
@@ -444,10 +523,21 @@ def parse_ruleset(data: Any, *, source: str = "<rules>",
 def load_ruleset(path: str | os.PathLike, *, known_layers: set[str] | None = None) -> RuleSet:
     """Read and validate a rule-set YAML file.
 
+    Parameters
+    ----------
+    path : path-like
+        A rule-set YAML file (e.g. :data:`DEFAULT_RULES`, the published Jakarta Pusat set).
+    known_layers : set of str, optional
+        Layer names of the area manifest (see :func:`parse_ruleset`).
+
+    Returns
+    -------
+    RuleSet
+
     Raises
     ------
     InputError
-        If the file is missing, not YAML, or does not validate.
+        If the file is missing, not UTF-8, not YAML (naming the line), or does not validate.
     """
     path = Path(path)
     if not path.exists():
@@ -467,7 +557,13 @@ def load_ruleset(path: str | os.PathLike, *, known_layers: set[str] | None = Non
 
 
 def json_schema() -> dict[str, Any]:
-    """JSON Schema of the rule-set format, for editors and CI."""
+    """JSON Schema of the rule-set format, for editors and CI.
+
+    Returns
+    -------
+    dict
+        JSON Schema draft 2020-12, generated from the pydantic models.
+    """
     schema = RuleSet.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = "https://geozones.example/rules/ruleset.schema.json"
@@ -476,5 +572,11 @@ def json_schema() -> dict[str, Any]:
 
 
 def json_schema_text() -> str:
-    """The JSON Schema as stable, indented text (what ``rules/`` holds)."""
+    """The JSON Schema as stable, indented text (what ``rules/ruleset.schema.json`` holds).
+
+    Returns
+    -------
+    str
+        Sorted keys, two-space indent, trailing newline.
+    """
     return json.dumps(json_schema(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"

@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -37,6 +38,88 @@ USUALLY_PRESENT = {"health": "no health facility"}
 LOW_SHARE = 0.25
 MIN_MEDIAN = 4
 
+#: Wording of the gap records, (Bahasa Indonesia, English); ``{layer}``, ``{n}``, ``{median}``, ``{rules}``
+#: are filled from the record. The English texts are the report's historical flags, word for word.
+GAP_TEXT: dict[str, tuple[str, str]] = {
+    "none.worship": ("tidak ada tempat ibadah di '{layer}'", "no place of worship in '{layer}'"),
+    "none.education": ("tidak ada sekolah di '{layer}'", "no school in '{layer}'"),
+    "none.health": ("tidak ada fasilitas kesehatan di '{layer}'", "no health facility in '{layer}'"),
+    "few": ("sedikit objek di '{layer}': {n} vs median kota {median}",
+            "few features in '{layer}': {n} vs kota median {median}"),
+    "likely": ("kemungkinan besar celah", "likely gap"),
+    "possible": ("mungkin celah", "possible gap"),
+    "absent": ("lapisan '{layer}' tidak tersedia ({problem})", "layer '{layer}' is absent ({problem})"),
+    "absent.rules": ("; aturan {rules} tidak diperiksa", "; rules {rules} are not checked"),
+}
+
+
+@dataclass(frozen=True)
+class Gap:
+    """One flagged gap of the coverage report, as data; rendered by :meth:`text` in either language.
+
+    Attributes
+    ----------
+    kind : {"none", "few", "absent"}
+        ``"none"``: no feature of the layer in the kelurahan; ``"few"``: fewer than
+        :data:`LOW_SHARE` of the kota median; ``"absent"``: the whole layer is missing
+        (area-wide, ``kelurahan`` is empty).
+    layer : str
+        Layer name of the area manifest.
+    role : str
+        The layer's role (``"worship"``, ``"education"``, ``"health"``, ...).
+    certainty : {"likely", "possible", ""}
+        ``"likely"`` where every kelurahan has such a place on the ground (:data:`EXPECTED_EVERYWHERE`),
+        ``"possible"`` otherwise; empty for an absent layer.
+    kode_kemendagri, kelurahan, kecamatan : str
+        The kelurahan flagged (empty for an absent layer).
+    count : int
+        Features of the layer counted in the kelurahan.
+    median : float or None
+        Kota median of that count (``"few"`` only).
+    rules : tuple of str
+        Rule ids an absent layer leaves unchecked.
+    problem : str
+        Why an absent layer is absent (the layer loader's message, English).
+    """
+
+    kind: Literal["none", "few", "absent"]
+    layer: str
+    role: str
+    certainty: Literal["likely", "possible", ""] = ""
+    kode_kemendagri: str = ""
+    kelurahan: str = ""
+    kecamatan: str = ""
+    count: int = 0
+    median: float | None = None
+    rules: tuple[str, ...] = ()
+    problem: str = ""
+
+    def text(self, lang: str = "en") -> str:
+        """The gap as one phrase in ``lang`` (``"id"`` or ``"en"``; anything else reads as English).
+
+        Examples: ``"no school in 'education' (likely gap)"``, ``"few features in 'worship':
+        1 vs kota median 8 (possible gap)"``, ``"layer 'tps' is absent (file missing); rules R25
+        are not checked"``.
+        """
+        i = 0 if lang == "id" else 1
+        values = {"layer": self.layer, "n": self.count, "problem": self.problem, "rules": ", ".join(self.rules),
+                  "median": f"{self.median:g}" if self.median is not None else ""}
+        if self.kind == "absent":
+            return GAP_TEXT["absent"][i].format(**values) + (
+                GAP_TEXT["absent.rules"][i].format(**values) if self.rules else "")
+        key = "few" if self.kind == "few" else f"none.{self.role}"
+        return f"{GAP_TEXT[key][i].format(**values)} ({GAP_TEXT[self.certainty][i]})"
+
+    def bilingual(self) -> str:
+        """``"<Bahasa Indonesia> / <English>"``, as the command line prints it."""
+        return f"{self.text('id')} / {self.text('en')}"
+
+    def to_dict(self) -> dict:
+        """The record as plain JSON-ready values, with its text in both languages."""
+        d = asdict(self)
+        d["rules"] = list(self.rules)
+        return {**d, "text_id": self.text("id"), "text_en": self.text("en")}
+
 
 @dataclass
 class Coverage:
@@ -50,18 +133,29 @@ class Coverage:
     layers : pandas.DataFrame
         One row per manifest layer: present, features, source, licence, data date,
         age in days, how it was obtained.
-    notes : list of str
-        Area-wide remarks (absent layers and what they leave unchecked).
+        ``gaps`` holds the kelurahan's :class:`Gap` records (a tuple, possibly empty).
+    absent : list of Gap
+        Area-wide records of kind ``"absent"``: layers missing and the rules they leave unchecked.
     """
 
     kelurahan: pd.DataFrame
     layers: pd.DataFrame
-    notes: list[str] = field(default_factory=list)
+    absent: list[Gap] = field(default_factory=list)
 
     @property
     def gaps(self) -> pd.DataFrame:
         """Only the kelurahan with at least one flagged gap."""
         return self.kelurahan.loc[self.kelurahan["gaps"].map(len) > 0]
+
+    @property
+    def gap_records(self) -> list[Gap]:
+        """Every per-kelurahan gap record, kelurahan in table order."""
+        return [g for gaps in self.kelurahan["gaps"] for g in gaps]
+
+    @property
+    def notes(self) -> list[str]:
+        """Area-wide remarks in English (absent layers and what they leave unchecked)."""
+        return [g.text("en") for g in self.absent]
 
 
 def coverage_from_layers(layers: LayerSet, *, records: dict | None = None, rules: Path | None = None,
@@ -84,7 +178,7 @@ def coverage_from_layers(layers: LayerSet, *, records: dict | None = None, rules
     polys = kel.geometry.values
     tree = shapely.STRtree(polys)
     table = kel[[c for c in ("kode_kemendagri", "kode_bps", "kelurahan", "kecamatan") if c in kel]].copy()
-    layer_rows, notes = [], []
+    layer_rows, absent = [], []
     by_layer = load_ruleset(rules or DEFAULT_RULES).rules_by_layer()
     for name, lyr in layers.layers.items():
         spec = lyr.spec
@@ -96,9 +190,8 @@ def coverage_from_layers(layers: LayerSet, *, records: dict | None = None, rules
             "licence": (rec or {}).get("licence") or spec.licence, "data_date": date, "age_days": age,
             "problem": lyr.problem or ""})
         if not lyr.present:
-            unchecked = by_layer.get(name, [])
-            notes.append(f"layer '{name}' is absent ({lyr.problem})"
-                         + (f"; rules {', '.join(unchecked)} are not checked" if unchecked else ""))
+            absent.append(Gap(kind="absent", layer=name, role=spec.role, problem=str(lyr.problem or ""),
+                              rules=tuple(by_layer.get(name, []))))
             continue
         if spec.role not in COUNTED_ROLES or len(lyr) == 0:
             if spec.role in COUNTED_ROLES:
@@ -123,7 +216,9 @@ def coverage_from_layers(layers: LayerSet, *, records: dict | None = None, rules
     table["oldest_layer_days"] = present_ages["age_days"].max() if len(present_ages) else np.nan
     table["sources"] = "; ".join(dict.fromkeys(layer_df.loc[layer_df["present"], "source"]))
 
-    gaps: list[list[str]] = [[] for _ in range(len(kel))]
+    gaps: list[list[Gap]] = [[] for _ in range(len(kel))]
+    names = {c: table[c].astype(str).tolist() if c in table else [""] * len(kel)
+             for c in ("kode_kemendagri", "kelurahan", "kecamatan")}
     for name, lyr in layers.layers.items():
         col = f"n_{name}"
         if col not in table or lyr.spec.role == "roads":
@@ -132,14 +227,15 @@ def coverage_from_layers(layers: LayerSet, *, records: dict | None = None, rules
         role = lyr.spec.role
         median = float(np.median(counts)) if len(counts) else 0.0
         for i, n in enumerate(counts):
+            where = {c: names[c][i] for c in names}
             if n == 0 and role in EXPECTED_EVERYWHERE:
-                gaps[i].append(f"{EXPECTED_EVERYWHERE[role]} in '{name}' (likely gap)")
+                gaps[i].append(Gap("none", name, role, "likely", **where))
             elif n == 0 and role in USUALLY_PRESENT:
-                gaps[i].append(f"{USUALLY_PRESENT[role]} in '{name}' (possible gap)")
+                gaps[i].append(Gap("none", name, role, "possible", **where))
             elif median >= MIN_MEDIAN and n < LOW_SHARE * median and role in (*EXPECTED_EVERYWHERE, *USUALLY_PRESENT):
-                gaps[i].append(f"few features in '{name}': {n} vs kota median {median:g} (possible gap)")
-    table["gaps"] = gaps
-    return Coverage(kelurahan=table.reset_index(drop=True), layers=layer_df, notes=notes)
+                gaps[i].append(Gap("few", name, role, "possible", count=int(n), median=median, **where))
+    table["gaps"] = [tuple(g) for g in gaps]
+    return Coverage(kelurahan=table.reset_index(drop=True), layers=layer_df, absent=absent)
 
 
 def coverage(*, data_dir: Path, area: str | None = None, rules: Path | None = None,
@@ -161,37 +257,29 @@ def coverage(*, data_dir: Path, area: str | None = None, rules: Path | None = No
     return coverage_from_layers(layers, records=provenance.load(data_dir)["files"], rules=rules, today=today)
 
 
-def format_coverage(cov: Coverage, *, gaps_only: bool = False) -> str:
-    """Plain-text report: the layers, then one line per kelurahan."""
-    lines = ["Layers:"]
-    for r in cov.layers.itertuples():
-        age = f"{r.age_days:.0f} days old ({r.data_date})" if r.age_days == r.age_days and r.age_days is not None \
-            else "age unknown"
-        state = f"{r.features} features, {age}" if r.present else "ABSENT"
-        lines.append(f"  {r.layer:18s} {state}; {r.licence}; {r.source}")
-    lines += [f"  ! {n}" for n in cov.notes]
-    count_cols = [c for c in cov.kelurahan.columns if c.startswith("n_")]
-    lines.append("Kelurahan (" + ", ".join(c[2:] for c in count_cols) + "):")
-    rows = cov.gaps if gaps_only else cov.kelurahan
-    for r in rows.itertuples(index=False):
-        d = r._asdict()
-        counts = " ".join(f"{c[2:]}={d[c]}" for c in count_cols)
-        flag = ("  GAPS: " + "; ".join(d["gaps"])) if d["gaps"] else ""
-        lines.append(f"  {d.get('kode_kemendagri', '')} {d.get('kelurahan', '')} ({d.get('kecamatan', '')}): "
-                     f"{counts}{flag}")
-    lines.append(f"{len(cov.gaps)} of {len(cov.kelurahan)} kelurahan have likely or possible gaps")
-    return "\n".join(lines)
-
-
 def write_coverage(cov: Coverage, path: str | Path) -> Path:
-    """Write the per-kelurahan table as CSV, or the whole report as JSON."""
+    """Write the per-kelurahan table as CSV, or the whole report as JSON.
+
+    The CSV's ``gaps`` column holds the flags in English joined by ``"; "`` and ``celah`` the
+    same in Bahasa Indonesia; the JSON keeps the English ``gaps`` strings per kelurahan and adds
+    ``gap_records`` and ``absent``, one object per :class:`Gap` (:meth:`Gap.to_dict`).
+
+    Raises
+    ------
+    InputError
+        If ``path`` ends in neither ``.csv`` nor ``.json``.
+    """
     path = Path(path)
     if path.suffix.lower() == ".json":
+        kel = cov.kelurahan.assign(gaps=cov.kelurahan["gaps"].map(lambda gs: [g.text("en") for g in gs]))
         doc = {"layers": json.loads(cov.layers.to_json(orient="records")), "notes": cov.notes,
-               "kelurahan": json.loads(cov.kelurahan.to_json(orient="records"))}
+               "absent": [g.to_dict() for g in cov.absent],
+               "gap_records": [g.to_dict() for g in cov.gap_records],
+               "kelurahan": json.loads(kel.to_json(orient="records"))}
         text = json.dumps(doc, indent=2, ensure_ascii=False)
         return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     if path.suffix.lower() != ".csv":
         raise InputError("coverage can be written as .csv or .json", source=str(path), field="--out")
-    df = cov.kelurahan.assign(gaps=cov.kelurahan["gaps"].map("; ".join))
+    df = cov.kelurahan.assign(gaps=cov.kelurahan["gaps"].map(lambda gs: "; ".join(g.text("en") for g in gs)),
+                              celah=cov.kelurahan["gaps"].map(lambda gs: "; ".join(g.text("id") for g in gs)))
     return write_atomic(path, lambda tmp: df.to_csv(tmp, index=False))

@@ -58,8 +58,3 @@ def write_layers(layers: dict[Path, gpd.GeoDataFrame], *, replace: bool) -> dict
     finally:
         for tmp in candidates.values():
             tmp.unlink(missing_ok=True)
-
-
-def write_layer(gdf: gpd.GeoDataFrame, path: Path, *, replace: bool) -> tuple[str, Path | None]:
-    """Write one layer (see :func:`write_layers`)."""
-    return write_layers({Path(path): gdf}, replace=replace)[Path(path)]

@@ -31,10 +31,10 @@ def _texts(at) -> str:
     return "\n".join(str(p) for p in parts)
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_every_page_runs(app, page):
+@pytest.mark.parametrize("page_path", PAGES)
+def test_every_page_runs(app, page_path):
     app.run()
-    app.switch_page(page)
+    app.switch_page(page_path)
     app.run()
     assert not app.exception, app.exception
     assert app.title, "each page has a title"
@@ -43,14 +43,30 @@ def test_every_page_runs(app, page):
 def test_map_page_verdict_panel_from_session_state(app):
     app.session_state["selected_point"] = ISTIQLAL
     app.run()
-    app.date_input(key="peta_at_date").set_value(dt.date(2024, 10, 10)).run()
+    app.date_input(key="peta_at_date").set_value(dt.date(2024, 10, 10))
+    app.time_input(key="peta_at_time").set_value(dt.time(12, 0)).run()
     assert not app.exception
     boxes = [e.value for e in app.error]
     assert any("FORBIDDEN" in b and "Dilarang" in b for b in boxes), boxes
     text = _texts(app)
     assert "Masjid Istiqlal" in text and "R01" in text and "PKPU" in text
     assert "Pasar Baru" in text and "31\\.71\\.02\\.1001" in text  # kelurahan and code (markdown-escaped)
-    assert "10\\-10\\-2024 12:00 WIB" in text or "10\\-10\\-2024" in text  # the date it was judged for
+    assert "Dinilai untuk\\: 10\\-10\\-2024 12\\:00 WIB" in text  # the date and time it was judged for
+
+
+def test_map_page_verdict_panel_shows_what_the_verdict_rests_on(app, shared_data):
+    from geozones.io.files import file_digest
+
+    app.session_state["selected_point"] = ISTIQLAL
+    app.run()
+    assert not app.exception
+    text = _texts(app)
+    assert "Dasar putusan\\: aturan dki\\-jakarta\\-pusat\\-pilkada\\-2024 v2024\\.1" in text
+    # the worship layer's row carries the digest of the very file it was read from
+    digest = file_digest(shared_data / "jakpus_worship.geojson")
+    assert f"| worship | {digest.replace(':', chr(92) + ':')} |" in text
+    app.sidebar.radio(key="lang").set_value("en").run()
+    assert "Verdict rests on\\: rule set dki\\-jakarta\\-pusat\\-pilkada\\-2024 v2024\\.1" in _texts(app)
 
 
 def test_map_page_quiet_period_is_out_of_window(app):

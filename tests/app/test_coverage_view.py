@@ -7,8 +7,7 @@ import datetime as dt
 import pytest
 
 from geozones.app import coverage_view
-from geozones.app.i18n import CATALOG
-from geozones.sources.coverage import coverage_from_layers
+from geozones.sources.coverage import EXPECTED_EVERYWHERE, GAP_TEXT, USUALLY_PRESENT, Gap, coverage_from_layers
 
 
 @pytest.fixture(scope="module")
@@ -17,20 +16,25 @@ def cov(jakpus_layers):
 
 
 def test_every_flag_of_the_real_report_is_translated(cov):
-    flags = {g for gaps in cov.kelurahan["gaps"] for g in gaps}
-    assert any("no school" in g for g in flags) and any("few features" in g for g in flags)
+    flags = cov.gap_records
+    assert any(g.kind == "none" and g.layer == "education" for g in flags) and any(g.kind == "few" for g in flags)
     for g in flags:
-        ind = coverage_view.gap_text(g, "id")
-        assert ind != g and "gap" not in ind, g  # a change of wording in coverage.py fails here
-        assert coverage_view.gap_text(g, "en") == g  # the English text is the report's own
+        ind, eng = coverage_view.gap_text(g, "id"), coverage_view.gap_text(g, "en")
+        assert ind != eng and "gap" not in ind and "celah" in ind, g
+        assert g.layer in ind and g.layer in eng and ("gap" in eng), g
+        if g.kind == "few":
+            assert f" {g.count} vs " in ind and f"{g.median:g}" in ind, g
 
 
 def test_translated_flags_keep_layer_and_numbers():
-    assert coverage_view.gap_text("no school in 'education' (likely gap)", "id") == \
-        "tidak ada sekolah di 'education' (kemungkinan besar celah)"
-    few = coverage_view.gap_text("few features in 'worship': 1 vs kota median 8 (possible gap)", "id")
-    assert few == "sedikit objek di 'worship': 1 vs median kota 8 (mungkin celah)"
-    assert coverage_view.gap_text("something new", "id") == "something new"
+    school = Gap("none", "education", "education", "likely", kelurahan="Gambir")
+    assert coverage_view.gap_text(school, "id") == "tidak ada sekolah di 'education' (kemungkinan besar celah)"
+    assert coverage_view.gap_text(school, "en") == "no school in 'education' (likely gap)"
+    few = Gap("few", "worship", "worship", "possible", count=1, median=8.0)
+    assert coverage_view.gap_text(few, "id") == "sedikit objek di 'worship': 1 vs median kota 8 (mungkin celah)"
+    assert coverage_view.gap_text(few, "en") == "few features in 'worship': 1 vs kota median 8 (possible gap)"
+    half = Gap("few", "worship", "worship", "possible", count=1, median=8.5)
+    assert coverage_view.gap_text(half, "en").endswith("1 vs kota median 8.5 (possible gap)")
 
 
 def test_layer_table_names_what_absent_layers_leave_unchecked(cov, jakpus_rules):
@@ -50,10 +54,14 @@ def test_kelurahan_table_counts_and_gap_filter(cov):
     assert (full["Sekolah"] == cov.kelurahan["n_education"].to_numpy()).all()
     gaps = coverage_view.kelurahan_table(cov, {}, "id", gaps_only=True)
     assert len(gaps) == len(cov.gaps) and (gaps["Kemungkinan celah data"] != "").all()
+    first = cov.gaps.iloc[0]
+    assert gaps["Kemungkinan celah data"].iloc[0] == "; ".join(g.text("id") for g in first["gaps"])
 
 
-def test_gap_keys_exist_for_every_flagged_role():
-    from geozones.sources.coverage import EXPECTED_EVERYWHERE, USUALLY_PRESENT
-
+def test_gap_texts_exist_for_every_flagged_role():
     for role in (*EXPECTED_EVERYWHERE, *USUALLY_PRESENT):
-        assert f"gap.none.{role}" in CATALOG
+        ind, eng = GAP_TEXT[f"none.{role}"]
+        assert ind.strip() and eng.strip() and ind != eng
+        for certainty in ("likely", "possible"):
+            text = Gap("none", role, role, certainty).text("id")
+            assert text.startswith(ind.format(layer=role)) and GAP_TEXT[certainty][0] in text

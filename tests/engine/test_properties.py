@@ -6,6 +6,7 @@ import copy
 import importlib
 
 import numpy as np
+import pytest
 import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -105,6 +106,7 @@ def test_dwithin_is_monotone_in_distance(tiny_layers, points, d1, d2):
     assert not (small & ~large).any()
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 400), k=st.sampled_from([2, 4, 12]),
        bound=st.sampled_from([50.0, 300.0, 1500.0]), small=st.sampled_from([0, 10_000]))
@@ -131,6 +133,7 @@ def test_nearest_index_matches_the_exact_reference(seed, n, k, bound, small):
         assert not (full[i, : f[i]] <= ref_d[i] + 1e-10).any()
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(points=st.lists(st.tuples(st.floats(-100, 3100), st.floats(-100, 1100)), min_size=1, max_size=60),
        on_grid=st.lists(st.tuples(st.integers(-4, 124), st.integers(-4, 44)), max_size=20), apk=APK)

@@ -42,12 +42,18 @@ def test_counts_and_gaps_on_tiny_area(tmp_path):
     assert t.loc["Barat", "n_worship"] == 3 and t.loc["Timur", "n_worship"] == 0
     assert t.loc["Barat", "worship.christian"] == 1 and t.loc["Barat", "worship.muslim"] == 2
     assert t.loc["Timur", "n_education"] == 1 and t.loc["Timur", "education.school"] == 1
-    assert any("no place of worship" in g and "likely gap" in g for g in t.loc["Timur", "gaps"])
-    assert not any("worship" in g for g in t.loc["Barat", "gaps"])
+    assert any((g.kind, g.layer, g.certainty, g.count) == ("none", "worship", "likely", 0)
+               for g in t.loc["Timur", "gaps"])
+    assert any(g.text("en") == "no place of worship in 'worship' (likely gap)" for g in t.loc["Timur", "gaps"])
+    assert not any(g.layer == "worship" for g in t.loc["Barat", "gaps"])
+    assert {(g.kelurahan, g.kode_kemendagri) for g in cov.gap_records} == {("Timur", "31.71.99.1002")}
     # The absent health layer is an area-wide note, not a gap of each kelurahan.
     assert list(cov.gaps["kelurahan"]) == ["Timur"]
     notes = " ".join(cov.notes)
     assert "'health' is absent" in notes and "R02" in notes and "'parks' is absent" in notes and "R08" in notes
+    absent = {g.layer: g for g in cov.absent}
+    assert absent["health"].kind == "absent" and "R02" in absent["health"].rules and "R08" in absent["parks"].rules
+    assert "tidak diperiksa" in absent["health"].text("id") and "R02" in absent["health"].text("id")
     layers = cov.layers.set_index("layer")
     assert layers.loc["kelurahan", "age_days"] == (dt.date(2024, 11, 1) - dt.date(2020, 4, 1)).days
 
@@ -68,7 +74,7 @@ def test_counts_match_an_independent_spatial_join(tmp_path, shared_data):
     assert got.sum() == expected.sum() and got.sum() > 100
     assert (got.reindex(expected.index) == expected).all()
     zero = set(got.index[got == 0])
-    flagged = {r.kode_kemendagri for r in cov.kelurahan.itertuples() if any("no school" in g for g in r.gaps)}
+    flagged = {g.kode_kemendagri for g in cov.gap_records if (g.kind, g.layer) == ("none", "education")}
     assert flagged == zero and zero
 
 
@@ -85,11 +91,17 @@ def test_cli_writes_csv_and_json(tmp_path, capsys):
     d = _tiny_area(tmp_path / "d")
     assert main(["data", "coverage", "--data-dir", str(d), "--out", str(tmp_path / "c.json")]) == 0
     out = capsys.readouterr().out
-    assert "Timur" in out and "likely gap" in out
+    assert "Timur" in out and "likely gap" in out and "kemungkinan besar celah" in out
     doc = json.loads((tmp_path / "c.json").read_text())
     assert {k["kelurahan"] for k in doc["kelurahan"]} == {"Barat", "Timur"}
+    records = [r for r in doc["gap_records"] if r["layer"] == "worship"]
+    got = [(r["kind"], r["kelurahan"], r["count"], r["certainty"]) for r in records]
+    assert got == [("none", "Timur", 0, "likely")]
+    assert records[0]["text_id"] == "tidak ada tempat ibadah di 'worship' (kemungkinan besar celah)"
+    assert {r["layer"] for r in doc["absent"]} >= {"health", "parks"}
     assert main(["data", "coverage", "--data-dir", str(d), "--out", str(tmp_path / "c.csv")]) == 0
-    assert "n_worship" in (tmp_path / "c.csv").read_text().splitlines()[0]
+    header = (tmp_path / "c.csv").read_text().splitlines()[0]
+    assert "n_worship" in header and "gaps" in header and "celah" in header
 
 
 def test_no_boundaries_is_a_clear_error(tmp_path):

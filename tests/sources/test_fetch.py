@@ -20,14 +20,13 @@ def _pairs(gdf, a, b):
 
 
 @pytest.fixture(scope="module")
-def fetched(tmp_path_factory, request):
+def fetched(tmp_path_factory, request, shared_data):
     """One fetch of Jakarta Pusat plus all of DKI over HTTP (shared by the tests below)."""
     import functools
 
-    from tests.conftest import require_shared_data
     from tests.sources.conftest import _QuietHandler, _Server
 
-    upstream = require_shared_data() / "upstream"
+    upstream = shared_data / "upstream"
     srv = _Server(functools.partial(_QuietHandler, directory=str(upstream)))
     request.addfinalizer(srv.close)
     data_dir = tmp_path_factory.mktemp("data")

@@ -14,6 +14,7 @@ from geozones.app.widgets.panel import attribution_footer, format_wib, schedule_
 from geozones.core.apk import APK_LABELS
 from geozones.core.errors import InputError
 from geozones.core.verdicts import label
+from geozones.rules.describe import describe_rules
 
 lang, ctx = page.start()
 rs = ctx.ruleset
@@ -24,39 +25,29 @@ st.caption(md_escape(t("rules.default", lang, verdict=label(rs.default_verdict, 
 schedule_box(rs, now_wib(), lang)
 
 
-def _window(w) -> str:
-    if w.start is None and w.end is None:
+def _window(bounds) -> str:
+    start, end = bounds
+    if start is None and end is None:
         return t("window.always", lang)
-    start = format_wib(rs.instant(w.start)) if w.start is not None else "…"
-    end = format_wib(rs.instant(w.end)) if w.end is not None else "…"
-    return f"{start} – {end}"
-
-
-def _place(r) -> str:
-    if r.zones:
-        return "; ".join(z.name for z in r.zones)
-    if r.layer:
-        where = "; ".join(f"{k} ∈ {', '.join(map(str, v))}" for k, v in r.where.items())
-        return f"{r.layer}" + (f" ({where})" if where else "")
-    return "—"
+    return f"{format_wib(start) if start is not None else '…'} – {format_wib(end) if end is not None else '…'}"
 
 
 st.subheader(t("rules.rules", lang))
 st.caption(t("rules.grades", lang))
 rules = pd.DataFrame([{
     t("col.rule_id", lang): r.id,
-    t("col.title", lang): r.title.get(lang),
+    t("col.title", lang): r.title_in(lang),
     t("col.verdict", lang): label(r.verdict, lang),
-    t("col.form", lang): t(f"form.{r.spatial.form}", lang),
-    t("col.metres", lang): f"{r.spatial.metres:g}" if r.spatial.metres else "—",
-    t("col.place", lang): _place(r),
-    t("col.legal_basis", lang): "; ".join(b.cite() for b in r.legal_basis),
-    t("col.grade", lang): "".join(sorted({b.grade for b in r.legal_basis})),
-    t("col.window", lang): _window(r.window),
+    t("col.form", lang): r.form_text(lang),
+    t("col.metres", lang): f"{r.metres:g}" if r.metres else "—",
+    t("col.place", lang): r.place_detail,
+    t("col.legal_basis", lang): "; ".join(r.citations),
+    t("col.grade", lang): r.grades,
+    t("col.window", lang): _window(r.window_at),
     t("col.apk_types", lang): ", ".join(APK_LABELS[a][0] for a in r.apk_types) if r.apk_types else "—",
     t("col.advisory", lang): t("yes", lang) if r.advisory else t("no", lang),
-    t("col.note", lang): r.note.get(lang) if r.note else "",
-} for r in rs.rules])
+    t("col.note", lang): r.note_in(lang),
+} for r in describe_rules(rs)])
 st.dataframe(rules, hide_index=True, width="stretch")
 
 st.subheader(t("rules.quotas", lang))

@@ -62,6 +62,8 @@ def verdict_panel(result, lang: str) -> None:
     if result.not_checked:
         ids = ", ".join(f"{n['rule_id']} ({n['layer']})" for n in result.not_checked)
         st.caption(md_escape(t("panel.not_checked", lang, rules=ids)))
+    if result.provenance:
+        provenance_note(result.provenance, lang)
     if len(result.matches):
         with st.expander(t("panel.matches", lang)):
             m = result.matches
@@ -74,6 +76,25 @@ def verdict_panel(result, lang: str) -> None:
                 t("col.advisory", lang): m["advisory"],
                 t("col.reason", lang): m["reason_en" if lang == "en" else "reason_id"],
             }), hide_index=True, width="stretch")
+
+
+def provenance_note(provenance: dict, lang: str) -> None:
+    """What a verdict rests on: the rule set's id and version, and the digest of every layer used.
+
+    Parameters
+    ----------
+    provenance : dict
+        :attr:`geozones.engine.Evaluation.provenance` (``ruleset_id``, ``ruleset_version``,
+        ``area``, ``layers``: layer name to ``sha256:<hex>`` content digest).
+    lang : str
+        UI language.
+    """
+    st.caption(md_escape(t("panel.provenance", lang, ruleset=provenance["ruleset_id"],
+                           version=provenance["ruleset_version"], area=provenance.get("area", ""),
+                           n=len(provenance.get("layers", {})))))
+    with st.expander(t("panel.digests", lang)):
+        st.markdown(md_table([t("col.layer", lang), t("col.digest", lang)],
+                             [[name, digest] for name, digest in sorted(provenance.get("layers", {}).items())]))
 
 
 def schedule_box(ruleset: RuleSet, at: dt.datetime, lang: str) -> None:

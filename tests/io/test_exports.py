@@ -6,9 +6,11 @@ import io
 import json
 
 import geopandas as gpd
+import numpy as np
 import openpyxl
 import pandas as pd
 import shapely
+from shapely.geometry import Point
 
 from geozones.io import exports
 
@@ -57,3 +59,28 @@ def test_xlsx_keeps_text_as_text_and_has_source_sheet():
     extra = ws.cell(row=2, column=header.index("extra") + 1)
     assert extra.data_type == "s"
     assert [c.value for c in wb["sumber"]["A"]][1:] == ATTR
+
+
+def test_exports_survive_control_characters_and_fid(tmp_path):
+    from geozones.io.exports import table_gpkg, table_xlsx
+
+    t = gpd.GeoDataFrame({"site_id": ["a\x07b"], "fid": [7], "verdict": ["ALLOWED"]},
+                         geometry=[Point(106.8, -6.2)], crs=4326)
+    assert table_xlsx(t, attribution=["x"])[:2] == b"PK"
+    out = tmp_path / "o.gpkg"
+    out.write_bytes(table_gpkg(t, attribution=["x"]))
+    back = gpd.read_file(out)
+    assert back["fid_input"].iloc[0] == 7 and back["site_id"].iloc[0] == "ab"
+
+
+def test_exports_keep_lists_and_mixed_values():
+    from geozones.io.exports import export_frame, table_csv
+
+    t = gpd.GeoDataFrame({"site_id": ["a", "b"], "tags": [np.array([1, 2]), None], "mix": [1, True],
+                          "Fid": [1, 2], "fid_input": ["x", "y"]},
+                         geometry=[Point(106.8, -6.2), Point(106.8, -6.2)], crs=4326)
+    df = export_frame(t)
+    assert df["mix"].tolist() == [1, True]
+    assert "fid" not in {c.lower() for c in df.columns} and "fid_input" in df.columns
+    assert len({c.lower() for c in df.columns}) == len(df.columns)
+    assert table_csv(t, attribution=["x"]).startswith(b"site_id,")

@@ -12,7 +12,7 @@ import yaml
 from geozones.core.errors import InputError
 from geozones.rules.model import json_schema_text, load_ruleset, parse_ruleset
 from tests.conftest import DEFAULT_RULES, ROOT
-from tests.engine.conftest import TINY_RULES
+from tests.engine.conftest import TINY_RULES, to_lonlat
 
 LAYERS = {"kelurahan", "worship", "roads", "kpu_points", "tps"}
 
@@ -142,3 +142,23 @@ def test_readme_grant_example_validates_and_lifts_only_its_rules(jakpus_layers):
     t = evaluate(site, jakpus_layers, rs, at="2024-10-15T10:00")
     assert not {"R15", "R05-K"} & set(t["rule_ids"].iloc[0].split(";"))
     assert t["grant_ids"].iloc[0] == "G-2024-007"
+
+
+def test_rule_set_type_errors_are_input_errors():
+    data = copy.deepcopy(TINY_RULES)
+    data["rules"][6]["apk_types"] = 5
+    with pytest.raises(InputError, match=r"rule B1.*apk_types"):
+        parse_ruleset(data)
+    data = copy.deepcopy(TINY_RULES)
+    data["jurisdiction"] = {"kode": ["31.71"]}
+    with pytest.raises(InputError, match="jurisdiction"):
+        parse_ruleset(data)
+
+
+def test_bowtie_zone_is_refused():
+    data = copy.deepcopy(TINY_RULES)
+    lon, lat = to_lonlat([1500, 1700, 1700, 1500, 1500], [100, 300, 100, 300, 100])
+    data["rules"][4]["zones"][0]["geometry"] = {"type": "Polygon",
+                                                "coordinates": [[list(p) for p in zip(lon, lat, strict=True)]]}
+    with pytest.raises(InputError, match=r"rule Z1.*not valid"):
+        parse_ruleset(data)

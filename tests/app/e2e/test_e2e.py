@@ -11,7 +11,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.app.conftest import XSS, screenshot_dir
+from tests.app.e2e.conftest import XSS, screenshot_dir
 
 pytestmark = pytest.mark.e2e
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 XSS = "<img src=x onerror=alert(1)>"
 #: Kelurahan renamed to the payload in the e2e data copy (not Pasar Baru, where Istiqlal is).
 XSS_KELURAHAN = "Gelora"
