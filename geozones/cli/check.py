@@ -38,7 +38,14 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--format {fmt} needs --out FILE")
     at = resolve_at(args.at) if args.at else None
     checker = open_checker(catalog(args))
-    sites = read_sites(args.sites, layer=args.layer)
+    sites = read_sites(args.sites, layer=args.layer, lon_col=getattr(args, "lon", None),
+                       lat_col=getattr(args, "lat", None), id_col=getattr(args, "id", None),
+                       date_order=getattr(args, "date_order", None),
+                       skip_invalid=getattr(args, "skip_invalid", False), encoding=getattr(args, "encoding", None))
+    if sites.attrs.get("skipped"):
+        what = "dilewati / skipped"
+        print(f"geozones: {what} ({len(sites.attrs['skipped'])}): " + "; ".join(sites.attrs["skipped"]),
+              file=sys.stderr)
     bar = None
     if len(sites) >= PROGRESS_MIN_SITES and not args.no_progress:
         from tqdm import tqdm
