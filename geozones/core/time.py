@@ -88,6 +88,8 @@ def date_order_hint(text: str) -> str | None:
     if not m:
         return None
     a, b = int(m.group(1)), int(m.group(3))
+    if (a > 12 and b > 12) or a == 0 or b == 0:
+        return None  # no reading is a date; the row itself is refused
     if a > 12 and b <= 12:
         return DAY_FIRST
     if b > 12 and a <= 12:
