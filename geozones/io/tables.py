@@ -30,7 +30,7 @@ from geozones.io.limits import Limits, current_limits, limit_error
 from geozones.io.limits import check as check_limit
 
 #: Minus signs people paste from word processors and web pages (U+2212, dashes) instead of '-'.
-_MINUS = re.compile("^[\u2212\u2012\u2013\u2014\ufe63\uff0d]")
+_MINUS = re.compile("^[\u2212\u2012\u2013\u2014\ufe63\uff0d-]\\s*")
 
 
 def _decode(raw: bytes, source: str) -> tuple[str, str]:

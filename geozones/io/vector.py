@@ -50,8 +50,12 @@ def gdal_source(path: Path, layer: str | None = None, assume_crs: CRS | str | in
     no_prj_id = ("tidak punya .prj, jadi CRS-nya tidak diketahui; beri --assume-crs EPSG:4326 (atau kode yang "
                  "benar) bila Anda tahu")
     if ext == ".kmz":
-        check_zip(path, limit=limit, source=name, limits=limits)
-        return f"/vsizip/{path}", layer
+        members = check_zip(path, limit=limit, source=name, limits=limits)
+        docs = sorted((m for m in members if m.lower().endswith(".kml")), key=lambda m: (m != "doc.kml", m))
+        if not docs:
+            raise InputError.bi("KMZ tidak berisi berkas .kml", "the KMZ holds no .kml file", source=name)
+        # The main document of a KMZ is doc.kml (else the first .kml); read it inside the archive.
+        return f"/vsizip/{path}/{docs[0]}", layer
     if ext == ".zip":
         members = check_zip(path, limit=limit, source=name, limits=limits)
         sets = [m for m in members if m.lower().endswith(".shp")] or \
