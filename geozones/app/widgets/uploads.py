@@ -138,8 +138,8 @@ def parse_upload(data: bytes, filename: str, *, limits: Limits | None = None) ->
     if kind == "memory":
         raise limit_error("max_memory_bytes", limits.max_memory_bytes, limits.max_memory_bytes, source=name,
                           at_least=True)
-    raise InputError.bi("berkas tidak dapat dibaca", f"the file cannot be read ({payload})".replace(tmp, "").replace(path.name, name),
-                        source=name)
+    detail = str(payload).replace(tmp, "").replace(path.name, name)
+    raise InputError.bi(f"berkas tidak dapat dibaca ({detail})", f"the file cannot be read ({detail})", source=name)
 
 
 def read_upload(uploaded) -> tuple[gpd.GeoDataFrame, str]:
