@@ -109,8 +109,10 @@ def _lazy(module: str, func: str) -> Callable[[argparse.Namespace], int]:
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    from geozones.core.errors import escape_control
+
     prefix = "warning" if issubclass(category, DataWarning) else category.__name__
-    print(f"geozones: {prefix}: {message}", file=sys.stderr)
+    print(f"geozones: {prefix}: {escape_control(str(message))}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
