@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     if fmt != "csv" and args.out is None:
         raise InputError(f"--format {fmt} needs --out FILE")
     at = resolve_at(args.at) if args.at else None
-    checker = open_checker(catalog(args))
+    # Read the sites first: a bad or hostile file is refused before the layers are loaded.
     sites = read_sites(args.sites, layer=args.layer, lon_col=getattr(args, "lon", None),
                        lat_col=getattr(args, "lat", None), id_col=getattr(args, "id", None),
                        date_order=getattr(args, "date_order", None),
@@ -46,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         what = "dilewati / skipped"
         print(f"geozones: {what} ({len(sites.attrs['skipped'])}): " + "; ".join(sites.attrs["skipped"]),
               file=sys.stderr)
+    checker = open_checker(catalog(args))
     bar = None
     if len(sites) >= PROGRESS_MIN_SITES and not args.no_progress:
         from tqdm import tqdm
