@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import os
 import re
 import warnings
@@ -159,7 +160,7 @@ def read_table(path: str | os.PathLike, *, source_name: str | None = None, sheet
         sep = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|").delimiter
     except csv.Error:
         sep = "\t" if "\t" in text[:4096].splitlines()[0] else ","
-    head = list(csv.reader(io.StringIO(text[: min(len(text), limits.max_line_bytes * 4)]), delimiter=sep))[:101]
+    head = list(itertools.islice(csv.reader(io.StringIO(text[: limits.max_line_bytes * 4]), delimiter=sep), 101))
     header = head[0] if head else []
     check_limit("max_columns", len(header), limits, source=name, row="header")
     for i, row in enumerate(head[1:], start=1):
@@ -170,6 +171,8 @@ def read_table(path: str | os.PathLike, *, source_name: str | None = None, sheet
                          skipinitialspace=True, index_col=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         detail = str(exc).strip()
+        if "out of memory" in detail:
+            raise MemoryError(detail) from None  # the parser's allocation failed: not a fault of the file
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", detail)
         if m:
             raise InputError.bi(f"baris {int(m.group(2)) - 1} berisi {m.group(3)} kolom, kepala tabel "
