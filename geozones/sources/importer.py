@@ -77,7 +77,8 @@ def parse_mappings(items: list[str]) -> dict[str, str]:
     for item in items or []:
         target, sep, column = item.partition("=")
         if not sep or not target.strip() or not column.strip():
-            raise InputError(f"'{item}' is not FIELD=COLUMN", field="--map")
+            raise InputError.bi(f"'{item}' bukan KOLOM_LAPISAN=KOLOM_BERKAS", f"'{item}' is not FIELD=COLUMN",
+                                field="--map")
         out[target.strip()] = column.strip()
     return out
 
@@ -303,8 +304,9 @@ def _import(path: Path, manifest, spec: LayerSpec, *, layer: str, data_dir: Path
             limits: Limits) -> ImportResult:
     ext = path.suffix.lower()
     if ext not in VECTOR_EXTENSIONS:
-        raise InputError(f"unsupported file type '{ext}'; use one of " + ", ".join(sorted(VECTOR_EXTENSIONS)),
-                         source=str(path))
+        kinds = ", ".join(sorted(VECTOR_EXTENSIONS))
+        raise InputError.bi(f"jenis berkas '{ext}' tidak didukung; pakai salah satu dari {kinds}",
+                            f"unsupported file type '{ext}'; use one of {kinds}", source=str(path))
     sniff(path, limits=limits)
     mapping = mapping or {}
     result = ImportResult(path=data_dir / spec.file)
@@ -345,13 +347,18 @@ def _import(path: Path, manifest, spec: LayerSpec, *, layer: str, data_dir: Path
         try:
             names = fiona.listlayers(gdal_path)
         except Exception as exc:  # noqa: BLE001 - GDAL raises many types for unreadable data
-            raise InputError(f"cannot be read: {str(exc).splitlines()[0][:200]}", source=str(path)) from None
+            detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            raise InputError.bi(f"tidak dapat dibaca: {detail}", f"cannot be read: {detail}",
+                                source=str(path)) from None
         if source_layer and ext not in (".zip",):
             if source_layer not in names:
-                raise InputError(f"no layer '{source_layer}'; layers are: {', '.join(names)}", source=str(path))
+                raise InputError.bi(f"tidak ada lapisan '{source_layer}'; lapisannya: {', '.join(names)}",
+                                    f"no layer '{source_layer}'; layers are: {', '.join(names)}", source=str(path))
             names = [source_layer]
         elif len(names) > 1 and ext in (".gpkg", ".fgb"):
-            raise InputError("file has several layers (" + ", ".join(names) + "); choose one with --source-layer",
+            raise InputError.bi("berkas berisi beberapa lapisan (" + ", ".join(names) + "); pilih satu dengan "
+                                "--source-layer",
+                                "file has several layers (" + ", ".join(names) + "); choose one with --source-layer",
                              source=str(path))
         file_crs = None
         vertices = 0
@@ -364,13 +371,15 @@ def _import(path: Path, manifest, spec: LayerSpec, *, layer: str, data_dir: Path
                 with fiona.open(gdal_path, layer=lname, allow_unsupported_drivers=True, **kw) as src:
                     crs = CRS.from_user_input(src.crs_wkt) if src.crs_wkt else None
                     if crs is None and src_crs is None:
-                        raise InputError("the file declares no CRS; pass --assume-crs if you know it",
+                        raise InputError.bi("berkas tidak menyatakan CRS; beri --assume-crs bila Anda tahu",
+                                            "the file declares no CRS; pass --assume-crs if you know it",
                                          source=str(path))
                     if crs is None:
                         crs = src_crs
                     if file_crs is not None and not crs.equals(file_crs):
-                        raise InputError("layers of the file use different CRSs; import them one at a "
-                                         "time with --source-layer", source=str(path))
+                        raise InputError.bi("lapisan berkas memakai CRS berbeda; impor satu per satu dengan "
+                                            "--source-layer", "layers of the file use different CRSs; import them "
+                                            "one at a time with --source-layer", source=str(path))
                     file_crs = crs
                     cols = list(src.schema["properties"])
                     if len(cols) > limits.max_columns:
@@ -386,19 +395,22 @@ def _import(path: Path, manifest, spec: LayerSpec, *, layer: str, data_dir: Path
                         try:
                             feat = src.get(fid)
                         except Exception as exc:  # noqa: BLE001 - a corrupt record must not stop the rest
-                            result.skipped.append(Problem(f"unreadable record ({str(exc)[:150]}); skipped",
+                            result.skipped.append(Problem.bi(f"rekaman tidak terbaca ({str(exc)[:150]}); dilewati",
+                                                             f"unreadable record ({str(exc)[:150]}); skipped",
                                                           str(path), f"{where}feature {n}"))
                             continue
                         props = dict(feat.properties or {})
                         label = where + _label(n, props, name_col)
                         if feat.geometry is None:
                             why = f" (GDAL: {handler.messages[-1][:150]})" if handler.messages else ""
-                            result.skipped.append(Problem(f"no geometry{why}; skipped", str(path), label))
+                            result.skipped.append(Problem.bi(f"tanpa geometri{why}; dilewati",
+                                                             f"no geometry{why}; skipped", str(path), label))
                             continue
                         try:
                             geom = shape(feat.geometry)
                         except Exception as exc:  # noqa: BLE001 - shapely raises several types
-                            result.skipped.append(Problem(f"unreadable geometry ({exc}); skipped", str(path), label))
+                            result.skipped.append(Problem.bi(f"geometri tidak terbaca ({exc}); dilewati",
+                                                             f"unreadable geometry ({exc}); skipped", str(path), label))
                             continue
                         rows.append((label, props, geom))
                         vertices += int(shapely.get_num_coordinates(geom))
@@ -414,25 +426,30 @@ def _import(path: Path, manifest, spec: LayerSpec, *, layer: str, data_dir: Path
     present_cols = set().union(*(r[1].keys() for r in rows)) if rows else set()
     missing_map = [c for c in mapping.values() if rows and c not in present_cols]
     if missing_map:
-        raise InputError(f"--map names column(s) {', '.join(missing_map)} that the file does not have; "
-                         "its columns are: " + ", ".join(sorted(present_cols)), source=str(path), field="--map")
+        cols = ", ".join(sorted(present_cols))
+        raise InputError.bi(f"--map menyebut kolom {', '.join(missing_map)} yang tidak ada di berkas; kolomnya: {cols}",
+                            f"--map names column(s) {', '.join(missing_map)} that the file does not have; "
+                            f"its columns are: {cols}", source=str(path), field="--map")
 
     good_props, good_geoms = [], []
     for label, props, geom in rows:
         if geom.is_empty:
-            result.skipped.append(Problem("empty geometry; skipped", str(path), label))
+            result.skipped.append(Problem.bi("geometri kosong; dilewati", "empty geometry; skipped", str(path), label))
             continue
         gtype = geom.geom_type
         if gtype == "GeometryCollection":
             parts = [g for g in shapely.get_parts(geom) if g.geom_type in accepted]
             if not parts:
-                result.skipped.append(Problem(f"geometry collection without {'/'.join(accepted)} parts; "
+                result.skipped.append(Problem.bi(f"kumpulan geometri tanpa bagian {'/'.join(accepted)}; dilewati",
+                                                 f"geometry collection without {'/'.join(accepted)} parts; "
                                               "skipped", str(path), label))
                 continue
             geom = shapely.union_all(parts)
             gtype = geom.geom_type
         if gtype not in accepted:
-            result.skipped.append(Problem(f"{gtype} does not fit layer '{layer}' (role {spec.role} takes "
+            result.skipped.append(Problem.bi(f"{gtype} tidak cocok untuk lapisan '{layer}' (peran {spec.role} menerima "
+                                             f"{', '.join(accepted)}); dilewati",
+                                             f"{gtype} does not fit layer '{layer}' (role {spec.role} takes "
                                           f"{', '.join(accepted)}); skipped", str(path), label))
             continue
         if not geom.is_valid:
@@ -442,10 +459,12 @@ def _import(path: Path, manifest, spec: LayerSpec, *, layer: str, data_dir: Path
                 dim = shapely.get_dimensions(geom)
                 fixed = shapely.union_all([g for g in shapely.get_parts(fixed) if shapely.get_dimensions(g) == dim])
             if fixed.is_empty or fixed.geom_type not in accepted:
-                result.skipped.append(Problem(f"invalid geometry ({reason}) that cannot be repaired; skipped",
+                result.skipped.append(Problem.bi(f"geometri tidak sah ({reason}) yang tidak dapat diperbaiki; dilewati",
+                                                 f"invalid geometry ({reason}) that cannot be repaired; skipped",
                                               str(path), label))
                 continue
-            result.repaired.append(Problem(f"invalid geometry ({reason}); repaired", str(path), label))
+            result.repaired.append(Problem.bi(f"geometri tidak sah ({reason}); diperbaiki",
+                                             f"invalid geometry ({reason}); repaired", str(path), label))
             geom = fixed
         good_props.append({**props, **{t: props.get(c) for t, c in mapping.items()}, "_label": label})
         good_geoms.append(geom)
@@ -458,25 +477,29 @@ def _import(path: Path, manifest, spec: LayerSpec, *, layer: str, data_dir: Path
         if area_geom is not None:
             inside = shapely.intersects(gdf.geometry.values, area_geom)
             where = f"the {manifest.title.get('en', manifest.id)} boundary (+{AREA_MARGIN_M:.0f} m)"
+            where_id = f"batas {manifest.title.get('id', manifest.id)} (+{AREA_MARGIN_M:.0f} m)"
         else:
             x, y = shapely.get_x(reps), shapely.get_y(reps)
             inside = ((x >= INDONESIA_LON[0]) & (x <= INDONESIA_LON[1])
                       & (y >= INDONESIA_LAT[0]) & (y <= INDONESIA_LAT[1]))
-            where = "Indonesia"
+            where = where_id = "Indonesia"
         for i in np.flatnonzero(~inside):
-            result.skipped.append(Problem(f"outside {where} (at {shapely.get_x(reps[i]):.5f}, "
-                                          f"{shapely.get_y(reps[i]):.5f}); wrong CRS or wrong place? skipped",
-                                          str(path), gdf["_label"].iloc[i]))
+            at = f"{shapely.get_x(reps[i]):.5f}, {shapely.get_y(reps[i]):.5f}"
+            result.skipped.append(Problem.bi(f"di luar {where_id} (di {at}); CRS atau tempat salah? dilewati",
+                                             f"outside {where} (at {at}); wrong CRS or wrong place? skipped",
+                                             str(path), gdf["_label"].iloc[i]))
         gdf = gdf.loc[inside].reset_index(drop=True)
     if len(gdf) == 0:
-        raise InputError(result.skipped or [Problem("holds no features", str(path))])
+        raise InputError(result.skipped or [Problem.bi("tidak berisi fitur", "holds no features", str(path))])
 
     gdf = gdf.drop(columns=["_label"])
     if spec.role == "kelurahan":
         missing = [c for c in KELURAHAN_COLUMNS if c not in gdf.columns]
         if missing:
-            raise InputError(f"a kelurahan layer needs column(s) {', '.join(missing)}; map them with "
-                             "--map FIELD=COLUMN (e.g. --map kode_kemendagri=KODE_KEMENDAGRI)", source=str(path))
+            raise InputError.bi(f"lapisan kelurahan memerlukan kolom {', '.join(missing)}; petakan dengan "
+                                "--map KOLOM=KOLOM_BERKAS (mis. --map kode_kemendagri=KODE_KEMENDAGRI)",
+                                f"a kelurahan layer needs column(s) {', '.join(missing)}; map them with "
+                                "--map FIELD=COLUMN (e.g. --map kode_kemendagri=KODE_KEMENDAGRI)", source=str(path))
     gdf = normalise_codes(gdf, source=str(path))
     for col, rule_ids in load_ruleset(rules or DEFAULT_RULES).filter_columns(layer).items():
         if col not in gdf.columns:
