@@ -70,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=("csv", "geojson", "gpkg", "xlsx"), default=None,
                        help="output format (default: from --out's extension, else csv)")
     check.add_argument("--lang", choices=("id", "en"), default="id", help="language of the summary")
-    check.add_argument("--layer", default=None, help="layer of a multi-layer sites file")
+    check.add_argument("--layer", default=None, help="layer of a multi-layer sites file, or the one sheet of "
+                       "a workbook (default: every sheet with coordinate columns)")
     check.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     _add_reading(check)
     check.set_defaults(func=_lazy("geozones.cli.check", "run"))
