@@ -57,8 +57,16 @@ def run(args: argparse.Namespace) -> int:
     if fmt != "csv" and args.out is None:
         raise InputError(f"--format {fmt} needs --out FILE")
     at = resolve_at(args.at) if args.at else None
+    # Read the sites first: a bad or hostile file is refused before the layers are loaded.
+    sites = read_sites(args.sites, layer=args.layer, lon_col=getattr(args, "lon", None),
+                       lat_col=getattr(args, "lat", None), id_col=getattr(args, "id", None),
+                       date_order=getattr(args, "date_order", None),
+                       skip_invalid=getattr(args, "skip_invalid", False), encoding=getattr(args, "encoding", None))
+    if sites.attrs.get("skipped"):
+        what = "dilewati / skipped"
+        print(f"geozones: {what} ({len(sites.attrs['skipped'])}): " + "; ".join(sites.attrs["skipped"]),
+              file=sys.stderr)
     checker = open_checker(catalog(args))
-    sites = read_sites(args.sites, layer=args.layer)
     bar = None
     if len(sites) >= PROGRESS_MIN_SITES and not args.no_progress:
         from tqdm import tqdm

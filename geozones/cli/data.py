@@ -82,6 +82,9 @@ def register(subparsers, add_common: Callable[[argparse.ArgumentParser], None]) 
     i.add_argument("--replace", action="store_true", help="replace the current layer file (kept in .previous/)")
     i.add_argument("--licence", default=None, help="licence of the imported data (recorded)")
     i.add_argument("--source", default=None, help="where the file comes from, e.g. the decree number")
+    i.add_argument("--encoding", default=None,
+                   help="text encoding of a Shapefile's DBF (default: .cpg, else UTF-8 if it decodes, else the "
+                   "DBF language byte, else cp1252 with a warning)")
     i.set_defaults(func=run_import)
 
     c = subparsers.add_parser("coverage", help="per kelurahan: counts per category, data age, "
@@ -148,7 +151,7 @@ def run_import(args) -> int:
     res = import_file(args.file, layer=args.layer, data_dir=data_dir, area=args.area,
                       source_layer=args.source_layer, mapping=parse_mappings(args.map),
                       assume_crs=args.assume_crs, replace=args.replace, licence=args.licence,
-                      source=args.source)
+                      source=args.source, encoding=getattr(args, "encoding", None))
     print(f"{res.status} {res.path}: {res.loaded} feature(s) loaded, {len(res.skipped)} skipped, "
           f"{len(res.repaired)} repaired")
     for line in res.report_lines():

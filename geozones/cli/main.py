@@ -40,6 +40,21 @@ def _add_common(p: argparse.ArgumentParser) -> None:
                    help="directory with the layer files (default: $GEOZONES_DATA_DIR, else shapefiles/)")
 
 
+def _add_reading(p: argparse.ArgumentParser) -> None:
+    """How to read a sites file: named columns, date order, skipping non-points, DBF encoding."""
+    p.add_argument("--lon", default=None, metavar="COLUMN", help="column holding the longitude")
+    p.add_argument("--lat", default=None, metavar="COLUMN", help="column holding the latitude")
+    p.add_argument("--id", default=None, metavar="COLUMN", help="column holding the site id")
+    order = p.add_mutually_exclusive_group()
+    order.add_argument("--dayfirst", dest="date_order", action="store_const", const="dayfirst",
+                       help="dates a/b/YYYY are day/month (Indonesian order)")
+    order.add_argument("--monthfirst", dest="date_order", action="store_const", const="monthfirst",
+                       help="dates a/b/YYYY are month/day (US order)")
+    p.add_argument("--skip-invalid", action="store_true",
+                   help="leave out features that are not points (listed on stderr) and judge the rest")
+    p.add_argument("--encoding", default=None, help="text encoding of a Shapefile's DBF (default: detected)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = _Parser(prog="geozones", description="Where may campaign props (APK) stand? "
@@ -57,8 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=("csv", "geojson", "gpkg", "xlsx"), default=None,
                        help="output format (default: from --out's extension, else csv)")
     check.add_argument("--lang", choices=("id", "en"), default="id", help="language of the summary")
-    check.add_argument("--layer", default=None, help="layer of a multi-layer sites file")
+    check.add_argument("--layer", default=None, help="layer of a multi-layer sites file, or the one sheet of "
+                       "a workbook (default: every sheet with coordinate columns)")
     check.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    _add_reading(check)
     check.set_defaults(func=_lazy("geozones.cli.check", "run"))
 
     rules = sub.add_parser("rules", help="validate, show or export the schema of rule sets")
@@ -96,8 +113,10 @@ def _lazy(module: str, func: str) -> Callable[[argparse.Namespace], int]:
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    from geozones.core.errors import escape_control
+
     prefix = "warning" if issubclass(category, DataWarning) else category.__name__
-    print(f"geozones: {prefix}: {message}", file=sys.stderr)
+    print(f"geozones: {prefix}: {escape_control(str(message))}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

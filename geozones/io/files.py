@@ -9,10 +9,15 @@ import hashlib
 import os
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 from geozones.core.errors import InputError
+from geozones.io.limits import Limits, current_limits, limit_error
+from geozones.io.limits import check as check_limit
 
 _MAGIC = {
     ".gpkg": (b"SQLite format 3\x00",),
@@ -23,52 +28,60 @@ _MAGIC = {
 }
 _FORMAT_NAMES = {
     ".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GeoPackage", ".zip": "zipped Shapefile",
-    ".kmz": "KMZ", ".shp": "Shapefile", ".fgb": "FlatGeobuf", ".kml": "KML", ".csv": "CSV",
+    ".kmz": "KMZ", ".gpx": "GPX", ".shp": "Shapefile", ".fgb": "FlatGeobuf", ".kml": "KML", ".csv": "CSV",
 }
 
-#: Maximum unpacked size of an archive we are willing to open.
-MAX_UNPACKED_BYTES = 512 * 1024 * 1024
+#: Default largest unpacked size of an archive (see :mod:`geozones.io.limits`).
+MAX_UNPACKED_BYTES = current_limits().max_unpacked_bytes
 
 
-def sniff(path: Path, source: str | None = None) -> None:
-    """Check that the file's bytes match its extension.
+def sniff(path: Path, source: str | None = None, *, limits: Limits | None = None) -> None:
+    """Check that the file exists, fits the size limit and that its bytes match its extension.
 
     ``source`` is the name used in messages (defaults to the path).
 
     Raises
     ------
     InputError
-        Naming the file, what its extension claims and what it seems to hold.
+        Naming the file, what its extension claims and what it seems to hold,
+        or the size limit passed.
     """
+    name = source or str(path)
     ext = path.suffix.lower()
     if not path.exists():
-        raise InputError("file not found", source=source or str(path))
-    if path.stat().st_size == 0:
-        raise InputError("file is empty", source=source or str(path))
+        raise InputError.bi("berkas tidak ditemukan", "file not found", source=name)
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError.bi("berkas kosong", "file is empty", source=name)
+    check_limit("max_bytes", size, limits or current_limits(), source=name)
     with open(path, "rb") as fh:
         head = fh.read(64)
     claimed = _FORMAT_NAMES.get(ext, ext)
+
+    def mismatch() -> InputError:
+        what = _describe(head)
+        return InputError.bi(f"ekstensinya menyebut {claimed}, tetapi isinya {what}",
+                             f"the extension says {claimed}, but the content is {what}", source=name)
+
     if ext in _MAGIC:
         if not head.startswith(_MAGIC[ext]):
-            raise InputError(f"the extension says {claimed}, but the content is {_describe(head)}",
-                             source=source or str(path))
+            raise mismatch()
         return
     text = head.lstrip(b"\xef\xbb\xbf").lstrip()
     if ext in (".geojson", ".json") and not text.startswith(b"{"):
-        raise InputError(f"the extension says {claimed}, but the content is {_describe(head)}",
-                         source=source or str(path))
-    if ext == ".kml" and not text.startswith(b"<"):
-        raise InputError(f"the extension says {claimed}, but the content is {_describe(head)}",
-                         source=source or str(path))
-    if ext == ".csv" and any(head.startswith(m) for ms in _MAGIC.values() for m in ms):
-        raise InputError(f"the extension says CSV, but the content is {_describe(head)}",
-                         source=source or str(path))
+        raise mismatch()
+    if ext in (".kml", ".gpx") and not text.startswith(b"<"):
+        raise mismatch()
+    if ext in (".csv", ".txt") and any(head.startswith(m) for ms in _MAGIC.values() for m in ms):
+        raise mismatch()
 
 
 def _describe(head: bytes) -> str:
     for ext, magics in _MAGIC.items():
         if any(head.startswith(m) for m in magics):
             return "binary " + _FORMAT_NAMES[ext].replace("zipped Shapefile", "ZIP archive")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16 text (Excel 'Unicode Text')"
     stripped = head.lstrip(b"\xef\xbb\xbf").lstrip()
     if stripped.startswith(b"{") or stripped.startswith(b"["):
         return "JSON text"
@@ -83,28 +96,96 @@ def _describe(head: bytes) -> str:
         return "unrecognised binary data"
 
 
-def check_zip(path: Path, limit: int = MAX_UNPACKED_BYTES) -> list[str]:
+#: Entries a macOS archiver adds beside the real files (resource forks, Finder state).
+def is_macos_junk(name: str) -> bool:
+    """True for ``__MACOSX/...``, AppleDouble ``._name`` and ``.DS_Store`` entries of a zip made on macOS."""
+    parts = name.replace("\\", "/").split("/")
+    return parts[0] == "__MACOSX" or parts[-1].startswith("._") or parts[-1] == ".DS_Store"
+
+
+def check_zip(path: Path, limit: int | None = None, *, source: str | None = None,
+              limits: Limits | None = None, max_text_run: int | None = None) -> list[str]:
     """Validate an archive before anything reads it; return its member names.
 
     Refuses members whose path escapes the archive (``../``, absolute paths) and
-    archives whose unpacked size passes ``limit`` (a zip bomb).
+    archives that inflate to more than ``limit`` bytes. The size is counted while
+    inflating every member, never taken from the sizes the archive declares (a
+    member may declare 2 KB and inflate to 600 MB). Entries a macOS archiver adds
+    (``__MACOSX/``, ``._*``, ``.DS_Store``) are left out of the names returned.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The archive (zip, KMZ, XLSX).
+    limit : int, optional
+        Largest total inflated size in bytes (default ``limits.max_unpacked_bytes``).
+    source : str, optional
+        Name for messages (default the path).
+    limits : Limits, optional
+        Default :func:`~geozones.io.limits.current_limits`.
+    max_text_run : int, optional
+        For XML members (a workbook): the longest run of bytes between two tags,
+        which bounds the size of one cell.
+
+    Raises
+    ------
+    InputError
+        Naming the archive, the member and the limit passed.
     """
+    limits = limits or current_limits()
+    limit = limits.max_unpacked_bytes if limit is None else limit
+    name = source or str(path)
     try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-    except zipfile.BadZipFile as exc:
-        raise InputError(f"not a readable ZIP archive ({exc})", source=str(path)) from None
-    total = 0
-    for info in infos:
-        name = info.filename.replace("\\", "/")  # Windows archivers write backslashes
-        if name.startswith("/") or ".." in name.split("/") or ":" in name.split("/")[0]:
-            raise InputError(f"archive entry '{name}' points outside the archive; refused",
-                             source=str(path))
-        total += info.file_size
-        if total > limit:
-            raise InputError(f"archive unpacks to more than {limit // 2**20} MiB; refused",
-                             source=str(path))
-    return [i.filename for i in infos]
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError.bi(f"bukan arsip ZIP yang dapat dibaca ({exc})", f"not a readable ZIP archive ({exc})",
+                            source=name) from None
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > 10_000:
+            raise InputError.bi(f"arsip berisi {len(infos)} entri (batas 10000); ditolak",
+                                f"archive holds {len(infos)} entries (limit 10000); refused", source=name)
+        total = 0
+        for info in infos:
+            member = info.filename.replace("\\", "/")  # Windows archivers write backslashes
+            if member.startswith("/") or ".." in member.split("/") or ":" in member.split("/")[0]:
+                raise InputError.bi(f"entri arsip '{member}' menunjuk ke luar arsip; ditolak",
+                                    f"archive entry '{member}' points outside the archive; refused", source=name)
+            if info.is_dir() or is_macos_junk(member):
+                continue
+            scan = max_text_run is not None and member.lower().endswith(".xml")
+            run = 0
+            try:
+                with zf.open(info) as fh:
+                    while block := fh.read(1 << 20):
+                        total += len(block)
+                        if total > limit:
+                            raise limit_error("max_unpacked_bytes", total, limit, source=name,
+                                              row=f"entry '{member}'", at_least=True)
+                        if scan:
+                            run = _longest_text_run(block, run, max_text_run, name, member)
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+                raise InputError.bi(f"entri arsip '{member}' rusak atau tidak dapat dibaca ({exc})",
+                                    f"archive entry '{member}' is corrupt or unreadable ({exc})",
+                                    source=name) from None
+    return [i.filename for i in infos if not i.is_dir() and not is_macos_junk(i.filename)]
+
+
+def _longest_text_run(block: bytes, carry: int, limit: int, source: str, member: str) -> int:
+    """Track the run of bytes without ``<`` across blocks; raise when it passes ``limit``."""
+    arr = np.frombuffer(block, dtype=np.uint8)
+    tags = np.flatnonzero(arr == 60)
+    if len(tags) == 0:
+        run = carry + len(block)
+        longest = run
+    else:
+        gaps = np.diff(tags) - 1
+        longest = max(carry + int(tags[0]), int(gaps.max()) if len(gaps) else 0)
+        run = len(block) - int(tags[-1]) - 1
+        longest = max(longest, run)
+    if longest > limit:
+        raise limit_error("max_cell_bytes", longest, limit, source=source, row=f"entry '{member}'", at_least=True)
+    return run
 
 
 def write_atomic(path: str | os.PathLike, writer: Callable[[Path], None]) -> Path:

@@ -1,7 +1,34 @@
-"""Write layer files into a data directory without losing what was there."""
+"""Write layer files into a data directory without losing what was there.
+
+Writers to one data directory are serialised and a crash at any instant leaves
+either the old layer and its old provenance record, or the new layer and its new
+record:
+
+* a lock per layer file (``.locks/<file>.lock``, :func:`fcntl.flock`, released by
+  the kernel when its process dies) is held for the whole import; a second
+  writer waits a bounded time (``GEOZONES_LOCK_TIMEOUT`` seconds, default 60) and
+  is then refused with a message naming the holder;
+* candidates are written under ``.staging/<pid>-<random>/`` (unique per writer,
+  on the same file system so renames are atomic); a staging folder left by a
+  dead process is removed, or completed when it had committed;
+* the layer and ``provenance.json`` are replaced through a commit journal: once
+  the journal is written the replacement is completed by whoever comes next,
+  even after a kill between the two renames.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -9,15 +36,151 @@ import geopandas as gpd
 from geozones.core.errors import InputError, Problem
 from geozones.io.files import sha256_file
 from geozones.io.vector import write_vector
-from geozones.sources.provenance import keep_previous
+from geozones.sources.provenance import PROVENANCE_FILE, keep_previous, provenance_lock, updated_document
+
+LOCK_DIR = ".locks"
+STAGING_DIR = ".staging"
+JOURNAL = "COMMIT.json"
+#: Default seconds a writer waits for another writer of the same layer.
+DEFAULT_LOCK_TIMEOUT = 60.0
 
 
-def write_layers(layers: dict[Path, gpd.GeoDataFrame], *, replace: bool) -> dict[Path, tuple[str, Path | None]]:
+def lock_timeout() -> float:
+    """``GEOZONES_LOCK_TIMEOUT`` (seconds) or :data:`DEFAULT_LOCK_TIMEOUT`."""
+    try:
+        return float(os.environ.get("GEOZONES_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT))
+    except ValueError:
+        return DEFAULT_LOCK_TIMEOUT
+
+
+@contextlib.contextmanager
+def file_lock(lock_path: Path, *, timeout: float | None = None, what: str = "") -> Iterator[None]:
+    """Hold an exclusive lock on ``lock_path``; wait at most ``timeout`` seconds.
+
+    The holder writes who it is (pid, host, command, since) into the lock file, so
+    a writer that gives up can name it.
+
+    Raises
+    ------
+    InputError
+        When the lock is still held after ``timeout`` seconds, naming the holder.
+    """
+    timeout = lock_timeout() if timeout is None else timeout
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = _holder(lock_path)
+                    raise InputError.bi(
+                        f"{what or lock_path.name} sedang ditulis oleh proses lain ({holder}); sudah menunggu "
+                        f"{timeout:g} detik. Coba lagi setelah proses itu selesai (atau naikkan "
+                        "GEOZONES_LOCK_TIMEOUT)",
+                        f"{what or lock_path.name} is being written by another process ({holder}); waited "
+                        f"{timeout:g} s. Try again when it has finished (or raise GEOZONES_LOCK_TIMEOUT)",
+                        source=str(lock_path.parent.parent)) from None
+                time.sleep(0.05)
+        info = json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                           "command": " ".join(sys.argv)[:300],
+                           "since": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()})
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, info.encode("utf-8"), 0)
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)
+        os.close(fd)  # closing releases the flock
+
+
+def _holder(lock_path: Path) -> str:
+    try:
+        info = json.loads(lock_path.read_text(encoding="utf-8") or "{}")
+    except (OSError, json.JSONDecodeError):
+        return "unknown process"
+    if not info:
+        return "unknown process"
+    return f"pid {info.get('pid')} on {info.get('host')} since {info.get('since')}: {info.get('command', '')}"
+
+
+def layer_lock(path: Path, *, timeout: float | None = None):
+    """The lock of one layer file (see :func:`file_lock`)."""
+    path = Path(path)
+    return file_lock(path.parent / LOCK_DIR / f"{path.name}.lock", timeout=timeout, what=path.name)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recover(data_dir: Path) -> list[str]:
+    """Finish or remove what dead writers left in ``data_dir``; return what was done.
+
+    A staging folder with a commit journal is completed (its remaining renames
+    done); one without is removed. Old-style ``.<stem>.candidate<suffix>``
+    leftovers are removed too.
+    """
+    data_dir = Path(data_dir)
+    done: list[str] = []
+    staging = data_dir / STAGING_DIR
+    if staging.is_dir():
+        for d in sorted(staging.iterdir()):
+            try:
+                pid = int(d.name.split("-", 1)[0])
+            except ValueError:
+                pid = -1
+            fresh = time.time() - d.stat().st_mtime < 24 * 3600
+            if pid > 0 and _alive(pid) and fresh:
+                continue
+            journal = d / JOURNAL
+            if journal.exists():
+                try:
+                    moves = json.loads(journal.read_text(encoding="utf-8"))["moves"]
+                except (OSError, json.JSONDecodeError, KeyError):
+                    moves = []
+                for src, dst in moves:
+                    if Path(src).exists():
+                        os.replace(src, dst)
+                        done.append(f"completed {Path(dst).name}")
+            shutil.rmtree(d, ignore_errors=True)
+            done.append(f"removed {d.name}")
+    for stale in data_dir.glob(".*.candidate.*"):
+        stale.unlink(missing_ok=True)
+        done.append(f"removed {stale.name}")
+    return done
+
+
+def write_layers(layers: dict[Path, gpd.GeoDataFrame], *, replace: bool,
+                 provenance: dict[str, dict] | None = None,
+                 lock_held: bool = False) -> dict[Path, tuple[str, Path | None]]:
     """Write several layers, all or none: conflicts are found before anything is replaced.
 
-    Each layer is first written to a candidate file next to its destination. A
-    destination that exists with different bytes is replaced only with
-    ``replace``; the old file is then copied to ``.previous/``.
+    Each layer is first written to a candidate file in a private staging folder.
+    A destination that exists with different bytes is replaced only with
+    ``replace``; the old file is then copied to ``.previous/``. With
+    ``provenance`` (``{file name: record}``), ``provenance.json`` is replaced
+    in the same commit as the layers.
+
+    Parameters
+    ----------
+    layers : dict
+        ``{destination path: GeoDataFrame}``; all in one data directory.
+    replace : bool
+        Replace files whose content differs.
+    provenance : dict, optional
+        Records to store for the files written.
+    lock_held : bool
+        The caller already holds the locks of these layers (:func:`layer_lock`).
 
     Returns
     -------
@@ -28,33 +191,83 @@ def write_layers(layers: dict[Path, gpd.GeoDataFrame], *, replace: bool) -> dict
     Raises
     ------
     InputError
-        Naming every file that exists with different content, when ``replace`` is false.
+        Naming every file that exists with different content, when ``replace`` is false,
+        or a layer locked by another writer past the wait.
     """
-    candidates: dict[Path, Path] = {}
-    try:
-        for path, gdf in layers.items():
-            path = Path(path)
-            tmp = path.parent / f".{path.stem}.candidate{path.suffix}"
-            # The layer name is fixed so that identical data gives identical bytes.
-            write_vector(gdf, tmp, layer=path.stem)
-            candidates[path] = tmp
-        conflicts = [p for p, t in candidates.items() if p.exists() and sha256_file(p) != sha256_file(t)]
-        if conflicts and not replace:
-            raise InputError([Problem("already exists with different content; pass --replace to replace "
-                                      "it (the current file is then kept in .previous/)", str(p))
-                              for p in conflicts])
-        out: dict[Path, tuple[str, Path | None]] = {}
-        for path, tmp in candidates.items():
-            if not path.exists():
-                tmp.replace(path)
-                out[path] = ("created", None)
-            elif path in conflicts:
-                previous = keep_previous(path)
-                tmp.replace(path)
-                out[path] = ("replaced", previous)
-            else:
-                out[path] = ("unchanged", None)
-        return out
-    finally:
-        for tmp in candidates.values():
-            tmp.unlink(missing_ok=True)
+    paths = [Path(p) for p in layers]
+    if not paths:
+        return {}
+    data_dir = paths[0].parent
+    with contextlib.ExitStack() as stack:
+        if not lock_held:
+            for p in sorted(paths):
+                stack.enter_context(layer_lock(p))
+        data_dir.mkdir(parents=True, exist_ok=True)
+        recover(data_dir)
+        (data_dir / STAGING_DIR).mkdir(exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=data_dir / STAGING_DIR))
+        try:
+            candidates: dict[Path, Path] = {}
+            for path, gdf in layers.items():
+                path = Path(path)
+                tmp = stage / path.name
+                # The layer name is fixed so that identical data gives identical bytes.
+                write_vector(gdf, tmp, layer=path.stem)
+                candidates[path] = tmp
+            conflicts = [p for p, t in candidates.items() if p.exists() and sha256_file(p) != sha256_file(t)]
+            if conflicts and not replace:
+                raise InputError([Problem.bi("sudah ada dengan isi berbeda; beri --replace untuk menggantinya "
+                                             "(berkas sekarang lalu disimpan di .previous/)",
+                                             "already exists with different content; pass --replace to replace "
+                                             "it (the current file is then kept in .previous/)", str(p))
+                                  for p in conflicts])
+            out: dict[Path, tuple[str, Path | None]] = {}
+            moves: list[tuple[str, str]] = []
+            for path, tmp in candidates.items():
+                if not path.exists():
+                    out[path] = ("created", None)
+                    moves.append((str(tmp), str(path)))
+                elif path in conflicts:
+                    out[path] = ("replaced", keep_previous(path))
+                    moves.append((str(tmp), str(path)))
+                else:
+                    out[path] = ("unchanged", None)
+            if provenance is None:
+                _commit(stage, moves)
+                return out
+            with provenance_lock(data_dir):
+                records = {}
+                for name, rec in provenance.items():
+                    target = data_dir / name
+                    cand = candidates.get(target)
+                    src = cand if cand is not None and out[target][0] != "unchanged" else target
+                    rec = dict(rec)
+                    if src.exists():
+                        rec["file_sha256"] = sha256_file(src)
+                        rec["file_bytes"] = src.stat().st_size
+                    if out.get(target, ("", None))[1] is not None:
+                        rec["previous_version"] = str(out[target][1])
+                    records[name] = rec
+                text = json.dumps(updated_document(data_dir, records), indent=2, ensure_ascii=False, default=str)
+                prov_tmp = stage / PROVENANCE_FILE
+                prov_tmp.write_text(text + "\n", encoding="utf-8")
+                _commit(stage, [*moves, (str(prov_tmp), str(data_dir / PROVENANCE_FILE))])
+            return out
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+
+
+def _commit(stage: Path, moves: list[tuple[str, str]]) -> None:
+    """Record the renames in a journal, then do them; :func:`recover` completes them after a crash."""
+    if not moves:
+        return
+    journal = stage / JOURNAL
+    tmp = stage / (JOURNAL + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump({"moves": moves}, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, journal)
+    for src, dst in moves:
+        os.replace(src, dst)
+    journal.unlink(missing_ok=True)

@@ -9,9 +9,14 @@ file written, and the build or import report. Replaced files are moved to
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import json
+import os
 import shutil
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from geozones.core.errors import InputError
@@ -34,7 +39,8 @@ def load(data_dir: str | Path) -> dict:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON ({exc}); move it aside to start a new record", source=str(path)) from None
+        raise InputError.bi(f"bukan JSON yang sah ({exc}); pindahkan berkas ini untuk memulai catatan baru",
+                            f"not valid JSON ({exc}); move it aside to start a new record", source=str(path)) from None
     doc.setdefault("files", {})
     doc.setdefault("history", [])
     return doc
@@ -45,8 +51,55 @@ def record_for(data_dir: str | Path, filename: str) -> dict | None:
     return load(data_dir)["files"].get(filename)
 
 
+@contextlib.contextmanager
+def provenance_lock(data_dir: str | Path, timeout: float = 60.0) -> Iterator[None]:
+    """Hold the lock of ``provenance.json`` (read-modify-write by one writer at a time).
+
+    Raises
+    ------
+    InputError
+        When another writer holds it for more than ``timeout`` seconds.
+    """
+    path = Path(data_dir) / ".locks" / "provenance.json.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise InputError.bi(f"provenance.json dikunci proses lain lebih dari {timeout:g} detik",
+                                        f"provenance.json was locked by another process for more than {timeout:g} s",
+                                        source=str(data_dir)) from None
+                time.sleep(0.02)
+        yield
+    finally:
+        os.close(fd)
+
+
+def updated_document(data_dir: str | Path, records: dict[str, dict]) -> dict:
+    """The provenance document with ``records`` added; earlier records move to the history.
+
+    Call under :func:`provenance_lock`.
+    """
+    doc = load(data_dir)
+    for name, rec in records.items():
+        rec = dict(rec)
+        rec.setdefault("recorded_at", now_utc())
+        old = doc["files"].get(name)
+        if old is not None:
+            doc["history"].append({"file": name, **old})
+        doc["files"][name] = rec
+    return doc
+
+
 def save_records(data_dir: str | Path, records: dict[str, dict]) -> Path:
     """Add or replace the records of several files; earlier records go to the history.
+
+    Concurrent writers are serialised (:func:`provenance_lock`), so no record is lost.
 
     Parameters
     ----------
@@ -56,20 +109,18 @@ def save_records(data_dir: str | Path, records: dict[str, dict]) -> Path:
         ``{file name: record}``. The written file's SHA-256 and size are added.
     """
     root = Path(data_dir)
-    doc = load(root)
-    for name, rec in records.items():
-        path = root / name
-        rec = dict(rec)
-        if path.exists():
-            rec["file_sha256"] = sha256_file(path)
-            rec["file_bytes"] = path.stat().st_size
-        rec.setdefault("recorded_at", now_utc())
-        old = doc["files"].get(name)
-        if old is not None:
-            doc["history"].append({"file": name, **old})
-        doc["files"][name] = rec
-    text = json.dumps(doc, indent=2, ensure_ascii=False, default=str)
-    return write_atomic(root / PROVENANCE_FILE, lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
+    root.mkdir(parents=True, exist_ok=True)
+    with provenance_lock(root):
+        filled = {}
+        for name, rec in records.items():
+            path = root / name
+            rec = dict(rec)
+            if path.exists():
+                rec["file_sha256"] = sha256_file(path)
+                rec["file_bytes"] = path.stat().st_size
+            filled[name] = rec
+        text = json.dumps(updated_document(root, filled), indent=2, ensure_ascii=False, default=str)
+        return write_atomic(root / PROVENANCE_FILE, lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
 
 
 def keep_previous(path: Path) -> Path | None:
@@ -80,9 +131,12 @@ def keep_previous(path: Path) -> Path | None:
     if not path.exists():
         return None
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    dest = path.parent / PREVIOUS_DIR / f"{path.stem}.{stamp}{path.suffix}"
+    dest = path.parent / PREVIOUS_DIR / f"{path.stem}.{stamp}.{os.getpid()}{path.suffix}"
     dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(path, dest)
+    # copy then rename: a kill mid-copy leaves no half file under the final name
+    tmp = dest.with_name(f".{dest.name}.part")
+    shutil.copy2(path, tmp)
+    os.replace(tmp, dest)
     return dest
 
 

@@ -102,7 +102,7 @@ def test_vector_sites_input(env, tmp_path):
 
 
 @pytest.mark.parametrize("content,expect", [
-    ("id,lon,lat\n1,abc,-6.2\n", "row 1, field 'lon': 'abc' is not a number"),
+    ("id,lon,lat\n1,abc,-6.2\n", "row 1, field 'lon': 'abc' bukan angka / 'abc' is not a number"),
     ("id,lon,lat\n1,-6.17,106.83\n", "look swapped"),
     ("id,x1,y1\n1,2,3\n", "no longitude"),
     ("", "file is empty"),

@@ -60,7 +60,7 @@ def test_out_of_range(tmp_path):
     p = write(tmp_path, "s.csv", "id,lon,lat\n1,206.8,-6.2\n2,106.8,-96.2\n")
     with pytest.raises(InputError) as e:
         read_sites(p)
-    assert "row 1, field 'lon': 206.8 is out of range" in message(e)
+    assert "row 1, field 'lon': 206.8 di luar rentang" in message(e) and "/ 206.8 is out of range" in message(e)
 
 
 @pytest.mark.parametrize("lon,lat", [("-6.17", "106.83"), ("-6.17", "-106.83")])
@@ -82,7 +82,8 @@ def test_duplicate_ids(tmp_path):
     p = write(tmp_path, "s.csv", "id,lon,lat\nA,106.8,-6.2\nB,106.8,-6.2\nA,106.8,-6.2\n")
     with pytest.raises(InputError) as e:
         read_sites(p)
-    assert "row 3, field 'id': duplicate site id 'A' (first used in row 1)" in message(e)
+    assert "row 3, field 'id': id titik 'A' ganda" in message(e)
+    assert "duplicate site id 'A' (first used in row 1)" in e.value.render("en")
 
 
 def test_bad_installed_at(tmp_path):
