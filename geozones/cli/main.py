@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
 import traceback
 import warnings
@@ -19,7 +20,14 @@ from geozones.core.errors import DataWarning, InputError
 from geozones.rules.model import DEFAULT_RULES
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+#: C0 and C1 controls, DEL, and the bidirectional overrides that reorder what a terminal shows.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 
+
+def printable(text: str) -> str:
+    """``text`` with control characters from files or rules escaped (ESC becomes ``\\x1b``), never sent raw."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1] if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
+                        text)
 
 
 class UsageError(InputError):
@@ -63,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     rsub = rules.add_subparsers(dest="rules_command", parser_class=_Parser, required=True)
     rv = rsub.add_parser("validate", help="validate rule set files")
     rv.add_argument("files", type=Path, nargs="*", help="rule set files (default: the default rule set)")
+    rv.add_argument("--data-dir", type=Path, default=None,
+                    help="layer files to compile the rules against (default: $GEOZONES_DATA_DIR, else shapefiles/)")
     rv.set_defaults(func=_lazy("geozones.cli.rules", "validate"))
     rs = rsub.add_parser("show", help="print the rules of a rule set")
     rs.add_argument("file", type=Path, nargs="?", default=None)
@@ -94,7 +104,7 @@ def _lazy(module: str, func: str) -> Callable[[argparse.Namespace], int]:
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     prefix = "warning" if issubclass(category, DataWarning) else category.__name__
-    print(f"geozones: {prefix}: {message}", file=sys.stderr)
+    print(f"geozones: {prefix}: {printable(str(message))}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -112,8 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_INPUT
         return int(args.func(args) or EXIT_OK)
     except InputError as err:
-        for line in str(err).splitlines():
-            print(f"geozones: error: {line}", file=sys.stderr)
+        for line in str(err).split("\n"):
+            print(f"geozones: error: {printable(line)}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
         print("geozones: interrupted", file=sys.stderr)
