@@ -25,7 +25,7 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-
 
 
 def printable(text: str) -> str:
-    """``text`` with control characters from files or rules escaped (ESC becomes ``\\x1b``), never sent raw."""
+    r"""``text`` with control characters from files or rules escaped (ESC becomes ``\x1b``), never sent raw."""
     return _CONTROL.sub(lambda m: repr(m.group())[1:-1] if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
                         text)
 

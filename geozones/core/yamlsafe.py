@@ -109,14 +109,15 @@ def _measure(root: yaml.Node, limits: YamlLimits, source: str) -> None:
         stack.extend((k, False) for k in _children(node) if id(k) not in size)
     total, deepest = size[id(root)], depth[id(root)]
     if total > limits.max_nodes:
+        found = f"{total:,}"
         raise InputError(bilingual(
-            f"YAML terlalu besar setelah alias (&/*) dijabarkan: {total:,} simpul, batas max_nodes={limits.max_nodes:,}",
-            f"YAML too large once its aliases (&/*) are expanded: {total:,} nodes, limit max_nodes={limits.max_nodes:,}"),
-            source=source)
+            f"YAML terlalu besar setelah alias (&/*) dijabarkan: {found} simpul, batas max_nodes={limits.max_nodes:,}",
+            f"YAML too large once its aliases (&/*) are expanded: {found} nodes, "
+            f"limit max_nodes={limits.max_nodes:,}"), source=source)
     if deepest > limits.max_depth:
-        raise InputError(bilingual(f"YAML bersarang terlalu dalam: {deepest} tingkat, batas max_depth={limits.max_depth}",
-                                   f"YAML nested too deeply: {deepest} levels, limit max_depth={limits.max_depth}"),
-                         source=source)
+        raise InputError(bilingual(
+            f"YAML bersarang terlalu dalam: {deepest} tingkat, batas max_depth={limits.max_depth}",
+            f"YAML nested too deeply: {deepest} levels, limit max_depth={limits.max_depth}"), source=source)
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:

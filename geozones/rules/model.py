@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
-    BaseModel,
     AfterValidator,
+    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -80,15 +79,15 @@ class RuleSetLimits:
         Entries of any other list or mapping (e.g. the values of one ``where`` column).
     """
 
-    max_bytes: int = 10_000_000
-    max_nodes: int = 1_000_000
+    max_bytes: int = 4_000_000
+    max_nodes: int = 500_000
     max_depth: int = 64
     max_rules: int = 2_000
     max_quotas: int = 200
     max_grants: int = 10_000
     max_zones: int = 1_000
-    max_vertices: int = 50_000
-    max_total_vertices: int = 250_000
+    max_vertices: int = 20_000
+    max_total_vertices: int = 100_000
     max_text: int = 4_000
     max_list: int = 10_000
 
@@ -361,8 +360,8 @@ class Rule(_Model):
     verdict: Verdict
     spatial: Spatial
     layer: str | None = Field(None, pattern=LAYER_NAME, description="Layer name in the area manifest")
-    where: dict[str, list[Any]] = Field(default_factory=dict,
-                                        description="Attribute filter: column -> allowed values")
+    where: dict[str, list[str | bool | int | float | None]] = Field(
+        default_factory=dict, description="Attribute filter: column -> allowed values (text, numbers, true/false)")
     zones: list[Zone] = Field(default_factory=list)
     apk_types: Annotated[list[ApkType] | None, BeforeValidator(_apk_list)] = Field(
         None, description="APK types the rule applies to; omitted or 'all' for every type")
@@ -620,6 +619,11 @@ def _vertices(geometry: Any, limit: int) -> int:
     return count
 
 
+#: Control characters (tab and newline excepted) and bidirectional overrides: in a title or note they
+#: would reach terminals, spreadsheets and pages, where they can hide or rewrite what is shown.
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def _size_problems(data: dict, limits: RuleSetLimits, source: str) -> list[Problem]:
     """Problems with the size of a raw rule-set mapping, found before any validation.
 
@@ -678,6 +682,10 @@ def _size_problems(data: dict, limits: RuleSetLimits, source: str) -> list[Probl
         if isinstance(node, str) and len(node) > limits.max_text:
             out.append(problem(loc, f"teks {len(node):,} karakter, batas max_text={limits.max_text:,}",
                                f"text of {len(node):,} characters, limit max_text={limits.max_text:,}"))
+        elif isinstance(node, str) and (bad := _CONTROL_CHARS.search(node)):
+            code = f"U+{ord(bad.group()):04X}"
+            out.append(problem(loc, f"teks memuat karakter kendali {code}; hapus", f"text holds control character "
+                               f"{code}; remove it"))
         elif isinstance(node, dict | list):
             is_coords = loc[-1:] == ("coordinates",)
             if len(node) > limits.max_list and not is_coords and not (loc and loc[-1] in ("rules", "grants")):

@@ -110,7 +110,7 @@ def validate_ruleset(path: str | os.PathLike, data_dir: str | os.PathLike | None
                 table_csv(table, attribution=checker.attribution(), lang=lang)
     except InputError:
         raise
-    except Exception as exc:  # noqa: BLE001 - any crash here would crash `check` and the app
+    except Exception as exc:
         raise InputError(bilingual(
             f"aturan ini membuat pemeriksaan gagal ({type(exc).__name__}: {exc}); laporkan sebagai bug",
             f"this rule set makes the check fail ({type(exc).__name__}: {exc}); please report it as a bug"),

@@ -72,13 +72,12 @@ def test_a_rule_set_that_validates_never_crashes_check(tiny_area, tmp_path, rule
 
 
 def test_control_characters_are_escaped_in_errors(tmp_path, rules_data, capsys):
-    rules_data["rules"][0]["verdict"] = "\x1b]0;owned\x07\x1b[2J"
     rules_data["rules"][1]["id"] = "W\u202e1"
-    path = write_rules(tmp_path / "r.yaml", rules_data)
+    path = write_rules(tmp_path / "r\x1b]0;owned\x07\x1b[2J.yaml", rules_data)
     assert main(["rules", "validate", str(path)]) == 2
     err = capsys.readouterr().err
     assert "\x1b" not in err and "\x07" not in err and "\u202e" not in err
-    assert "\\x1b]0;owned\\x07\\x1b[2J" in err
+    assert "r\\x1b]0;owned\\x07\\x1b[2J.yaml, rule W\\u202e1, field 'id'" in err
 
 
 def test_printable_keeps_ordinary_text():
