@@ -12,7 +12,8 @@ Cases (default sizes in brackets; ``--full`` uses the sizes of the issue):
   [1,000 and 3,000; full 3,000 and 10,000]
 * ``csv-oneline``: a CSV that is one line of N MB, no newline → ``check`` [3 MB; full 30 MB]
 * ``xlsx-cell``: an XLSX whose one cell holds N MB (the file is a few hundred KB) → ``check`` [20 MB; full 400 MB]
-* ``zip-bomb``: a zipped GeoJSON member that declares 2 KB and inflates to N MB → ``data import`` [60 MB; full 600 MB]
+* ``zip-bomb``: a zipped GeoJSON of points that declares 2 KB and inflates to N MB → ``data import``
+  [60 MB; full 600 MB]
 * ``yaml-alias``: a rule set whose rule's ``where`` holds a chain of aliases (9^8 values)
   → ``rules validate``, ``check``
 * ``yaml-rules``: a rule set with 60,000 rules → ``rules validate``
@@ -154,17 +155,16 @@ def xlsx_huge_cell(folder: Path, megabytes: float) -> Path:
 
 
 def zip_bomb(folder: Path, megabytes: float) -> Path:
-    """A zip holding one GeoJSON point whose name is ``megabytes`` MB, its sizes rewritten to declare 2 KB."""
+    """A zip holding one GeoJSON of repeated points (``megabytes`` MB), its sizes rewritten to declare 2 KB."""
     path = folder / "bomb.zip"
-    head = b'{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Point",' \
-           b'"coordinates":[106.8272,-6.1754]},"properties":{"name":"'
-    tail = b'"}}]}'
+    feature = (b'{"type":"Feature","geometry":{"type":"Point","coordinates":[106.8272,-6.1754]},'
+               b'"properties":{"name":"Masjid"}},')
+    per_mb = MB // len(feature)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf, zf.open("worship.geojson", "w") as fh:
-        fh.write(head)
-        chunk = b"a" * MB
+        fh.write(b'{"type":"FeatureCollection","features":[')
         for _ in range(int(megabytes)):
-            fh.write(chunk)
-        fh.write(tail)
+            fh.write(feature * per_mb)
+        fh.write(feature[:-1] + b"]}")
     data = bytearray(path.read_bytes())
     declared = (2048).to_bytes(4, "little")
     local = data.find(b"PK\x03\x04")
