@@ -24,7 +24,7 @@ from geozones.core.crs import STORAGE_CRS
 from geozones.core.errors import InputError
 from geozones.core.yamlsafe import bilingual
 from geozones.io.exports import table_csv
-from geozones.rules.model import RuleSet
+from geozones.rules.model import RuleSet, load_ruleset
 from geozones.services.catalog import FileCatalog
 from geozones.services.checking import open_checker
 
@@ -91,6 +91,12 @@ def validate_ruleset(path: str | os.PathLike, data_dir: str | os.PathLike | None
         and, until fixed, a rule set that cannot be used).
     """
     cat = FileCatalog(Path(path), Path(data_dir) if data_dir else None)
+    area = load_ruleset(path).area  # the file's own errors first, then its manifest's
+    try:
+        cat.manifest(area)
+    except InputError as err:
+        raise InputError(bilingual(f"wilayah '{area}' tidak punya manifes ({err})",
+                                   f"area '{area}' has no manifest ({err})"), source=str(path), field="area") from None
     rs = cat.ruleset()
     result = Validation(ruleset=rs)
     layers = cat.layers(rs.area)

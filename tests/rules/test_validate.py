@@ -83,3 +83,12 @@ def test_control_characters_are_escaped_in_errors(tmp_path, rules_data, capsys):
 def test_printable_keeps_ordinary_text():
     assert printable("Jalan Kebon Sirih, Menteng – 50 m") == "Jalan Kebon Sirih, Menteng – 50 m"
     assert printable("a\tb\rc\x85") == "a\\tb\\rc\\x85"
+
+
+def test_an_area_without_manifest_is_named_in_the_rule_file(tiny_area, tmp_path, rules_data):
+    rules_data["area"] = "kota-lain"
+    path = write_rules(tmp_path / "r.yaml", rules_data)
+    with pytest.raises(InputError) as e:
+        validate_ruleset(path, tiny_area)
+    assert f"{path}, field 'area': wilayah 'kota-lain' tidak punya manifes" in str(e.value)
+    assert "area 'kota-lain' has no manifest" in str(e.value)
