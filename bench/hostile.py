@@ -6,7 +6,8 @@ peak memory of that one run. Every run has a wall-clock timeout and an address-s
 cap (the machine is shared: a runaway case is killed, and reported as such, rather
 than taking the machine down).
 
-Cases (default sizes in brackets; ``--full`` uses the sizes of the issue):
+Cases (default sizes in brackets; ``--full`` uses the sizes of the issue), after two baselines
+(``check`` of a one-site CSV and ``rules validate`` of the published rule set: the normal cost):
 
 * ``csv-cols``: a one-row CSV with many columns → ``geozones check``
   [1,000 and 3,000; full 3,000 and 10,000]
@@ -49,6 +50,7 @@ RESULTS = ROOT / "bench" / "RESULTS.md"
 SHARED_DATA = ROOT.parent / "shared" / "data"
 START, END = "<!-- hostile:start -->", "<!-- hostile:end -->"
 MB = 1_000_000
+INPUT_SUFFIXES = (".csv", ".xlsx", ".zip", ".yaml")
 
 # Runs the command given as JSON in argv[1] with a timeout and an address-space cap, then
 # prints its exit code, wall time and peak RSS (this wrapper has no other child).
@@ -217,7 +219,12 @@ def cases(full: bool, folder: Path) -> list[Case]:
     cols = (3_000, 10_000) if full else (1_000, 3_000)
     line_mb, cell_mb, bomb_mb = (30, 400, 600) if full else (3, 20, 60)
     at = ("--at", "2024-10-15T10:00")
-    out: list[Case] = []
+    out: list[Case] = [
+        ("baseline: 1 site", "check",
+         lambda d: geozones("check", str(csv_columns(d, 3)), *at, "--out", str(d / "o.csv"))),
+        ("baseline: published rules", "rules validate",
+         lambda d: geozones("rules", "validate", str(ROOT / "rules" / "dki-jakarta-pusat-pilkada-2024.yaml"))),
+    ]
     for n in cols:
         out.append((f"csv-cols {n:,}", "check",
                     lambda d, n=n: geozones("check", str(csv_columns(d, n)), *at, "--out", str(d / "o.csv"))))
@@ -295,7 +302,7 @@ def main() -> int:
             folder = Path(tmp) / f"case{i}"
             folder.mkdir()
             cmd = build(folder)
-            size = sum(Path(a).stat().st_size for a in cmd if a.startswith(str(folder)) and Path(a).is_file())
+            size = sum(Path(a).stat().st_size for a in cmd[3:] if a.endswith(INPUT_SUFFIXES) and Path(a).is_file())
             res = run(cmd, timeout=args.timeout, cap_bytes=int(args.mem_cap_gb * 2**30), env=env)
             row = {"case": name, "command": command, "input_kb": size / 1000, **res}
             rows.append(row)
