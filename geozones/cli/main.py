@@ -15,11 +15,10 @@ import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from geozones.core.errors import DataWarning, InputError
+from geozones.core.errors import DataWarning, InputError, escape_control
 from geozones.rules.model import DEFAULT_RULES
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
-
 
 
 class UsageError(InputError):
@@ -82,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     rsub = rules.add_subparsers(dest="rules_command", parser_class=_Parser, required=True)
     rv = rsub.add_parser("validate", help="validate rule set files")
     rv.add_argument("files", type=Path, nargs="*", help="rule set files (default: the default rule set)")
+    rv.add_argument("--data-dir", type=Path, default=None,
+                    help="layer files to compile the rules against (default: $GEOZONES_DATA_DIR, else shapefiles/)")
     rv.set_defaults(func=_lazy("geozones.cli.rules", "validate"))
     rs = rsub.add_parser("show", help="print the rules of a rule set")
     rs.add_argument("file", type=Path, nargs="?", default=None, help=argparse.SUPPRESS)  # old form: use --rules
@@ -113,8 +114,6 @@ def _lazy(module: str, func: str) -> Callable[[argparse.Namespace], int]:
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    from geozones.core.errors import escape_control
-
     prefix = "warning" if issubclass(category, DataWarning) else category.__name__
     print(f"geozones: {prefix}: {escape_control(str(message))}", file=sys.stderr)
 
@@ -134,8 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_INPUT
         return int(args.func(args) or EXIT_OK)
     except InputError as err:
-        for line in str(err).splitlines():
-            print(f"geozones: error: {line}", file=sys.stderr)
+        for line in str(err).split("\n"):
+            print(f"geozones: error: {escape_control(line)}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
         print("geozones: interrupted", file=sys.stderr)

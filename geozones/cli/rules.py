@@ -24,17 +24,24 @@ def _load_checked(path: Path) -> RuleSet:
 
 
 def validate(args: argparse.Namespace) -> int:
-    """Validate every file; report all problems of all files before failing."""
+    """Validate every file as ``check`` and the app will use it; report all problems of all files before failing."""
+    from geozones.services.validation import validate_ruleset
+
     files = args.files or [catalog(args).rules_path]
     problems = []
     for f in files:
         try:
-            rs = _load_checked(Path(f))
+            res = validate_ruleset(Path(f), getattr(args, "data_dir", None))
         except InputError as err:
             problems.extend(err.problems)
             continue
+        rs = res.ruleset
+        tried = (f"; compiled against its layers, {res.sample_sites} sample sites judged" if res.compiled
+                 else "")
         print(f"ok: {f}: {rs.id} v{rs.version}, {len(rs.rules)} rules, {len(rs.quotas)} quotas, "
-              f"{len(rs.grants)} grants")
+              f"{len(rs.grants)} grants{tried}")
+        for note in res.notes:
+            print(f"note: {f}: {note}")
     if problems:
         raise InputError(problems)
     return 0

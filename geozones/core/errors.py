@@ -17,12 +17,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+#: C0 and C1 controls (not tab/newline), DEL, and the bidirectional overrides that reorder what a terminal shows.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 
 
 def escape_control(text: str) -> str:
-    r"""Replace control characters (ESC, BEL, NUL, C1 codes; not tab/newline) by ``\\xNN`` escapes."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    r"""Replace control characters (ESC, BEL, NUL, C1 codes, bidi overrides; not tab/newline) by escapes.
+
+    ESC becomes ``\\x1b``; a bidi override such as U+202E becomes ``\\u202e``. Text from files or rules is
+    passed through this before it reaches a terminal, never sent raw.
+    """
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                        else f"\\u{ord(m.group()):04x}", text)
 
 
 @dataclass

@@ -8,15 +8,17 @@ error names the file, the rule id and the field.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -32,10 +34,83 @@ from geozones.core.apk import ApkType, normalize_apk_type
 from geozones.core.errors import InputError, Problem
 from geozones.core.time import TIMEZONE, WIB
 from geozones.core.verdicts import Verdict
+from geozones.core.yamlsafe import YamlLimits, bilingual, load_yaml
 
 SCHEMA_VERSION = 1
 #: The published rule set used when none is named (Jakarta Pusat, Pilkada 2024).
 DEFAULT_RULES = Path(__file__).resolve().parents[2] / "rules" / "dki-jakarta-pusat-pilkada-2024.yaml"
+
+#: Identifiers that name files (areas, rule sets) or layers: never a path.
+AREA_ID = r"^[a-z0-9][a-z0-9-]{0,63}$"
+RULESET_ID = r"^[a-z0-9][a-z0-9-]*(\.[a-z0-9-]+)*$"
+LAYER_NAME = r"^[a-z][a-z0-9_]{0,63}$"
+#: Bounds of numbers in a rule set: beyond them a figure is a typo, and some would overflow
+#: what the engine and the app compute from it (nanosecond timestamps end in 2262).
+MAX_DISTANCE_M = 10_000.0
+MAX_FACILITATED = 100_000
+MAX_EXTRA_PCT = 1_000
+YEARS = (1900, 2100)
+ENV_LIMITS = "GEOZONES_RULES_LIMITS"
+
+
+@dataclass(frozen=True)
+class RuleSetLimits:
+    """Bounds on a rule set, checked before it is validated (so no file can exhaust time or memory).
+
+    Defaults hold every rule set a KPU office writes with room to spare (the Jakarta Pusat one
+    has 23 rules and 16 KB); raise them for large deployments with
+    ``GEOZONES_RULES_LIMITS="max_rules=5000,max_bytes=50000000"``.
+
+    Attributes
+    ----------
+    max_bytes, max_nodes, max_depth : int
+        YAML file size in bytes; nodes once aliases are expanded; nesting depth.
+    max_rules, max_quotas, max_grants : int
+        Entries of each list.
+    max_zones : int
+        Zones of one rule.
+    max_vertices : int
+        Vertices of one zone or grant geometry.
+    max_total_vertices : int
+        Vertices of all geometries together.
+    max_text : int
+        Characters of one text (a title, a note, an article, a value of ``where``).
+    max_list : int
+        Entries of any other list or mapping (e.g. the values of one ``where`` column).
+    """
+
+    max_bytes: int = 4_000_000
+    max_nodes: int = 500_000
+    max_depth: int = 64
+    max_rules: int = 2_000
+    max_quotas: int = 200
+    max_grants: int = 10_000
+    max_zones: int = 1_000
+    max_vertices: int = 20_000
+    max_total_vertices: int = 100_000
+    max_text: int = 4_000
+    max_list: int = 10_000
+
+    @property
+    def yaml(self) -> YamlLimits:
+        """The YAML-level part of the limits."""
+        return YamlLimits(max_bytes=self.max_bytes, max_nodes=self.max_nodes, max_depth=self.max_depth)
+
+    @classmethod
+    def from_env(cls, value: str | None = None) -> RuleSetLimits:
+        """Defaults, overridden by ``name=value`` pairs in ``$GEOZONES_RULES_LIMITS`` (or ``value``)."""
+        text = os.environ.get(ENV_LIMITS, "") if value is None else value
+        names = {f.name for f in dataclasses.fields(cls)}
+        changes: dict[str, int] = {}
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            name, _, number = part.partition("=")
+            name = name.strip()
+            if name not in names or not number.strip().isdigit():
+                raise InputError(bilingual(f"batas tidak dikenal atau bukan bilangan: '{part}'",
+                                           f"unknown limit or not a whole number: '{part}'"),
+                                 source=f"${ENV_LIMITS}", field=name or None)
+            changes[name] = int(number)
+        return cls(**changes)
 
 
 class _Model(BaseModel):
@@ -65,19 +140,27 @@ class Text(_Model):
 
 def _parse_distance(value: Any) -> float:
     if isinstance(value, bool) or isinstance(value, int | float):
-        raise ValueError(f"distance {value!r} has no unit; write it as e.g. '{value} m'")
-    m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(m|km|meter|metre|meters|metres)\s*", str(value))
+        raise ValueError(bilingual(f"jarak {value!r} tanpa satuan; tulis misalnya '{value} m'",
+                                   f"distance {value!r} has no unit; write it as e.g. '{value} m'"))
+    text = str(value)[:40]
+    m = re.fullmatch(r"\s*([0-9]{1,12}(?:\.[0-9]{1,12})?)\s*(m|km|meter|metre|meters|metres)\s*", str(value))
     if not m:
-        raise ValueError(f"distance {value!r} is not a number with a unit such as '50 m' or '0.1 km'")
+        raise ValueError(bilingual(f"jarak {text!r} bukan bilangan dengan satuan seperti '50 m' atau '0.1 km'",
+                                   f"distance {text!r} is not a number with a unit such as '50 m' or '0.1 km'"))
     number, unit = float(m.group(1)), m.group(2)
-    return number * 1000.0 if unit == "km" else number
+    metres = number * 1000.0 if unit == "km" else number
+    if metres > MAX_DISTANCE_M:
+        raise ValueError(bilingual(f"jarak {metres:.12g} m melebihi batas {MAX_DISTANCE_M:g} m",
+                                   f"distance {metres:.12g} m is beyond the limit of {MAX_DISTANCE_M:g} m"))
+    return metres
 
 
 #: A distance written with its unit ("50 m", "0.1 km"), held in metres; written back as "50 m".
 Distance = Annotated[
     float, BeforeValidator(_parse_distance),
     PlainSerializer(lambda v: f"{v:g} m", return_type=str),
-    WithJsonSchema({"type": "string", "pattern": r"^\s*[0-9]+(\.[0-9]+)?\s*(m|km|meter|metre|meters|metres)\s*$",
+    WithJsonSchema({"type": "string",
+                    "pattern": r"^\s*[0-9]{1,12}(\.[0-9]{1,12})?\s*(m|km|meter|metre|meters|metres)\s*$",
                     "examples": ["50 m", "0.1 km"]}),
 ]
 
@@ -92,15 +175,25 @@ def _as_instant(value: Any) -> Any:
         try:
             parsed = dt.datetime.fromisoformat(value)
         except ValueError:
-            raise ValueError(f"'{value}' is neither a date/time nor a schedule reference "
-                             "such as 'campaign.start'") from None
+            shown = value[:60]
+            raise ValueError(bilingual(f"'{shown}' bukan tanggal/waktu atau rujukan jadwal seperti 'campaign.start'",
+                                       f"'{shown}' is neither a date/time nor a schedule reference "
+                                       "such as 'campaign.start'")) from None
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=WIB)
     return value
 
 
-Instant = Annotated[dt.datetime, BeforeValidator(_as_instant)]
+def _in_years(value: Any) -> Any:
+    """Instants outside 1900-2100 are typos, and beyond 2262 they overflow the engine's ns clock."""
+    if isinstance(value, dt.datetime) and not YEARS[0] <= value.year <= YEARS[1]:
+        raise ValueError(bilingual(f"tahun {value.year} di luar {YEARS[0]}-{YEARS[1]}",
+                                   f"year {value.year} is outside {YEARS[0]}-{YEARS[1]}"))
+    return value
+
+
+Instant = Annotated[dt.datetime, BeforeValidator(_as_instant), AfterValidator(_in_years)]
 #: A time bound: an instant, or a reference to the schedule ("campaign.end").
-Bound = Annotated[dt.datetime | str, BeforeValidator(_as_instant)]
+Bound = Annotated[dt.datetime | str, BeforeValidator(_as_instant), AfterValidator(_in_years)]
 
 
 class Period(_Model):
@@ -112,8 +205,10 @@ class Period(_Model):
     @model_validator(mode="after")
     def _not_empty(self) -> Period:
         if self.end <= self.start:
-            raise ValueError(f"period is empty: end {self.end.isoformat()} is not after "
-                             f"start {self.start.isoformat()}")
+            raise ValueError(bilingual(f"periode kosong: akhir {self.end.isoformat()} tidak setelah "
+                                       f"awal {self.start.isoformat()}",
+                                       f"period is empty: end {self.end.isoformat()} is not after "
+                                       f"start {self.start.isoformat()}"))
         return self
 
 
@@ -147,9 +242,10 @@ class Schedule(_Model):
         name, _, edge = ref.partition(".")
         period = getattr(self, name, None)
         if not isinstance(period, Period) or edge not in ("start", "end"):
-            raise ValueError(f"unknown schedule reference '{ref}'; use campaign.start, "
-                             "campaign.end, quiet_period.start, quiet_period.end, "
-                             "voting_day.start or voting_day.end")
+            choices = ("campaign.start, campaign.end, quiet_period.start, quiet_period.end, "
+                       "voting_day.start, voting_day.end")
+            raise ValueError(bilingual(f"rujukan jadwal '{ref[:60]}' tidak dikenal; pakai {choices}",
+                                       f"unknown schedule reference '{ref[:60]}'; use {choices}"))
         return getattr(period, edge)
 
 
@@ -160,20 +256,53 @@ class Window(_Model):
     end: Bound | None = None
 
 
+#: How a basis whose article is not yet checked against the published text says so.
+UNVERIFIED = {"id": "pasal belum diverifikasi", "en": "article not yet verified"}
+_VERIFY_MARK = re.compile(r"\s*verify\b\s*(?:\((?P<subject>.*)\))?\s*", re.I | re.S)
+
+
 class LegalBasis(_Model):
-    """A legal instrument and article, with the evidence grade of what we know of it."""
+    """A legal instrument and article, with the evidence grade of what we know of it.
+
+    ``verified: false`` says the article is not yet checked against the published text
+    (JDIH KPU); the older shorthand ``article: "verify (subject)"`` means the same, with
+    the subject of the provision in brackets.
+    """
 
     instrument: str = Field(min_length=1, examples=["PKPU 13/2024"])
     article: str | None = Field(None, examples=["Pasal 70 ayat (1)"])
+    verified: bool = Field(True, description="False while the article is not checked against the published text")
+    subject: str | None = Field(None, description="What the provision is about, e.g. while its article is unknown",
+                                examples=["fasilitasi APK oleh KPU"])
     grade: Literal["P", "S", "I"] = Field(
         description="P: primary text seen; S: reported by a named official; I: inferred or precedent")
     note: str | None = None
     url: str | None = None
 
-    def cite(self) -> str:
-        """Short citation, e.g. ``PKPU 13/2024 Pasal 70 [S]``."""
+    @model_validator(mode="before")
+    @classmethod
+    def _verify_shorthand(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("article"), str):
+            m = _VERIFY_MARK.fullmatch(data["article"])
+            if m:
+                data = {**data, "article": None, "verified": False}
+                if m.group("subject") and not data.get("subject"):
+                    data["subject"] = m.group("subject").strip()
+        return data
+
+    def cite(self, lang: str | None = None) -> str:
+        """Short citation, e.g. ``PKPU 13/2024 Pasal 70 [S]``.
+
+        An unverified article says so in words: ``PKPU 13/2024 (fasilitasi APK oleh KPU;
+        pasal belum diverifikasi) [S]`` in Indonesian (``lang="id"``), "article not yet
+        verified" in English (``"en"``), both joined with " / " when ``lang`` is None.
+        """
         art = f" {self.article}" if self.article else ""
-        return f"{self.instrument}{art} [{self.grade}]"
+        notes = [self.subject] if self.subject else []
+        if not self.verified:
+            notes.append(UNVERIFIED[lang] if lang in UNVERIFIED else bilingual(UNVERIFIED["id"], UNVERIFIED["en"]))
+        extra = f" ({'; '.join(notes)})" if notes else ""
+        return f"{self.instrument}{art}{extra} [{self.grade}]"
 
 
 class Zone(_Model):
@@ -192,14 +321,16 @@ class Zone(_Model):
         try:
             geom = shapely.geometry.shape(value)
         except Exception as exc:  # noqa: BLE001
-            raise ValueError(f"not a GeoJSON geometry: {exc}") from None
+            raise ValueError(bilingual(f"bukan geometri GeoJSON: {exc}", f"not a GeoJSON geometry: {exc}")) from None
         if geom.is_empty:
-            raise ValueError("geometry is empty")
+            raise ValueError(bilingual("geometri kosong", "geometry is empty"))
         if not geom.is_valid:
-            raise ValueError(f"geometry is not valid ({shapely.is_valid_reason(geom)}); fix the outline")
+            why = shapely.is_valid_reason(geom)
+            raise ValueError(bilingual(f"geometri tidak sah ({why}); perbaiki garis batasnya",
+                                       f"geometry is not valid ({why}); fix the outline"))
         minx, miny, maxx, maxy = geom.bounds
         if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-            raise ValueError("coordinates are not lon/lat degrees")
+            raise ValueError(bilingual("koordinat bukan derajat lon/lat", "coordinates are not lon/lat degrees"))
         return value
 
 
@@ -219,11 +350,14 @@ class Spatial(_Model):
     @model_validator(mode="after")
     def _distances(self) -> Spatial:
         if self.form == "within" and self.distance is None:
-            raise ValueError("form 'within' needs a distance, e.g. distance: 50 m")
+            raise ValueError(bilingual("bentuk 'within' memerlukan distance, mis. distance: 50 m",
+                                       "form 'within' needs a distance, e.g. distance: 50 m"))
         if self.form == "corridor" and self.half_width is None:
-            raise ValueError("form 'corridor' needs a half_width, e.g. half_width: 15 m")
+            raise ValueError(bilingual("bentuk 'corridor' memerlukan half_width, mis. half_width: 15 m",
+                                       "form 'corridor' needs a half_width, e.g. half_width: 15 m"))
         if self.form in ("inside", "anywhere") and (self.distance or self.half_width):
-            raise ValueError(f"form '{self.form}' takes no distance")
+            raise ValueError(bilingual(f"bentuk '{self.form}' tidak memakai jarak",
+                                       f"form '{self.form}' takes no distance"))
         return self
 
     @property
@@ -238,7 +372,9 @@ def _apk_list(value: Any) -> Any:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list):
-        raise ValueError(f"apk_types must be a list such as [spanduk, baliho] or 'all', not {value!r}")
+        shown = repr(value)[:60]
+        raise ValueError(bilingual(f"apk_types harus daftar seperti [spanduk, baliho] atau 'all', bukan {shown}",
+                                   f"apk_types must be a list such as [spanduk, baliho] or 'all', not {shown}"))
     return [normalize_apk_type(v) for v in value]
 
 
@@ -250,9 +386,9 @@ class Rule(_Model):
     legal_basis: list[LegalBasis] = Field(min_length=1)
     verdict: Verdict
     spatial: Spatial
-    layer: str | None = Field(None, description="Layer name in the area manifest")
-    where: dict[str, list[Any]] = Field(default_factory=dict,
-                                        description="Attribute filter: column -> allowed values")
+    layer: str | None = Field(None, pattern=LAYER_NAME, description="Layer name in the area manifest")
+    where: dict[str, list[str | bool | int | float | None]] = Field(
+        default_factory=dict, description="Attribute filter: column -> allowed values (text, numbers, true/false)")
     zones: list[Zone] = Field(default_factory=list)
     apk_types: Annotated[list[ApkType] | None, BeforeValidator(_apk_list)] = Field(
         None, description="APK types the rule applies to; omitted or 'all' for every type")
@@ -267,16 +403,21 @@ class Rule(_Model):
         if self.spatial.form == "inside":
             for z in self.zones:
                 if shapely.geometry.shape(z.geometry).geom_type not in ("Polygon", "MultiPolygon"):
-                    raise ValueError(f"zone {z.id}: an 'inside' rule needs a Polygon or MultiPolygon")
+                    raise ValueError(bilingual(f"zona {z.id}: aturan 'inside' memerlukan Polygon atau MultiPolygon",
+                                               f"zone {z.id}: an 'inside' rule needs a Polygon or MultiPolygon"))
         if self.verdict == Verdict.OUTSIDE_AREA:
-            raise ValueError("OUTSIDE_AREA is set by the engine, not by rules")
+            raise ValueError(bilingual("OUTSIDE_AREA ditetapkan oleh mesin, bukan oleh aturan",
+                                       "OUTSIDE_AREA is set by the engine, not by rules"))
         if self.spatial.form == "anywhere":
             if self.layer or self.zones:
-                raise ValueError("form 'anywhere' takes no layer or zones")
+                raise ValueError(bilingual("bentuk 'anywhere' tidak memakai layer atau zones",
+                                           "form 'anywhere' takes no layer or zones"))
         elif bool(self.layer) == bool(self.zones):
-            raise ValueError("give exactly one of 'layer' or 'zones'")
+            raise ValueError(bilingual("beri tepat satu dari 'layer' atau 'zones'",
+                                       "give exactly one of 'layer' or 'zones'"))
         if self.where and not self.layer:
-            raise ValueError("'where' filters a layer; this rule has none")
+            raise ValueError(bilingual("'where' menyaring sebuah layer; aturan ini tidak punya layer",
+                                       "'where' filters a layer; this rule has none"))
         return self
 
 
@@ -285,8 +426,8 @@ class Quota(_Model):
 
     apk_type: Annotated[ApkType, BeforeValidator(lambda v: normalize_apk_type(v) or v)]
     unit: Literal["kelurahan", "kecamatan", "kota"]
-    facilitated_max: int = Field(ge=0)
-    extra_pct: int = Field(200, ge=0, description="Extra APK a paslon may add, % of facilitated_max")
+    facilitated_max: int = Field(ge=0, le=MAX_FACILITATED)
+    extra_pct: int = Field(200, ge=0, le=MAX_EXTRA_PCT, description="Extra APK a paslon may add, % of facilitated_max")
     legal_basis: list[LegalBasis] = Field(min_length=1)
 
     @property
@@ -305,7 +446,8 @@ class GrantPlace(_Model):
     @model_validator(mode="after")
     def _one(self) -> GrantPlace:
         if (self.site_id is None) == (self.geometry is None):
-            raise ValueError("give exactly one of 'site_id' or 'geometry'")
+            raise ValueError(bilingual("beri tepat satu dari 'site_id' atau 'geometry'",
+                                       "give exactly one of 'site_id' or 'geometry'"))
         if self.geometry is not None:
             Zone._geojson(self.geometry)
         return self
@@ -327,15 +469,15 @@ class RuleSet(_Model):
     """A published rule set for one jurisdiction and one election."""
 
     schema_version: Literal[1] = 1
-    id: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9.-]*$")
+    id: str = Field(min_length=1, max_length=128, pattern=RULESET_ID)
     title: Text
     version: str = Field(min_length=1)
-    supersedes: list[str] = Field(default_factory=list)
+    supersedes: list[Annotated[str, Field(pattern=RULESET_ID, max_length=128)]] = Field(default_factory=list)
     status: Literal["draft", "published", "superseded"] = "draft"
     issued_by: str = Field(min_length=1)
     jurisdiction: dict[Literal["kemendagri", "bps"], list[Annotated[str, Field(pattern=r"^[0-9.]+$")]]] = Field(
         min_length=1, description="Kota codes: {'kemendagri': ['31.71'], 'bps': ['3173']}")
-    area: str = Field(min_length=1, description="Area manifest id (shapefiles/<area>.yaml)")
+    area: str = Field(pattern=AREA_ID, description="Area manifest id (shapefiles/<area>.yaml); never a path")
     # Only WIB for now: naive times in the file and in site lists are read as WIB throughout.
     timezone: Literal["Asia/Jakarta"] = TIMEZONE
     schedule: Schedule
@@ -351,28 +493,33 @@ class RuleSet(_Model):
         ids = [r.id for r in self.rules]
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:
-            raise ValueError(f"duplicate rule id(s): {', '.join(dup)}")
+            raise ValueError(bilingual(f"id aturan ganda: {', '.join(dup)}", f"duplicate rule id(s): {', '.join(dup)}"))
         gids = [g.id for g in self.grants]
         gdup = sorted({i for i in gids if gids.count(i) > 1})
         if gdup:
-            raise ValueError(f"duplicate grant id(s): {', '.join(gdup)}")
+            raise ValueError(bilingual(f"id diskresi ganda: {', '.join(gdup)}",
+                                       f"duplicate grant id(s): {', '.join(gdup)}"))
+        known = set(ids)
         for r in self.rules:
             self._check_window(r.window, f"rule {r.id}")
         for g in self.grants:
-            unknown = [x for x in g.lifts if x not in ids]
+            unknown = [x for x in g.lifts if x not in known]
             if unknown:
-                raise ValueError(f"grant {g.id} lifts unknown rule(s): {', '.join(unknown)}")
+                raise ValueError(bilingual(f"diskresi {g.id} mencabut aturan yang tidak ada: {', '.join(unknown)}",
+                                           f"grant {g.id} lifts unknown rule(s): {', '.join(unknown)}"))
             self._check_window(g.window, f"grant {g.id}")
         keys = [(q.apk_type, q.unit) for q in self.quotas]
         if len(set(keys)) != len(keys):
-            raise ValueError("two quotas for the same APK type and unit")
+            raise ValueError(bilingual("dua kuota untuk jenis APK dan satuan wilayah yang sama",
+                                       "two quotas for the same APK type and unit"))
         return self
 
     def _check_window(self, w: Window, what: str) -> None:
         start = self.instant(w.start) if w.start is not None else None
         end = self.instant(w.end) if w.end is not None else None
         if start is not None and end is not None and end <= start:
-            raise ValueError(f"{what}: window is empty ({start.isoformat()} to {end.isoformat()})")
+            span = f"{start.isoformat()} - {end.isoformat()}"
+            raise ValueError(bilingual(f"{what}: rentang waktu kosong ({span})", f"{what}: window is empty ({span})"))
 
     def instant(self, bound: dt.datetime | str) -> dt.datetime:
         """Resolve a window bound (an instant or a schedule reference).
@@ -476,8 +623,160 @@ def _locate(data: Any, loc: tuple) -> tuple[str | None, str]:
     return owner, ".".join(p for p in parts if not p.startswith("function-")) or "(top level)"
 
 
+_PYDANTIC_ID = {
+    "missing": "wajib diisi",
+    "extra_forbidden": "kolom tidak dikenal (periksa ejaannya)",
+    "string_too_short": "tidak boleh kosong",
+    "string_type": "harus berupa teks",
+    "int_type": "harus bilangan bulat",
+    "int_parsing": "harus bilangan bulat",
+    "int_from_float": "harus bilangan bulat",
+    "bool_type": "harus true atau false",
+    "bool_parsing": "harus true atau false",
+    "list_type": "harus berupa daftar",
+    "dict_type": "harus berupa pemetaan (kunci: nilai)",
+    "model_type": "harus berupa pemetaan (kunci: nilai)",
+    "model_attributes_type": "harus berupa pemetaan (kunci: nilai)",
+    "datetime_type": "harus tanggal/waktu",
+    "datetime_parsing": "harus tanggal/waktu",
+    "datetime_from_date_parsing": "harus tanggal/waktu",
+    "literal_error": "nilai tidak diizinkan",
+    "enum": "nilai tidak diizinkan",
+}
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _message(err: dict) -> str:
+    """A pydantic error as a message in Bahasa Indonesia and English, naming the limit and the value."""
+    kind, ctx, msg = err["type"], err.get("ctx") or {}, err["msg"]
+    if kind in ("value_error", "assertion_error"):
+        return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    value = _shown(err.get("input"))
+    if kind in ("less_than_equal", "greater_than_equal", "less_than", "greater_than"):
+        op = {"less_than_equal": ("paling banyak", "at most"), "greater_than_equal": ("paling sedikit", "at least"),
+              "less_than": ("kurang dari", "less than"), "greater_than": ("lebih dari", "greater than")}[kind]
+        limit = next(iter(ctx.values()), "?")
+        return bilingual(f"nilai {value} di luar batas: harus {op[0]} {limit}",
+                         f"value {value} is out of range: must be {op[1]} {limit}")
+    if kind == "string_pattern_mismatch":
+        return bilingual(f"{value} bukan pengenal yang sah (pola {ctx.get('pattern')}); tanpa '/', '..' atau spasi",
+                         f"{value} is not a valid identifier (pattern {ctx.get('pattern')}); "
+                         "no '/', '..' or spaces")
+    if kind in ("too_short", "too_long", "string_too_long"):
+        return bilingual(f"panjang di luar batas ({msg})", msg)
+    if kind in ("literal_error", "enum"):
+        return bilingual(f"nilai {value} tidak diizinkan; pilihan: {ctx.get('expected', '?')}", msg)
+    return bilingual(_PYDANTIC_ID.get(kind, "nilai tidak sah") + (f" ({value})" if kind != "missing" else ""), msg)
+
+
+def _vertices(geometry: Any, limit: int) -> int:
+    """Vertices in a GeoJSON geometry's coordinates (counting stops soon after ``limit``)."""
+    count, stack = 0, [geometry.get("coordinates") if isinstance(geometry, dict) else None]
+    if isinstance(geometry, dict) and isinstance(geometry.get("geometries"), list):
+        stack.extend(g.get("coordinates") for g in geometry["geometries"] if isinstance(g, dict))
+    while stack and count <= limit:
+        node = stack.pop()
+        if isinstance(node, list):
+            if node and all(isinstance(x, int | float) for x in node):
+                count += 1
+            else:
+                stack.extend(node)
+    return count
+
+
+#: Control characters (tab and newline excepted) and bidirectional overrides: in a title or note they
+#: would reach terminals, spreadsheets and pages, where they can hide or rewrite what is shown.
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _size_problems(data: dict, limits: RuleSetLimits, source: str) -> list[Problem]:
+    """Problems with the size of a raw rule-set mapping, found before any validation.
+
+    Walks at most ``limits.max_nodes`` values, so a mapping built with shared (aliased)
+    parts cannot make the walk itself run away.
+    """
+    def problem(loc: tuple, id_text: str, en_text: str) -> Problem:
+        owner, fieldpath = _locate(data, loc)
+        return Problem(bilingual(id_text, en_text), source, owner, fieldpath)
+
+    out: list[Problem] = []
+    for key, limit_name in (("rules", "max_rules"), ("quotas", "max_quotas"), ("grants", "max_grants")):
+        items, limit = data.get(key), getattr(limits, limit_name)
+        if isinstance(items, list) and len(items) > limit:
+            out.append(problem((key,), f"{len(items):,} entri, batas {limit_name}={limit:,}",
+                               f"{len(items):,} entries, limit {limit_name}={limit:,}"))
+    if out:
+        return out  # nothing more is looked at in a file that large
+    total = 0
+    geometries: list[tuple[tuple, Any]] = []
+    for i, rule in enumerate(data.get("rules") or []):
+        zones = rule.get("zones") if isinstance(rule, dict) else None
+        if isinstance(zones, list):
+            if len(zones) > limits.max_zones:
+                out.append(problem(("rules", i, "zones"), f"{len(zones):,} zona, batas max_zones={limits.max_zones:,}",
+                                   f"{len(zones):,} zones, limit max_zones={limits.max_zones:,}"))
+                continue
+            geometries += [(("rules", i, "zones", j, "geometry"), z.get("geometry"))
+                           for j, z in enumerate(zones) if isinstance(z, dict)]
+    for i, grant in enumerate(data.get("grants") or []):
+        place = grant.get("place") if isinstance(grant, dict) else None
+        if isinstance(place, dict) and place.get("geometry") is not None:
+            geometries.append((("grants", i, "place", "geometry"), place["geometry"]))
+    for loc, geometry in geometries:
+        n = _vertices(geometry, limits.max_vertices)
+        total += n
+        if n > limits.max_vertices:
+            out.append(problem(loc, f"geometri dengan lebih dari {limits.max_vertices:,} titik sudut "
+                               f"(batas max_vertices={limits.max_vertices:,})",
+                               f"geometry with more than {limits.max_vertices:,} vertices "
+                               f"(limit max_vertices={limits.max_vertices:,})"))
+    if total > limits.max_total_vertices:
+        out.append(problem((), f"{total:,} titik sudut di semua geometri, batas "
+                           f"max_total_vertices={limits.max_total_vertices:,}",
+                           f"{total:,} vertices in all geometries, limit "
+                           f"max_total_vertices={limits.max_total_vertices:,}"))
+    if out:
+        return out
+    seen, stack = 0, [((), data)]
+    while stack:
+        loc, node = stack.pop()
+        seen += 1
+        if seen > limits.max_nodes:
+            return [problem((), f"lebih dari {limits.max_nodes:,} nilai, batas max_nodes={limits.max_nodes:,}",
+                            f"more than {limits.max_nodes:,} values, limit max_nodes={limits.max_nodes:,}")]
+        if isinstance(node, str) and len(node) > limits.max_text:
+            out.append(problem(loc, f"teks {len(node):,} karakter, batas max_text={limits.max_text:,}",
+                               f"text of {len(node):,} characters, limit max_text={limits.max_text:,}"))
+        elif isinstance(node, str) and (bad := _CONTROL_CHARS.search(node)):
+            code = f"U+{ord(bad.group()):04X}"
+            out.append(problem(loc, f"teks memuat karakter kendali {code}; hapus", f"text holds control character "
+                               f"{code}; remove it"))
+        elif isinstance(node, dict | list):
+            is_coords = loc[-1:] == ("coordinates",)
+            if len(node) > limits.max_list and not is_coords and not (loc and loc[-1] in ("rules", "grants")):
+                out.append(problem(loc, f"{len(node):,} entri, batas max_list={limits.max_list:,}",
+                                   f"{len(node):,} entries, limit max_list={limits.max_list:,}"))
+                continue
+            if is_coords:
+                continue  # counted as vertices above
+            items = node.items() if isinstance(node, dict) else enumerate(node)
+            for k, v in items:
+                if isinstance(k, str) and len(k) > limits.max_text:
+                    out.append(problem(loc, f"kunci {len(k):,} karakter, batas max_text={limits.max_text:,}",
+                                       f"key of {len(k):,} characters, limit max_text={limits.max_text:,}"))
+                    continue
+                stack.append(((*loc, k), v))
+        if len(out) >= 50:
+            break
+    return out
+
+
 def parse_ruleset(data: Any, *, source: str = "<rules>",
-                  known_layers: set[str] | None = None) -> RuleSet:
+                  known_layers: set[str] | None = None, limits: RuleSetLimits | None = None) -> RuleSet:
     """Validate a rule-set mapping; errors name ``source``, the rule id and field.
 
     Parameters
@@ -488,6 +787,8 @@ def parse_ruleset(data: Any, *, source: str = "<rules>",
         File name for messages.
     known_layers : set of str, optional
         Layer names of the area manifest; rules naming any other layer are refused.
+    limits : RuleSetLimits, optional
+        Size bounds, checked before validation (default: :meth:`RuleSetLimits.from_env`).
 
     Returns
     -------
@@ -497,31 +798,41 @@ def parse_ruleset(data: Any, *, source: str = "<rules>",
     Raises
     ------
     InputError
-        With one :class:`~geozones.core.errors.Problem` per invalid field (owner such as
-        ``"rule R01"``, dotted field path), or per rule naming an unknown layer.
+        Every problem found, in Bahasa Indonesia and English, naming rule and field;
+        a size beyond ``limits`` names the limit and the size found.
     """
     if not isinstance(data, dict):
-        raise InputError("a rule set must be a YAML mapping (key: value)", source=source)
+        raise InputError(bilingual("aturan harus berupa pemetaan YAML (kunci: nilai)",
+                                   "a rule set must be a YAML mapping (key: value)"), source=source)
+    limits = limits or RuleSetLimits.from_env()
+    problems = _size_problems(data, limits, source)
+    if problems:
+        raise InputError(problems)
     try:
         rs = RuleSet.model_validate(data)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
             owner, fieldpath = _locate(data, tuple(err["loc"]))
-            msg = err["msg"].removeprefix("Value error, ")
-            problems.append(Problem(msg, source, owner, fieldpath))
+            problems.append(Problem(_message(err), source, owner, fieldpath))
         raise InputError(problems) from None
     if known_layers is not None:
-        problems = [Problem(f"unknown layer '{r.layer}'; the area manifest has: "
-                            + ", ".join(sorted(known_layers)), source, f"rule {r.id}", "layer")
+        names = ", ".join(sorted(known_layers))
+        problems = [Problem(bilingual(f"layer '{r.layer}' tidak dikenal; manifes wilayah memuat: {names}",
+                                      f"unknown layer '{r.layer}'; the area manifest has: {names}"),
+                            source, f"rule {r.id}", "layer")
                     for r in rs.rules if r.layer and r.layer not in known_layers]
         if problems:
             raise InputError(problems)
     return rs
 
 
-def load_ruleset(path: str | os.PathLike, *, known_layers: set[str] | None = None) -> RuleSet:
+def load_ruleset(path: str | os.PathLike, *, known_layers: set[str] | None = None,
+                 limits: RuleSetLimits | None = None) -> RuleSet:
     """Read and validate a rule-set YAML file.
+
+    The file's size is checked before it is read, its aliases before they are expanded and
+    its keys for duplicates (see :mod:`geozones.core.yamlsafe`), then :func:`parse_ruleset`.
 
     Parameters
     ----------
@@ -537,23 +848,14 @@ def load_ruleset(path: str | os.PathLike, *, known_layers: set[str] | None = Non
     Raises
     ------
     InputError
-        If the file is missing, not UTF-8, not YAML (naming the line), or does not validate.
+        If the file is missing, too large, not YAML, has a duplicate key, or does not validate.
     """
     path = Path(path)
-    if not path.exists():
-        raise InputError("rule set file not found", source=str(path))
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except RecursionError:
-        raise InputError("YAML nested too deeply to be a rule set", source=str(path)) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else None
-        raise InputError(f"not valid YAML: {getattr(exc, 'problem', exc)}", source=str(path),
-                         row=where) from None
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", source=str(path)) from None
-    return parse_ruleset(data, source=str(path), known_layers=known_layers)
+    limits = limits or RuleSetLimits.from_env()
+    if not path.is_file():
+        raise InputError(bilingual("berkas aturan tidak ditemukan", "rule set file not found"), source=str(path))
+    data = load_yaml(path, limits=limits.yaml)
+    return parse_ruleset(data, source=str(path), known_layers=known_layers, limits=limits)
 
 
 def json_schema() -> dict[str, Any]:

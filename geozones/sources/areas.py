@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from geozones.areas.manifest import MANIFEST_DIR, AreaManifest, load_manifest
+from geozones.areas.manifest import MANIFEST_DIR, AreaManifest, check_area_id, confined, load_manifest
 from geozones.core.errors import InputError
 from geozones.io.files import write_atomic
 
@@ -91,15 +91,18 @@ def generate_manifest(data_dir: Path, *, kode_bps_kota: str, kode_kemendagri_kot
 def manifest_for_data_dir(area: str | None, data_dir: Path) -> AreaManifest:
     """The manifest named by ``--area`` (id or path), or the only/Jakarta Pusat one.
 
-    An id is looked up in ``shapefiles/`` first, then in the data directory.
+    An id is looked up in ``shapefiles/`` first, then in the data directory; it is checked
+    as an id (never joined into a path as it is), and the file found must lie in its folder.
     """
     if area:
         p = Path(area)
         if p.suffix in (".yaml", ".yml"):
             return load_manifest(p)
-        if (MANIFEST_DIR / f"{area}.yaml").exists():
+        check_area_id(area, source="--area")
+        if confined(MANIFEST_DIR, f"{area}.yaml", what="area").exists():
             return load_manifest(area)
-        if (data_dir / f"{area}.yaml").exists():
-            return load_manifest(data_dir / f"{area}.yaml")
+        in_data = confined(data_dir, f"{area}.yaml", what="area")
+        if in_data.exists():
+            return load_manifest(in_data)
         raise InputError(f"no area manifest '{area}' in {MANIFEST_DIR} or {data_dir}", field="--area")
     return load_manifest(TEMPLATE_AREA)

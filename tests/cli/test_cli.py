@@ -137,7 +137,8 @@ def test_unknown_layer_in_rule_set(env, tmp_path):
     bad.write_text(DEFAULT_RULES.read_text(encoding="utf-8").replace("layer: health", "layer: hospitals", 1),
                    encoding="utf-8")
     r = run_cli("rules", "validate", bad)
-    assert r.returncode == 2 and "rule R02, field 'layer': unknown layer 'hospitals'" in r.stderr
+    assert r.returncode == 2 and "rule R02, field 'layer': layer 'hospitals' tidak dikenal" in r.stderr
+    assert "/ unknown layer 'hospitals'" in r.stderr
 
 
 def test_usage_errors_exit_2():

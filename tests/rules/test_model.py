@@ -56,7 +56,8 @@ def test_unknown_layer():
     data = copy.deepcopy(TINY_RULES)
     data["rules"][0]["layer"] = "mosques"
     msg = _problems(data, known_layers=LAYERS)
-    assert "test.yaml, rule W1, field 'layer': unknown layer 'mosques'" in msg
+    assert "test.yaml, rule W1, field 'layer': layer 'mosques' tidak dikenal" in msg
+    assert "/ unknown layer 'mosques'" in msg
 
 
 @pytest.mark.parametrize("value", [50, "50", "fifty m", 2.5])
