@@ -69,15 +69,18 @@ def template(*pieces: str | tuple[str]) -> ReasonTemplate:
 NAME, METRES, WHEN = ("name",), ("m",), ("when",)
 
 
-def cite(bases: list[LegalBasis]) -> str:
-    """Citations of a rule's legal bases, e.g. ``PKPU 13/2024 Pasal 70 [S]; ...``."""
-    return "; ".join(b.cite() for b in bases)
+def cite(bases: list[LegalBasis], lang: str | None = None) -> str:
+    """Citations of a rule's legal bases, e.g. ``PKPU 13/2024 Pasal 70 [S]; ...``.
+
+    ``lang`` ("id" or "en") words an unverified article in that language; None gives both.
+    """
+    return "; ".join(b.cite(lang) for b in bases)
 
 
 def rule_templates(rule: Rule) -> tuple[ReasonTemplate, ReasonTemplate]:
     """Reason templates (id, en) of a rule, with ``name`` and ``m`` slots (``when`` for ``anywhere`` rules)."""
     form = rule.spatial.form
-    basis = cite(rule.legal_basis)
+    basis_id, basis_en = cite(rule.legal_basis, "id"), cite(rule.legal_basis, "en")
     adv_id = f" (anjuran: {rule.note.id})" if rule.advisory and rule.note else (
         " (anjuran)" if rule.advisory else "")
     adv_en = f" (advisory: {rule.note.en})" if rule.advisory and rule.note else (
@@ -95,8 +98,8 @@ def rule_templates(rule: Rule) -> tuple[ReasonTemplate, ReasonTemplate]:
     else:
         where_id, where_en = (WHEN,), (WHEN,)
     v = rule.verdict.value
-    return (template(f"{rule.id} {rule.title.id}: ", *where_id, f"{adv_id}. Dasar: {basis} [{v}]"),
-            template(f"{rule.id} {rule.title.en}: ", *where_en, f"{adv_en}. Basis: {basis} [{v}]"))
+    return (template(f"{rule.id} {rule.title.id}: ", *where_id, f"{adv_id}. Dasar: {basis_id} [{v}]"),
+            template(f"{rule.id} {rule.title.en}: ", *where_en, f"{adv_en}. Basis: {basis_en} [{v}]"))
 
 
 def apk_condition(types: list[ApkType] | tuple[ApkType, ...]) -> tuple[str, str]:
