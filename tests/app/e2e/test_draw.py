@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import expect
 
 from geozones.app.widgets.draw import add_draw_control, split_drawings, zone_features
-from tests.app.conftest import ROOT, _free_port
+from tests.app.e2e.conftest import ROOT, _free_port
 
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
 STORED = {"zone_id": "Z-1", "name": "Taman <script>alert(1)</script>",
