@@ -34,6 +34,14 @@ CATALOG: dict[str, tuple[str, str]] = {
     # shared controls
     "ctl.date": ("Tanggal penilaian (WIB)", "Date judged for (WIB)"),
     "ctl.time": ("Jam (WIB)", "Time (WIB)"),
+    "ctl.date_help": ("Ketik tanggal sebagai HH/BB/TTTT (mis. 15/10/2024) lalu tekan Enter.",
+                      "Type the date as DD/MM/YYYY (e.g. 15/10/2024), then press Enter."),
+    "ctl.date_bad": ("'{value}' bukan tanggal yang sah (HH/BB/TTTT); tanggal sebelumnya tetap dipakai.",
+                     "'{value}' is not a valid date (DD/MM/YYYY); the previous date is kept."),
+    "ctl.default_inside": ("Tanggal bawaan di dalam masa kampanye: hari ini ({today}) di luar jadwal "
+                           "aturan ini.",
+                           "Default date inside the campaign period: today ({today}) is outside this rule "
+                           "set's schedule."),
     "ctl.apk_type": ("Jenis APK", "APK type"),
     "ctl.apk_any": ("(tidak disebut)", "(not given)"),
     "ctl.search": ("Cari kelurahan atau kecamatan", "Find a kelurahan or kecamatan"),
@@ -51,6 +59,13 @@ CATALOG: dict[str, tuple[str, str]] = {
     "sched.now_in": ("Tanggal yang dipilih: {phase}", "Chosen date: {phase}"),
     "sched.before": ("sebelum masa kampanye", "before the campaign"),
     "sched.after": ("setelah pemungutan suara", "after voting day"),
+    "sched.after_note": ("Tanggal ini setelah hari pemungutan suara ({voting}). Masa kampanye pemilihan ini sudah "
+                         "berakhir dan APK-nya seharusnya sudah diturunkan; tidak ada pemasangan yang dapat dinilai "
+                         "untuk tanggal ini. Pilih tanggal dalam masa kampanye ({start} – {end}).",
+                         "This date is after voting day ({voting}). The campaign of this election is over and its "
+                         "APK should already be down; no installation can be judged for this date. Choose a "
+                         "date inside the campaign period ({start} – {end})."),
+    "sched.after_engine": ("Putusan mesin aturan untuk tanggal ini", "The rule engine's verdict for this date"),
     # map layers and legend
     "layer.kelurahan": ("Batas kelurahan", "Kelurahan boundaries"),
     "layer.parcel": ("Persil terlarang (ibadah, kesehatan, pendidikan, pemerintah)",

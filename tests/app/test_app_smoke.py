@@ -43,7 +43,7 @@ def test_every_page_runs(app, page):
 def test_map_page_verdict_panel_from_session_state(app):
     app.session_state["selected_point"] = ISTIQLAL
     app.run()
-    app.date_input(key="peta_at_date").set_value(dt.date(2024, 10, 10)).run()
+    app.text_input(key="peta_at_date").input("10/10/2024").run()
     assert not app.exception
     boxes = [e.value for e in app.error]
     assert any("FORBIDDEN" in b and "Dilarang" in b for b in boxes), boxes
@@ -56,7 +56,7 @@ def test_map_page_verdict_panel_from_session_state(app):
 def test_map_page_quiet_period_is_out_of_window(app):
     app.session_state["selected_point"] = {"lat": -6.1870, "lon": 106.8550}  # a side street, Senen
     app.run()
-    app.date_input(key="peta_at_date").set_value(dt.date(2024, 11, 25)).run()
+    app.text_input(key="peta_at_date").input("25/11/2024").run()
     assert not app.exception
     assert any("OUT_OF_WINDOW" in e.value for e in app.error), [e.value for e in app.error]
 

@@ -11,7 +11,7 @@ from geozones.app.i18n import t
 from geozones.app.text import md_escape
 from geozones.app.widgets import uploads
 from geozones.app.widgets.map import show_map
-from geozones.app.widgets.panel import attribution_footer
+from geozones.app.widgets.panel import after_election, after_election_note, attribution_footer
 from geozones.core.errors import InputError
 from geozones.core.verdicts import COLORS, Verdict, label
 from geozones.io import exports
@@ -28,7 +28,13 @@ st.caption(md_escape(t("list.help", lang)))
 c1, c2 = st.columns([3, 2])
 uploaded = c1.file_uploader(t("list.upload", lang), type=uploads.UPLOAD_TYPES, key="list_file")
 with c2:
-    at = state.judged_at_picker(lambda k: t(k, lang), key="list_at", help_text=t("list.at_help", lang))
+    default_at, moved = state.default_judged_at(ctx.ruleset.schedule)
+    at = state.judged_at_picker(lambda k, **v: t(k, lang, **v), key="list_at", default=default_at,
+                                help_text=t("list.at_help", lang),
+                                default_note=t("ctl.default_inside", lang, today=f"{state.now_wib():%d/%m/%Y}")
+                                if moved else None)
+    if after_election(ctx.ruleset, at):
+        after_election_note(ctx.ruleset, lang)
     st.download_button(t("list.template", lang), SAMPLE.encode("utf-8"), file_name="contoh-lokasi.csv",
                        mime="text/csv", key="list_sample")
 

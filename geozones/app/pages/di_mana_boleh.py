@@ -1,7 +1,5 @@
 """Di mana boleh? Each kelurahan's area split by verdict class, usable streets, annex export."""
 
-import datetime as dt
-
 import pandas as pd
 import streamlit as st
 
@@ -19,20 +17,17 @@ lang, ctx = page.start()
 st.title(t("where.title", lang))
 st.caption(md_escape(t("where.help", lang)))
 
-sched = ctx.ruleset.schedule
-now = state.now_wib()
-default = now if sched.campaign.start <= now < sched.campaign.end else \
-    (sched.campaign.start + dt.timedelta(days=14)).replace(hour=12)
+default, moved = state.default_judged_at(ctx.ruleset.schedule)
 c1, c2 = st.columns([2, 1])
 with c1:
-    at = state.judged_at_picker(lambda k: t(k, lang), key="where_at", default=default,
-                                help_text=t("where.date_note", lang))
+    at = state.judged_at_picker(lambda k, **v: t(k, lang, **v), key="where_at", default=default,
+                                help_text=t("where.date_note", lang),
+                                default_note=t("ctl.default_inside", lang, today=f"{state.now_wib():%d/%m/%Y}")
+                                if moved else None)
 apk = c2.selectbox(t("ctl.apk_type", lang), [a.value for a in ApkType], key="where_apk",
                    index=[a.value for a in ApkType].index("spanduk"),
                    format_func=lambda v: APK_LABELS[ApkType(v)][1 if lang == "en" else 0])
 schedule_box(ctx.ruleset, at, lang)
-if default != now:
-    st.caption(md_escape(t("where.date_note", lang)))
 
 keys = data.keys()
 with st.spinner(t("where.computing", lang)):

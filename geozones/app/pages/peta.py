@@ -7,7 +7,7 @@ from geozones.app import mapview, page, state
 from geozones.app.i18n import t
 from geozones.app.text import md_escape
 from geozones.app.widgets.map import show_map
-from geozones.app.widgets.panel import attribution_footer, schedule_box, verdict_panel
+from geozones.app.widgets.panel import after_election, attribution_footer, schedule_box, verdict_panel
 from geozones.core.apk import APK_LABELS, ApkType
 from geozones.core.verdicts import COLORS, Verdict, label
 
@@ -16,8 +16,11 @@ st.title(t("map.title", lang))
 st.caption(md_escape(t("map.help", lang)))
 
 c1, c2, c3 = st.columns([2, 1, 1.4])
+default_at, moved = state.default_judged_at(ctx.ruleset.schedule)
 with c1:
-    at = state.judged_at_picker(lambda k: t(k, lang), key="peta_at")
+    at = state.judged_at_picker(lambda k, **v: t(k, lang, **v), key="peta_at", default=default_at,
+                                default_note=t("ctl.default_inside", lang, today=f"{state.now_wib():%d/%m/%Y}")
+                                if moved else None)
 apk_options = [None] + [a.value for a in ApkType]
 apk = c2.selectbox(t("ctl.apk_type", lang), apk_options, key="peta_apk",
                    format_func=lambda v: t("ctl.apk_any", lang) if v is None
@@ -92,5 +95,10 @@ with right:
     st.subheader(t("panel.title", lang))
     if result is None:
         st.info(t("map.pick", lang))
+    elif after_election(ctx.ruleset, at):
+        # The schedule box above already says the date is after the election; the engine's
+        # time rule (the quiet period) is kept out of sight rather than cited as the reason.
+        with st.expander(t("sched.after_engine", lang)):
+            verdict_panel(result, lang)
     else:
         verdict_panel(result, lang)

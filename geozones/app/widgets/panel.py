@@ -94,6 +94,22 @@ def schedule_box(ruleset: RuleSet, at: dt.datetime, lang: str) -> None:
         st.markdown(md_table(head, rows))
         st.caption(md_escape(s.source))
     st.caption(md_escape(t("sched.now_in", lang, phase=phase)))
+    if after_election(ruleset, at):
+        after_election_note(ruleset, lang)
+
+
+def after_election(ruleset: RuleSet, at: dt.datetime) -> bool:
+    """Whether ``at`` lies after voting day of the rule set's schedule (the election is over)."""
+    return at >= ruleset.schedule.voting_day.end
+
+
+def after_election_note(ruleset: RuleSet, lang: str) -> None:
+    """Say in plain words that the chosen date is after the election (rather than cite the quiet period)."""
+    s = ruleset.schedule
+    day = "%d-%m-%Y"
+    last = s.campaign.end - dt.timedelta(microseconds=1)  # ends are exclusive
+    st.warning(md_escape(t("sched.after_note", lang, voting=s.voting_day.start.strftime(day),
+                           start=s.campaign.start.strftime(day), end=last.strftime(day))))
 
 
 def attribution_footer(lines: list[str], lang: str) -> None:
