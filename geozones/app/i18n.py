@@ -22,8 +22,15 @@ CATALOG: dict[str, tuple[str, str]] = {
                        "publik; periksa dasar hukum dan keadaan lapangan.",
                        "Not an official KPU publication. Verdicts come from rules compiled from public "
                        "sources; check the legal basis and the situation on site."),
-    "app.data_missing": ("Data batas kelurahan tidak ditemukan di {path}. Atur GEOZONES_DATA_DIR.",
-                         "Kelurahan boundaries not found in {path}. Set GEOZONES_DATA_DIR."),
+    "app.rules_error": ("Berkas aturan tidak dapat dipakai. Perbaiki aturan dan kolom yang disebut di bawah:",
+                        "The rule file cannot be used. Fix the rules and fields named below:"),
+    "app.data_error": ("Data wilayah tidak dapat dimuat. Pengelola: periksa GEOZONES_DATA_DIR (rinciannya ada "
+                       "di log server).",
+                       "The area data cannot be loaded. Administrators: check GEOZONES_DATA_DIR (details are in "
+                       "the server log)."),
+    "err.row": ("baris {row}", "row {row}"),
+    "err.field": ("kolom '{field}'", "field '{field}'"),
+    "err.more": ("... dan {n} masalah lain", "... and {n} more problem(s)"),
     "app.absent_layers": ("Lapisan tidak tersedia (aturannya tidak diperiksa): {names}",
                           "Layers not available (their rules are not checked): {names}"),
     "nav.map": ("Peta", "Map"),
@@ -106,6 +113,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "panel.judged_at": ("Dinilai untuk: {when}", "Judged for: {when}"),
     "panel.where": ("Wilayah", "Area"),
     "panel.reasons": ("Alasan", "Reasons"),
+    "panel.by_type": ("Menurut jenis APK", "By APK type"),
     "panel.nearest": ("Tempat terlarang terdekat: {name} ({layer}), {dist} m",
                       "Nearest restricted place: {name} ({layer}), {dist} m"),
     "panel.nearest_none": ("Tidak ada tempat terlarang dalam {bound} m.",
@@ -236,8 +244,7 @@ CATALOG: dict[str, tuple[str, str]] = {
                       "{n} of {total} kelurahan have likely or possible data gaps."),
     "cov.only_gaps": ("Hanya kelurahan dengan kemungkinan celah", "Only kelurahan with possible gaps"),
     "cov.categories": ("Rincian jumlah objek per kategori", "Feature counts by category"),
-    "cov.unavailable": ("Laporan cakupan tidak dapat dibuat: {error}",
-                        "The coverage report could not be built: {error}"),
+    "cov.unavailable": ("Laporan cakupan tidak dapat dibuat:", "The coverage report could not be built:"),
     "col.unchecked": ("Aturan tidak diperiksa", "Rules not checked"),
     "col.gaps": ("Kemungkinan celah data", "Possible data gaps"),
     "gap.none.worship": ("tidak ada tempat ibadah di '{layer}'", "no place of worship in '{layer}'"),
@@ -301,6 +308,23 @@ def t(key: str, lang: str = DEFAULT_LANG, **values: object) -> str:
     ind, eng = CATALOG[key]
     text = eng if lang == "en" else ind
     return text.format(**values) if values else text
+
+
+def apk_label(value: object, lang: str = DEFAULT_LANG) -> str:
+    """The APK type ``value`` (``"spanduk"``, an :class:`~geozones.core.apk.ApkType`) named in ``lang``.
+
+    A missing type is "(tidak disebut)" / "(not given)"; a value that is not a known
+    type is returned as written.
+    """
+    from geozones.core.apk import APK_LABELS, ApkType
+
+    if value is None or (isinstance(value, float) and value != value) or str(value).strip() == "":
+        return t("ctl.apk_any", lang)
+    try:
+        kind = ApkType(value)
+    except ValueError:
+        return str(value)
+    return APK_LABELS[kind][1 if lang == "en" else 0]
 
 
 def normalize_lang(lang: object) -> str:

@@ -16,16 +16,37 @@ SELECTED_KEY = "selected_point"
 LANG_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
 
 
+#: Query parameter that carries the language in the page's URL (``?lang=en``); the switch's key.
+LANG_PARAM = LANG_KEY
+
+
+def url_lang() -> str | None:
+    """The language named in the page's URL (``?lang=en``), or None when absent or unknown."""
+    value = st.query_params.get(LANG_PARAM)
+    if isinstance(value, str) and value.strip().lower() in LANGS:
+        return value.strip().lower()
+    return None
+
+
 def lang() -> str:
-    """The UI language of this session (``"id"`` unless the user chose English)."""
-    return normalize_lang(st.session_state.get(LANG_KEY, DEFAULT_LANG))
+    """The UI language of this session: the user's choice, else the URL's ``?lang=``, else Indonesian."""
+    if LANG_KEY in st.session_state:
+        return normalize_lang(st.session_state[LANG_KEY])
+    return url_lang() or DEFAULT_LANG
 
 
 def language_toggle(label: str) -> str:
-    """Draw the language switch in the sidebar and return the chosen language."""
-    if LANG_KEY not in st.session_state:
+    """Draw the language switch in the sidebar and return the chosen language.
+
+    The switch is bound to the URL's ``?lang=`` parameter (Streamlit's
+    ``bind="query-params"``): choosing English adds ``?lang=en`` to the page's
+    address, and a reload or a shared link starts in that language. Indonesian,
+    the default, leaves the parameter out.
+    """
+    if LANG_KEY in st.session_state and st.session_state[LANG_KEY] not in LANGS:
         st.session_state[LANG_KEY] = DEFAULT_LANG
-    st.sidebar.radio(label, LANGS, key=LANG_KEY, horizontal=True, format_func=LANG_NAMES.get)
+    st.sidebar.radio(label, LANGS, key=LANG_KEY, horizontal=True, format_func=LANG_NAMES.get,
+                     bind="query-params")
     return lang()
 
 

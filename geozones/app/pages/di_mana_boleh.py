@@ -5,11 +5,11 @@ import streamlit as st
 
 from geozones.app import context as data
 from geozones.app import mapview, page, state
-from geozones.app.i18n import t
-from geozones.app.text import md_escape
+from geozones.app.i18n import apk_label, t
+from geozones.app.text import EMPTY, md_escape
 from geozones.app.widgets.map import show_map
 from geozones.app.widgets.panel import attribution_footer, schedule_box
-from geozones.core.apk import APK_LABELS, ApkType
+from geozones.core.apk import ApkType
 from geozones.engine import zoning
 from geozones.io import exports
 
@@ -26,7 +26,7 @@ with c1:
                                 if moved else None)
 apk = c2.selectbox(t("ctl.apk_type", lang), [a.value for a in ApkType], key="where_apk",
                    index=[a.value for a in ApkType].index("spanduk"),
-                   format_func=lambda v: APK_LABELS[ApkType(v)][1 if lang == "en" else 0])
+                   format_func=lambda v: apk_label(v, lang))
 schedule_box(ctx.ruleset, at, lang)
 
 keys = data.keys()
@@ -52,7 +52,7 @@ st.subheader(t("where.by_kec", lang))
 kec = zoning.kecamatan_shares(split)
 st.dataframe(kec.rename(columns={"kode_kemendagri_kec": "kode", "kecamatan": t("col.kecamatan", lang),
                                  "area_ha": t("col.area_ha", lang), **pct}).round(1),
-             hide_index=True, width="stretch")
+             hide_index=True, width="stretch", placeholder=EMPTY)
 
 st.subheader(t("where.by_kel", lang))
 kel = split.kelurahan.copy()
@@ -62,7 +62,7 @@ view = kel.drop(columns=[c for c in ("kode_kemendagri_kec",) if c in kel.columns
     "kode_kemendagri": "kode", "kode_bps": t("tip.kode_bps", lang), "kelurahan": t("col.kelurahan", lang),
     "kecamatan": t("col.kecamatan", lang), "area_ha": t("col.area_ha", lang), **pct,
     "usable_m": t("col.usable_m", lang), "total_m": t("col.total_m", lang)})
-st.dataframe(view.round(1), hide_index=True, width="stretch")
+st.dataframe(view.round(1), hide_index=True, width="stretch", placeholder=EMPTY)
 
 st.subheader(t("where.streets", lang))
 st.caption(md_escape(t("where.usable_note", lang)))
@@ -74,7 +74,7 @@ if segments is not None and len(segments):
     st.dataframe(pd.DataFrame({t("col.street", lang): part["street"],
                                t("col.usable_m", lang): part["length_m"].round(0),
                                t("col.segments", lang): part["segments"]}),
-                 hide_index=True, width="stretch")
+                 hide_index=True, width="stretch", placeholder=EMPTY)
     title = (f"Lampiran: ruas jalan yang dapat dipakai untuk APK per kelurahan — {ctx.ruleset.id} "
              f"{ctx.ruleset.version}")
     st.download_button(t("where.export", lang),

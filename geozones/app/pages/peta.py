@@ -4,11 +4,11 @@ import streamlit as st
 
 from geozones.app import context as data
 from geozones.app import mapview, page, state
-from geozones.app.i18n import t
+from geozones.app.i18n import apk_label, t
 from geozones.app.text import md_escape
 from geozones.app.widgets.map import show_map
 from geozones.app.widgets.panel import after_election, attribution_footer, schedule_box, verdict_panel
-from geozones.core.apk import APK_LABELS, ApkType
+from geozones.core.apk import ApkType
 from geozones.core.verdicts import COLORS, Verdict, label
 
 lang, ctx = page.start()
@@ -22,9 +22,7 @@ with c1:
                                 default_note=t("ctl.default_inside", lang, today=f"{state.now_wib():%d/%m/%Y}")
                                 if moved else None)
 apk_options = [None] + [a.value for a in ApkType]
-apk = c2.selectbox(t("ctl.apk_type", lang), apk_options, key="peta_apk",
-                   format_func=lambda v: t("ctl.apk_any", lang) if v is None
-                   else APK_LABELS[ApkType(v)][1 if lang == "en" else 0])
+apk = c2.selectbox(t("ctl.apk_type", lang), apk_options, key="peta_apk", format_func=lambda v: apk_label(v, lang))
 index = data.search_index(*data.keys())
 choices = [None, *range(len(index))]
 found = c3.selectbox(
@@ -55,11 +53,10 @@ with left:
 point = state.selected_point()
 result = None
 if point is not None:
-    from geozones.engine import evaluate_detailed
     from geozones.io.sites import sites_frame
 
     site = sites_frame(point[1], point[0], site_id="titik", apk_type=apk)
-    result = evaluate_detailed(site, ctx.layers, ctx.ruleset, at, prepared=ctx.prepared)
+    result = ctx.checker.check(site, at)  # the CLI's checker: same rules, layers and grants
 
 with map_slot:
     m = mapview.base_map(online_tiles=True, tiles_label=t("ctl.online_tiles", lang))

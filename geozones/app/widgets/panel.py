@@ -8,7 +8,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from geozones.app.i18n import t
+from geozones.app.i18n import apk_label, t
 from geozones.app.text import md_escape, md_table
 from geozones.core.time import format_wib
 from geozones.core.verdicts import Verdict, label
@@ -46,6 +46,9 @@ def verdict_panel(result, lang: str) -> None:
         st.markdown(f"**{md_escape(t('panel.where', lang))}:** "
                     + md_escape(f"Kel. {row['kelurahan']} ({row['kode_kemendagri']} · BPS {row['kode_bps']}), "
                                 f"Kec. {row['kecamatan']}, {row['kota']}"))
+    by_type = verdict_by_type_text(row.get("verdict_by_type"), lang)
+    if by_type:
+        st.markdown(f"**{md_escape(t('panel.by_type', lang))}:** {md_escape(by_type)}")
     reasons = str(row["reasons_en" if lang == "en" else "reasons_id"] or "")
     st.markdown(f"**{md_escape(t('panel.reasons', lang))}**")
     st.markdown("\n".join(f"- {md_escape(r.strip())}" for r in reasons.split(" | ") if r.strip()))
@@ -74,6 +77,24 @@ def verdict_panel(result, lang: str) -> None:
                 t("col.advisory", lang): m["advisory"],
                 t("col.reason", lang): m["reason_en" if lang == "en" else "reason_id"],
             }), hide_index=True, width="stretch")
+
+
+def verdict_by_type_text(value: object, lang: str) -> str:
+    """``"billboard:NEEDS_PERMIT; spanduk:NEEDS_OWNER_CONSENT"`` as words in ``lang``; "" when absent.
+
+    The engine's ``verdict_by_type`` column is empty when every APK type gets the same
+    verdict. A part that is not ``type:VERDICT`` is kept as written.
+    """
+    if not isinstance(value, str) or not value.strip():
+        return ""
+    parts = []
+    for part in value.split(";"):
+        kind, _, code = part.strip().partition(":")
+        try:
+            parts.append(f"{apk_label(kind.strip(), lang)}: {label(Verdict(code.strip()), lang)}")
+        except ValueError:
+            parts.append(part.strip())
+    return "; ".join(p for p in parts if p)
 
 
 def schedule_box(ruleset: RuleSet, at: dt.datetime, lang: str) -> None:
