@@ -316,14 +316,16 @@ def apk_label(value: object, lang: str = DEFAULT_LANG) -> str:
     A missing type is "(tidak disebut)" / "(not given)"; a value that is not a known
     type is returned as written.
     """
-    from geozones.core.apk import APK_LABELS, ApkType
+    from geozones.core.apk import APK_LABELS, normalize_apk_type
 
     if value is None or (isinstance(value, float) and value != value) or str(value).strip() == "":
         return t("ctl.apk_any", lang)
     try:
-        kind = ApkType(value)
+        kind = normalize_apk_type(value)
     except ValueError:
         return str(value)
+    if kind is None:
+        return t("ctl.apk_any", lang)
     return APK_LABELS[kind][1 if lang == "en" else 0]
 
 

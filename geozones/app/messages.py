@@ -84,6 +84,6 @@ def show_error(err: InputError, title: str, lang: str, hint: str = "") -> None:
 
     The error with full paths is written to the server log (logger ``geozones.app``).
     """
-    log.warning("%s: %s", title, err)
+    log.warning("%s %s", title, err)
     lines = ([f"_{md_escape(hint)}_"] if hint else []) + [md_escape(x) for x in error_lines(err, lang)]
     st.error(f"**{md_escape(title)}**  \n" + "  \n".join(lines))

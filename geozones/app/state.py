@@ -21,11 +21,13 @@ LANG_PARAM = LANG_KEY
 
 
 def url_lang() -> str | None:
-    """The language named in the page's URL (``?lang=en``), or None when absent or unknown."""
+    """The language named in the page's URL (``?lang=en``, ``?lang=id``), or None when absent or unknown."""
     value = st.query_params.get(LANG_PARAM)
-    if isinstance(value, str) and value.strip().lower() in LANGS:
-        return value.strip().lower()
-    return None
+    if not isinstance(value, str):
+        return None
+    value = value.strip().lower()
+    names = {name.lower(): code for code, name in LANG_NAMES.items()}
+    return value if value in LANGS else names.get(value)
 
 
 def lang() -> str:
@@ -38,16 +40,34 @@ def lang() -> str:
 def language_toggle(label: str) -> str:
     """Draw the language switch in the sidebar and return the chosen language.
 
-    The switch is bound to the URL's ``?lang=`` parameter (Streamlit's
-    ``bind="query-params"``): choosing English adds ``?lang=en`` to the page's
-    address, and a reload or a shared link starts in that language. Indonesian,
-    the default, leaves the parameter out.
+    A new session (a reload, a shared link) starts in the language of the URL's
+    ``?lang=`` parameter; the choice is written back to the URL on every run
+    (``?lang=en`` / ``?lang=id``; a page change drops query parameters), so
+    reloading the page or sharing its address keeps the language.
     """
-    if LANG_KEY in st.session_state and st.session_state[LANG_KEY] not in LANGS:
-        st.session_state[LANG_KEY] = DEFAULT_LANG
-    st.sidebar.radio(label, LANGS, key=LANG_KEY, horizontal=True, format_func=LANG_NAMES.get,
-                     bind="query-params")
-    return lang()
+    if LANG_KEY not in st.session_state or st.session_state[LANG_KEY] not in LANGS:
+        st.session_state[LANG_KEY] = url_lang() or DEFAULT_LANG
+    st.sidebar.radio(label, LANGS, key=LANG_KEY, horizontal=True, format_func=LANG_NAMES.get)
+    chosen = lang()
+    if st.query_params.get(LANG_PARAM) != chosen:
+        st.query_params[LANG_PARAM] = chosen
+    return chosen
+
+
+def lang_key(base: str, lang_: str) -> str:
+    """Key of a choice widget whose options are shown in words of ``lang_``, carrying its value across a switch.
+
+    Streamlit's select widgets keep the words of the selected options as they were
+    first drawn, so after a language switch a chosen filter chip stayed Indonesian.
+    Each language gets its own widget (``f_verdict_en``), started from the other
+    language's value (option values are codes, the same in both languages).
+    """
+    key = f"{base}_{lang_}"
+    last = st.session_state.get(f"{base}__lang")
+    if last is not None and last != lang_ and f"{base}_{last}" in st.session_state:
+        st.session_state[key] = st.session_state[f"{base}_{last}"]
+    st.session_state[f"{base}__lang"] = lang_
+    return key
 
 
 def selected_point() -> tuple[float, float] | None:

@@ -81,7 +81,11 @@ def test_bad_upload_names_rows(app):
     assert not app.exception
     errors = "\n".join(e.value for e in app.error)
     assert "rusak\\.csv" in errors
-    assert "row 2" in errors and "row 3" in errors, errors
+    assert "baris 2" in errors and "baris 3" in errors and "kolom \\'lon\\'" in errors, errors
+    app.sidebar.radio(key="lang").set_value("en").run()
+    errors = "\n".join(e.value for e in app.error)
+    assert "The file cannot be used" in errors and "row 2" in errors and "field \\'lat\\'" in errors, errors
+    assert "/tmp" not in errors and "geozones\\-upload" not in errors  # no server path
 
 
 def test_good_upload_gives_table_quota_and_downloads(app):
@@ -99,7 +103,7 @@ def test_good_upload_gives_table_quota_and_downloads(app):
     assert verdicts[0] == "Dilarang" and verdicts[2] == "Di luar wilayah"
     assert "<img src=x onerror=alert(1)>" in list(df.iloc[:, 0])  # kept verbatim in a (safe) dataframe
     assert len(app.get("download_button")) >= 4  # sample + CSV, GeoJSON, XLSX
-    app.multiselect(key="f_verdict").set_value(["FORBIDDEN"]).run()
+    app.multiselect(key="f_verdict_id").set_value(["FORBIDDEN"]).run()
     assert len(app.dataframe[0].value) == 1
 
 

@@ -69,14 +69,16 @@ with st.container(border=True):
     st.markdown(f"**{md_escape(t('list.filters', lang))}**")
     f1, f2, f3, f4 = st.columns(4)
     verdicts = [v.value for v in Verdict if v.value in set(table["verdict"])]
-    sel_v = f1.multiselect(t("list.f_verdict", lang), verdicts, key="f_verdict", placeholder=t("list.choose", lang),
+    sel_v = f1.multiselect(t("list.f_verdict", lang), verdicts, key=state.lang_key("f_verdict", lang),
+                           placeholder=t("list.choose", lang),
                            format_func=lambda v: label(v, lang))
     kels = sorted(table["kelurahan"].dropna().astype(str).unique())
     sel_k = f2.multiselect(t("list.f_kelurahan", lang), kels, key="f_kel", placeholder=t("list.choose", lang))
     pas = sorted(table["paslon"].dropna().astype(str).unique())
     sel_p = f3.multiselect(t("list.f_paslon", lang), pas, key="f_paslon", placeholder=t("list.choose", lang))
     apks = sorted(table["apk_type"].dropna().astype(str).unique())
-    sel_a = f4.multiselect(t("list.f_apk", lang), apks, key="f_apk", placeholder=t("list.choose", lang),
+    sel_a = f4.multiselect(t("list.f_apk", lang), apks, key=state.lang_key("f_apk", lang),
+                           placeholder=t("list.choose", lang),
                            format_func=lambda v: apk_label(v, lang))
 mask = pd.Series(True, index=table.index)
 if sel_v:

@@ -24,8 +24,10 @@ with c1:
                                 help_text=t("where.date_note", lang),
                                 default_note=t("ctl.default_inside", lang, today=f"{state.now_wib():%d/%m/%Y}")
                                 if moved else None)
-apk = c2.selectbox(t("ctl.apk_type", lang), [a.value for a in ApkType], key="where_apk",
-                   index=[a.value for a in ApkType].index("spanduk"),
+apk_key = state.lang_key("where_apk", lang)
+if apk_key not in st.session_state:
+    st.session_state[apk_key] = "spanduk"  # the commonest APK; set through state, so a switch keeps the choice
+apk = c2.selectbox(t("ctl.apk_type", lang), [a.value for a in ApkType], key=apk_key,
                    format_func=lambda v: apk_label(v, lang))
 schedule_box(ctx.ruleset, at, lang)
 

@@ -22,7 +22,8 @@ with c1:
                                 default_note=t("ctl.default_inside", lang, today=f"{state.now_wib():%d/%m/%Y}")
                                 if moved else None)
 apk_options = [None] + [a.value for a in ApkType]
-apk = c2.selectbox(t("ctl.apk_type", lang), apk_options, key="peta_apk", format_func=lambda v: apk_label(v, lang))
+apk = c2.selectbox(t("ctl.apk_type", lang), apk_options, key=state.lang_key("peta_apk", lang),
+                   format_func=lambda v: apk_label(v, lang))
 index = data.search_index(*data.keys())
 choices = [None, *range(len(index))]
 found = c3.selectbox(
