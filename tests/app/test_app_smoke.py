@@ -161,3 +161,17 @@ def test_rules_page_shows_data_coverage_and_what_absent_layers_leave_unchecked(a
     assert layers.loc["tps", "Present"] == "ABSENT" and layers.loc["tps", "Rules not checked"] == "R25"
     flags = _frame_with(app, "Possible data gaps").set_index("Kelurahan")["Possible data gaps"]
     assert "no school in 'education' (likely gap)" in flags["Bungur"]
+
+
+def test_tables_show_a_dash_not_none_for_missing_values(app):
+    app.run()
+    app.switch_page("geozones/app/pages/aturan.py").run()
+    layers = _frame_with(app, "Aturan tidak diperiksa")
+    assert layers["Jumlah objek"].isna().any()  # absent layers have no count...
+    frames = list(app.dataframe)
+    assert frames and all(d.proto.placeholder == "—" for d in frames)  # ...drawn as "—", not "None"
+    app.switch_page("geozones/app/pages/cek_daftar.py").run()
+    csv = b"id,lon,lat\nA1,106.70,-6.30\n"  # outside the area: no kelurahan, no nearest place
+    app.file_uploader(key="list_file").set_value(("luar.csv", csv, "text/csv")).run()
+    assert not app.exception
+    assert app.dataframe[0].proto.placeholder == "—"  # (its height is checked in the browser, test_e2e)
