@@ -7,7 +7,6 @@ app copies a real click into; real clicks are covered by the e2e tests.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pandas as pd

@@ -21,15 +21,14 @@ default, moved = state.default_judged_at(ctx.ruleset.schedule)
 c1, c2 = st.columns([2, 1])
 with c1:
     at = state.judged_at_picker(lambda k, **v: t(k, lang, **v), key="where_at", default=default,
-                                help_text=t("where.date_note", lang),
-                                default_note=t("ctl.default_inside", lang, today=f"{state.now_wib():%d/%m/%Y}")
-                                if moved else None)
+                                help_text=t("where.date_note", lang))
 apk_key = state.lang_key("where_apk", lang)
 if apk_key not in st.session_state:
     st.session_state[apk_key] = "spanduk"  # the commonest APK; set through state, so a switch keeps the choice
 apk = c2.selectbox(t("ctl.apk_type", lang), [a.value for a in ApkType], key=apk_key,
                    format_func=lambda v: apk_label(v, lang))
-schedule_box(ctx.ruleset, at, lang)
+default_note = t("ctl.default_inside", lang, today=f"{state.now_wib():%d/%m/%Y}")
+schedule_box(ctx.ruleset, at, lang, note=default_note if moved and at.date() == default.date() else None)
 
 keys = data.keys()
 with st.spinner(t("where.computing", lang)):

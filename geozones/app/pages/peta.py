@@ -18,9 +18,7 @@ st.caption(md_escape(t("map.help", lang)))
 c1, c2, c3 = st.columns([2, 1, 1.4])
 default_at, moved = state.default_judged_at(ctx.ruleset.schedule)
 with c1:
-    at = state.judged_at_picker(lambda k, **v: t(k, lang, **v), key="peta_at", default=default_at,
-                                default_note=t("ctl.default_inside", lang, today=f"{state.now_wib():%d/%m/%Y}")
-                                if moved else None)
+    at = state.judged_at_picker(lambda k, **v: t(k, lang, **v), key="peta_at", default=default_at)
 apk_options = [None] + [a.value for a in ApkType]
 apk = c2.selectbox(t("ctl.apk_type", lang), apk_options, key=state.lang_key("peta_apk", lang),
                    format_func=lambda v: apk_label(v, lang))
@@ -30,7 +28,8 @@ found = c3.selectbox(
     t("ctl.search", lang), choices, key="peta_search",
     format_func=lambda i: t("ctl.search_none", lang) if i is None else
     f"{t('ctl.search_' + index.kind[i], lang)} {index.name[i]} ({index.code[i]})")
-schedule_box(ctx.ruleset, at, lang)
+default_note = t("ctl.default_inside", lang, today=f"{state.now_wib():%d/%m/%Y}")
+schedule_box(ctx.ruleset, at, lang, note=default_note if moved and at.date() == default_at.date() else None)
 
 center, zoom = (mapview.JAKPUS_CENTER, mapview.JAKPUS_ZOOM)
 if found is not None:

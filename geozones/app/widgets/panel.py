@@ -97,7 +97,7 @@ def verdict_by_type_text(value: object, lang: str) -> str:
     return "; ".join(p for p in parts if p)
 
 
-def schedule_box(ruleset: RuleSet, at: dt.datetime, lang: str) -> None:
+def schedule_box(ruleset: RuleSet, at: dt.datetime, lang: str, note: str | None = None) -> None:
     """The 2024 schedule as a small table, and which phase ``at`` falls in.
 
     Drawn as an escaped markdown table rather than ``st.dataframe``: three rows
@@ -114,7 +114,7 @@ def schedule_box(ruleset: RuleSet, at: dt.datetime, lang: str) -> None:
     with st.expander(t("sched.title", lang)):
         st.markdown(md_table(head, rows))
         st.caption(md_escape(s.source))
-    st.caption(md_escape(t("sched.now_in", lang, phase=phase)))
+    st.caption(md_escape(t("sched.now_in", lang, phase=phase) + (f" · {note}" if note else "")))
     if after_election(ruleset, at):
         after_election_note(ruleset, lang)
 
