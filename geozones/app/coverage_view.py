@@ -134,7 +134,7 @@ def kelurahan_table(cov: Coverage, titles: dict[str, str], lang: str, *, gaps_on
     kel = cov.gaps if gaps_only else cov.kelurahan
     counts = [c for c in kel.columns if c.startswith("n_")]
     out = pd.DataFrame({
-        "kode": kel["kode_kemendagri"],
+        t("tip.kode_kemendagri", lang): kel["kode_kemendagri"],
         t("col.kelurahan", lang): kel["kelurahan"],
         t("col.kecamatan", lang): kel["kecamatan"],
     })
@@ -149,4 +149,5 @@ def category_table(cov: Coverage, lang: str) -> pd.DataFrame:
     """Per kelurahan, the feature count of every ``<layer>.<category>`` (e.g. ``worship.muslim``)."""
     cats = [c for c in cov.kelurahan.columns if "." in c and not c.startswith("kode")]
     return cov.kelurahan[["kode_kemendagri", "kelurahan", *cats]].rename(
-        columns={"kode_kemendagri": "kode", "kelurahan": t("col.kelurahan", lang)}).reset_index(drop=True)
+        columns={"kode_kemendagri": t("tip.kode_kemendagri", lang), "kelurahan": t("col.kelurahan", lang)}
+    ).reset_index(drop=True)

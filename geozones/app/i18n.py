@@ -188,6 +188,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "col.cap": ("Batas (termasuk 200 %)", "Cap (incl. 200 %)"),
     "col.over": ("Lewat batas", "Over cap"),
     "col.count": ("Jumlah", "Count"),
+    "col.code": ("Kode", "Code"),
     # where-may page
     "where.title": ("Di mana APK boleh dipasang?", "Where may APK go?"),
     "where.help": ("Luas tiap kelurahan dibagi menurut putusan yang berlaku di sana. Radius dan koridor "
@@ -201,6 +202,8 @@ CATALOG: dict[str, tuple[str, str]] = {
     "where.by_kel": ("Bagian luas per kelurahan (%)", "Area shares per kelurahan (%)"),
     "where.by_kec": ("Bagian luas per kecamatan (%)", "Area shares per kecamatan (%)"),
     "where.streets": ("Panjang jalan bernama yang dapat dipakai", "Usable length along named streets"),
+    "where.annex_title": ("Lampiran: ruas jalan yang dapat dipakai untuk APK per kelurahan — {ruleset} {version}",
+                          "Annex: street segments usable for APK per kelurahan — {ruleset} {version}"),
     "where.export": ("Unduh lampiran (gaya SK KPU) CSV", "Download annex (KPU decree style) CSV"),
     "where.usable_note": ("Dapat dipakai = bukan dilarang, bukan perlu diskresi, bukan di luar jadwal; "
                           "tetap perlu izin pemilik/Pemda sesuai kelasnya.",

@@ -168,7 +168,7 @@ else:
     if over:
         st.warning(t("list.quota_over", lang, n=over))
     st.dataframe(usage.rename(columns={
-        "unit": t("col.unit", lang), "unit_code": "kode", "unit_name": t("col.unit_name", lang),
+        "unit": t("col.unit", lang), "unit_code": t("col.code", lang), "unit_name": t("col.unit_name", lang),
         "paslon": t("col.paslon", lang), "apk_type": t("col.apk_type", lang), "used": t("col.used", lang),
         "facilitated_max": t("col.facilitated_max", lang), "cap": t("col.cap", lang),
         "over": t("col.over", lang)}), hide_index=True, width="stretch", placeholder=EMPTY)

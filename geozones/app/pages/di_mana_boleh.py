@@ -51,8 +51,9 @@ attribution_footer(ctx.attributions, lang)
 pct = {z: zone_names[z] + " %" for z in zoning.ZONES}
 st.subheader(t("where.by_kec", lang))
 kec = zoning.kecamatan_shares(split)
-st.dataframe(kec.rename(columns={"kode_kemendagri_kec": "kode", "kecamatan": t("col.kecamatan", lang),
-                                 "area_ha": t("col.area_ha", lang), **pct}).round(1),
+st.dataframe(kec.rename(columns={"kode_kemendagri_kec": t("tip.kode_kemendagri", lang),
+                                 "kecamatan": t("col.kecamatan", lang), "area_ha": t("col.area_ha", lang),
+                                 **pct}).round(1),
              hide_index=True, width="stretch", placeholder=EMPTY)
 
 st.subheader(t("where.by_kel", lang))
@@ -60,7 +61,8 @@ kel = split.kelurahan.copy()
 if streets is not None:
     kel = kel.merge(streets[["kode_kemendagri", "usable_m", "total_m"]], on="kode_kemendagri", how="left")
 view = kel.drop(columns=[c for c in ("kode_kemendagri_kec",) if c in kel.columns]).rename(columns={
-    "kode_kemendagri": "kode", "kode_bps": t("tip.kode_bps", lang), "kelurahan": t("col.kelurahan", lang),
+    "kode_kemendagri": t("tip.kode_kemendagri", lang), "kode_bps": t("tip.kode_bps", lang),
+    "kelurahan": t("col.kelurahan", lang),
     "kecamatan": t("col.kecamatan", lang), "area_ha": t("col.area_ha", lang), **pct,
     "usable_m": t("col.usable_m", lang), "total_m": t("col.total_m", lang)})
 st.dataframe(view.round(1), hide_index=True, width="stretch", placeholder=EMPTY)
@@ -76,8 +78,7 @@ if segments is not None and len(segments):
                                t("col.usable_m", lang): part["length_m"].round(0),
                                t("col.segments", lang): part["segments"]}),
                  hide_index=True, width="stretch", placeholder=EMPTY)
-    title = (f"Lampiran: ruas jalan yang dapat dipakai untuk APK per kelurahan — {ctx.ruleset.id} "
-             f"{ctx.ruleset.version}")
+    title = t("where.annex_title", lang, ruleset=ctx.ruleset.id, version=ctx.ruleset.version)
     st.download_button(t("where.export", lang),
                        lambda: exports.annex_csv(segments, zoning=split, attribution=ctx.attributions,
                                                 title=title),
