@@ -34,6 +34,13 @@ def gap_text(gap: Gap, lang: str) -> str:
     return gap.text(lang)
 
 
+def _text(value: object) -> str:
+    """A text cell: a missing value (None, NaN) is empty, never the word ``None``."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return str(value)
+
+
 def unchecked_rules(ruleset, layer: str) -> list[str]:
     """Ids of the rules of ``ruleset`` that read ``layer`` (left unchecked when it is absent)."""
     return ruleset.rules_by_layer().get(layer, [])
@@ -66,12 +73,12 @@ def layer_table(cov: Coverage, ruleset, titles: dict[str, str], lang: str) -> pd
             t("col.title", lang): titles.get(r.layer, r.layer),
             t("col.present", lang): t("cov.present", lang) if r.present else t("cov.absent_cell", lang),
             t("col.features", lang): int(r.features) if r.present else None,
-            t("col.date", lang): r.data_date or "",
+            t("col.date", lang): _text(r.data_date),
             t("col.age_years", lang): round(age / 365.25, 1) if age is not None else None,
-            t("col.source", lang): r.source,
-            t("col.licence", lang): r.licence,
+            t("col.source", lang): _text(r.source),
+            t("col.licence", lang): _text(r.licence),
             t("col.unchecked", lang): "" if r.present else (", ".join(unchecked_rules(ruleset, r.layer)) or "—"),
-            t("col.problem", lang): r.problem,
+            t("col.problem", lang): _text(r.problem),
         })
     return pd.DataFrame(rows)
 
@@ -108,7 +115,7 @@ def kelurahan_table(cov: Coverage, titles: dict[str, str], lang: str, *, gaps_on
     kel = cov.gaps if gaps_only else cov.kelurahan
     counts = [c for c in kel.columns if c.startswith("n_")]
     out = pd.DataFrame({
-        "kode": kel["kode_kemendagri"],
+        t("tip.kode_kemendagri", lang): kel["kode_kemendagri"],
         t("col.kelurahan", lang): kel["kelurahan"],
         t("col.kecamatan", lang): kel["kecamatan"],
     })
@@ -123,4 +130,5 @@ def category_table(cov: Coverage, lang: str) -> pd.DataFrame:
     """Per kelurahan, the feature count of every ``<layer>.<category>`` (e.g. ``worship.muslim``)."""
     cats = [c for c in cov.kelurahan.columns if "." in c and not c.startswith("kode")]
     return cov.kelurahan[["kode_kemendagri", "kelurahan", *cats]].rename(
-        columns={"kode_kemendagri": "kode", "kelurahan": t("col.kelurahan", lang)}).reset_index(drop=True)
+        columns={"kode_kemendagri": t("tip.kode_kemendagri", lang), "kelurahan": t("col.kelurahan", lang)}
+    ).reset_index(drop=True)

@@ -22,8 +22,15 @@ CATALOG: dict[str, tuple[str, str]] = {
                        "publik; periksa dasar hukum dan keadaan lapangan.",
                        "Not an official KPU publication. Verdicts come from rules compiled from public "
                        "sources; check the legal basis and the situation on site."),
-    "app.data_missing": ("Data batas kelurahan tidak ditemukan di {path}. Atur GEOZONES_DATA_DIR.",
-                         "Kelurahan boundaries not found in {path}. Set GEOZONES_DATA_DIR."),
+    "app.rules_error": ("Berkas aturan tidak dapat dipakai. Perbaiki aturan dan kolom yang disebut di bawah:",
+                        "The rule file cannot be used. Fix the rules and fields named below:"),
+    "app.data_error": ("Data wilayah tidak dapat dimuat. Pengelola: periksa GEOZONES_DATA_DIR (rinciannya ada "
+                       "di log server).",
+                       "The area data cannot be loaded. Administrators: check GEOZONES_DATA_DIR (details are in "
+                       "the server log)."),
+    "err.row": ("baris {row}", "row {row}"),
+    "err.field": ("kolom '{field}'", "field '{field}'"),
+    "err.more": ("... dan {n} masalah lain", "... and {n} more problem(s)"),
     "app.absent_layers": ("Lapisan tidak tersedia (aturannya tidak diperiksa): {names}",
                           "Layers not available (their rules are not checked): {names}"),
     "nav.map": ("Peta", "Map"),
@@ -34,6 +41,14 @@ CATALOG: dict[str, tuple[str, str]] = {
     # shared controls
     "ctl.date": ("Tanggal penilaian (WIB)", "Date judged for (WIB)"),
     "ctl.time": ("Jam (WIB)", "Time (WIB)"),
+    "ctl.date_help": ("Ketik tanggal sebagai HH/BB/TTTT (mis. 15/10/2024) lalu tekan Enter.",
+                      "Type the date as DD/MM/YYYY (e.g. 15/10/2024), then press Enter."),
+    "ctl.date_bad": ("'{value}' bukan tanggal yang sah (HH/BB/TTTT); tanggal sebelumnya tetap dipakai.",
+                     "'{value}' is not a valid date (DD/MM/YYYY); the previous date is kept."),
+    "ctl.default_inside": ("Tanggal bawaan di dalam masa kampanye: hari ini ({today}) di luar jadwal "
+                           "aturan ini.",
+                           "Default date inside the campaign period: today ({today}) is outside this rule "
+                           "set's schedule."),
     "ctl.apk_type": ("Jenis APK", "APK type"),
     "ctl.apk_any": ("(tidak disebut)", "(not given)"),
     "ctl.search": ("Cari kelurahan atau kecamatan", "Find a kelurahan or kecamatan"),
@@ -51,6 +66,13 @@ CATALOG: dict[str, tuple[str, str]] = {
     "sched.now_in": ("Tanggal yang dipilih: {phase}", "Chosen date: {phase}"),
     "sched.before": ("sebelum masa kampanye", "before the campaign"),
     "sched.after": ("setelah pemungutan suara", "after voting day"),
+    "sched.after_note": ("Tanggal ini setelah hari pemungutan suara ({voting}). Masa kampanye pemilihan ini sudah "
+                         "berakhir dan APK-nya seharusnya sudah diturunkan; tidak ada pemasangan yang dapat dinilai "
+                         "untuk tanggal ini. Pilih tanggal dalam masa kampanye ({start} – {end}).",
+                         "This date is after voting day ({voting}). The campaign of this election is over and its "
+                         "APK should already be down; no installation can be judged for this date. Choose a "
+                         "date inside the campaign period ({start} – {end})."),
+    "sched.after_engine": ("Putusan mesin aturan untuk tanggal ini", "The rule engine's verdict for this date"),
     # map layers and legend
     "layer.kelurahan": ("Batas kelurahan", "Kelurahan boundaries"),
     "layer.parcel": ("Persil terlarang (ibadah, kesehatan, pendidikan, pemerintah)",
@@ -91,6 +113,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "panel.judged_at": ("Dinilai untuk: {when}", "Judged for: {when}"),
     "panel.where": ("Wilayah", "Area"),
     "panel.reasons": ("Alasan", "Reasons"),
+    "panel.by_type": ("Menurut jenis APK", "By APK type"),
     "panel.nearest": ("Tempat terlarang terdekat: {name} ({layer}), {dist} m",
                       "Nearest restricted place: {name} ({layer}), {dist} m"),
     "panel.nearest_none": ("Tidak ada tempat terlarang dalam {bound} m.",
@@ -171,6 +194,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "col.cap": ("Batas (termasuk 200 %)", "Cap (incl. 200 %)"),
     "col.over": ("Lewat batas", "Over cap"),
     "col.count": ("Jumlah", "Count"),
+    "col.code": ("Kode", "Code"),
     # where-may page
     "where.title": ("Di mana APK boleh dipasang?", "Where may APK go?"),
     "where.help": ("Luas tiap kelurahan dibagi menurut putusan yang berlaku di sana. Radius dan koridor "
@@ -184,6 +208,8 @@ CATALOG: dict[str, tuple[str, str]] = {
     "where.by_kel": ("Bagian luas per kelurahan (%)", "Area shares per kelurahan (%)"),
     "where.by_kec": ("Bagian luas per kecamatan (%)", "Area shares per kecamatan (%)"),
     "where.streets": ("Panjang jalan bernama yang dapat dipakai", "Usable length along named streets"),
+    "where.annex_title": ("Lampiran: ruas jalan yang dapat dipakai untuk APK per kelurahan — {ruleset} {version}",
+                          "Annex: street segments usable for APK per kelurahan — {ruleset} {version}"),
     "where.export": ("Unduh lampiran (gaya SK KPU) CSV", "Download annex (KPU decree style) CSV"),
     "where.usable_note": ("Dapat dipakai = bukan dilarang, bukan perlu diskresi, bukan di luar jadwal; "
                           "tetap perlu izin pemilik/Pemda sesuai kelasnya.",
@@ -227,8 +253,7 @@ CATALOG: dict[str, tuple[str, str]] = {
                       "{n} of {total} kelurahan have likely or possible data gaps."),
     "cov.only_gaps": ("Hanya kelurahan dengan kemungkinan celah", "Only kelurahan with possible gaps"),
     "cov.categories": ("Rincian jumlah objek per kategori", "Feature counts by category"),
-    "cov.unavailable": ("Laporan cakupan tidak dapat dibuat: {error}",
-                        "The coverage report could not be built: {error}"),
+    "cov.unavailable": ("Laporan cakupan tidak dapat dibuat:", "The coverage report could not be built:"),
     "col.unchecked": ("Aturan tidak diperiksa", "Rules not checked"),
     "col.gaps": ("Kemungkinan celah data", "Possible data gaps"),
     "rules.grades": ("Tingkat bukti: P = teks primer dilihat; S = disampaikan pejabat bernama; "
@@ -281,6 +306,25 @@ def t(key: str, lang: str = DEFAULT_LANG, **values: object) -> str:
     ind, eng = CATALOG[key]
     text = eng if lang == "en" else ind
     return text.format(**values) if values else text
+
+
+def apk_label(value: object, lang: str = DEFAULT_LANG) -> str:
+    """The APK type ``value`` (``"spanduk"``, an :class:`~geozones.core.apk.ApkType`) named in ``lang``.
+
+    A missing type is "(tidak disebut)" / "(not given)"; a value that is not a known
+    type is returned as written.
+    """
+    from geozones.core.apk import APK_LABELS, normalize_apk_type
+
+    if value is None or (isinstance(value, float) and value != value) or str(value).strip() == "":
+        return t("ctl.apk_any", lang)
+    try:
+        kind = normalize_apk_type(value)
+    except ValueError:
+        return str(value)
+    if kind is None:
+        return t("ctl.apk_any", lang)
+    return APK_LABELS[kind][1 if lang == "en" else 0]
 
 
 def normalize_lang(lang: object) -> str:

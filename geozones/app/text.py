@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import re
 
+#: What a table shows for a missing value (``st.dataframe(placeholder=EMPTY)``), never a raw ``None``.
+EMPTY = "—"
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=^\"'])")
 
 

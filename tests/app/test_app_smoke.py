@@ -7,7 +7,6 @@ app copies a real click into; real clicks are covered by the e2e tests.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pandas as pd
@@ -43,8 +42,7 @@ def test_every_page_runs(app, page_path):
 def test_map_page_verdict_panel_from_session_state(app):
     app.session_state["selected_point"] = ISTIQLAL
     app.run()
-    app.date_input(key="peta_at_date").set_value(dt.date(2024, 10, 10))
-    app.time_input(key="peta_at_time").set_value(dt.time(12, 0)).run()
+    app.text_input(key="peta_at_date").input("10/10/2024").run()
     assert not app.exception
     boxes = [e.value for e in app.error]
     assert any("FORBIDDEN" in b and "Dilarang" in b for b in boxes), boxes
@@ -72,7 +70,7 @@ def test_map_page_verdict_panel_shows_what_the_verdict_rests_on(app, shared_data
 def test_map_page_quiet_period_is_out_of_window(app):
     app.session_state["selected_point"] = {"lat": -6.1870, "lon": 106.8550}  # a side street, Senen
     app.run()
-    app.date_input(key="peta_at_date").set_value(dt.date(2024, 11, 25)).run()
+    app.text_input(key="peta_at_date").input("25/11/2024").run()
     assert not app.exception
     assert any("OUT_OF_WINDOW" in e.value for e in app.error), [e.value for e in app.error]
 
@@ -97,7 +95,11 @@ def test_bad_upload_names_rows(app):
     assert not app.exception
     errors = "\n".join(e.value for e in app.error)
     assert "rusak\\.csv" in errors
-    assert "row 2" in errors and "row 3" in errors, errors
+    assert "baris 2" in errors and "baris 3" in errors and "kolom \\'lon\\'" in errors, errors
+    app.sidebar.radio(key="lang").set_value("en").run()
+    errors = "\n".join(e.value for e in app.error)
+    assert "The file cannot be used" in errors and "row 2" in errors and "field \\'lat\\'" in errors, errors
+    assert "/tmp" not in errors and "geozones\\-upload" not in errors  # no server path
 
 
 def test_good_upload_gives_table_quota_and_downloads(app):
@@ -115,7 +117,7 @@ def test_good_upload_gives_table_quota_and_downloads(app):
     assert verdicts[0] == "Dilarang" and verdicts[2] == "Di luar wilayah"
     assert "<img src=x onerror=alert(1)>" in list(df.iloc[:, 0])  # kept verbatim in a (safe) dataframe
     assert len(app.get("download_button")) >= 4  # sample + CSV, GeoJSON, XLSX
-    app.multiselect(key="f_verdict").set_value(["FORBIDDEN"]).run()
+    app.multiselect(key="f_verdict_id").set_value(["FORBIDDEN"]).run()
     assert len(app.dataframe[0].value) == 1
 
 
@@ -173,3 +175,17 @@ def test_rules_page_shows_data_coverage_and_what_absent_layers_leave_unchecked(a
     assert layers.loc["tps", "Present"] == "ABSENT" and layers.loc["tps", "Rules not checked"] == "R25"
     flags = _frame_with(app, "Possible data gaps").set_index("Kelurahan")["Possible data gaps"]
     assert "no school in 'education' (likely gap)" in flags["Bungur"]
+
+
+def test_tables_show_a_dash_not_none_for_missing_values(app):
+    app.run()
+    app.switch_page("geozones/app/pages/aturan.py").run()
+    layers = _frame_with(app, "Aturan tidak diperiksa")
+    assert layers["Jumlah objek"].isna().any()  # absent layers have no count...
+    frames = list(app.dataframe)
+    assert frames and all(d.proto.placeholder == "—" for d in frames)  # ...drawn as "—", not "None"
+    app.switch_page("geozones/app/pages/cek_daftar.py").run()
+    csv = b"id,lon,lat\nA1,106.70,-6.30\n"  # outside the area: no kelurahan, no nearest place
+    app.file_uploader(key="list_file").set_value(("luar.csv", csv, "text/csv")).run()
+    assert not app.exception
+    assert app.dataframe[0].proto.placeholder == "—"  # (its height is checked in the browser, test_e2e)

@@ -65,3 +65,13 @@ def test_gap_texts_exist_for_every_flagged_role():
         for certainty in ("likely", "possible"):
             text = Gap("none", role, role, certainty).text("id")
             assert text.startswith(ind.format(layer=role)) and GAP_TEXT[certainty][0] in text
+
+
+def test_layer_table_text_cells_are_never_none(cov, jakpus_rules):
+    from geozones.app.coverage_view import _text
+
+    assert _text(None) == "" and _text(float("nan")) == "" and _text("OSM") == "OSM"
+    for lang in ("id", "en"):
+        table = coverage_view.layer_table(cov, jakpus_rules, {}, lang)
+        for c in table.columns[[table[c].dtype == object for c in table.columns]]:
+            assert not table[c].map(lambda v: v is None or v == "None").any(), (lang, c)

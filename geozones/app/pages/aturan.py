@@ -7,11 +7,11 @@ import streamlit as st
 
 from geozones.app import context as data
 from geozones.app import coverage_view, page
-from geozones.app.i18n import t
+from geozones.app.i18n import apk_label, t
+from geozones.app.messages import show_error
 from geozones.app.state import now_wib
-from geozones.app.text import md_escape
+from geozones.app.text import EMPTY, md_escape
 from geozones.app.widgets.panel import attribution_footer, format_wib, schedule_box
-from geozones.core.apk import APK_LABELS
 from geozones.core.errors import InputError
 from geozones.core.verdicts import label
 from geozones.rules.describe import describe_rules
@@ -44,25 +44,25 @@ rules = pd.DataFrame([{
     t("col.legal_basis", lang): "; ".join(r.citations),
     t("col.grade", lang): r.grades,
     t("col.window", lang): _window(r.window_at),
-    t("col.apk_types", lang): ", ".join(APK_LABELS[a][0] for a in r.apk_types) if r.apk_types else "—",
+    t("col.apk_types", lang): ", ".join(apk_label(a, lang) for a in r.apk_types) if r.apk_types else "—",
     t("col.advisory", lang): t("yes", lang) if r.advisory else t("no", lang),
     t("col.note", lang): r.note_in(lang),
 } for r in describe_rules(rs)])
-st.dataframe(rules, hide_index=True, width="stretch")
+st.dataframe(rules, hide_index=True, width="stretch", placeholder=EMPTY)
 
 st.subheader(t("rules.quotas", lang))
 st.dataframe(pd.DataFrame([{
-    t("col.apk_type", lang): APK_LABELS[q.apk_type][0], t("col.unit", lang): q.unit,
+    t("col.apk_type", lang): apk_label(q.apk_type, lang), t("col.unit", lang): q.unit,
     t("col.facilitated_max", lang): q.facilitated_max, t("col.cap", lang): q.cap,
     t("col.legal_basis", lang): "; ".join(b.cite() for b in q.legal_basis)} for q in rs.quotas]),
-    hide_index=True, width="stretch")
+    hide_index=True, width="stretch", placeholder=EMPTY)
 
 st.subheader(t("rules.grants", lang))
 if rs.grants:
     st.dataframe(pd.DataFrame([{
         t("col.id", lang): g.id, t("col.lifts", lang): ", ".join(g.lifts),
         t("col.window", lang): _window(g.window), t("col.reference", lang): g.reference}
-        for g in rs.grants]), hide_index=True, width="stretch")
+        for g in rs.grants]), hide_index=True, width="stretch", placeholder=EMPTY)
 else:
     st.caption(t("rules.grants_none", lang))
 
@@ -72,11 +72,11 @@ titles = {n: lyr.spec.title.get(lang, lyr.spec.title.get("id", n)) for n, lyr in
 try:
     cov = data.coverage_report(*data.keys(), dt.date.today())
 except InputError as err:
-    st.error(md_escape(t("cov.unavailable", lang, error=err)))
+    show_error(err, t("cov.unavailable", lang), lang)
     cov = None
 if cov is not None:
     layer_rows = coverage_view.layer_table(cov, rs, titles, lang)
-    st.dataframe(layer_rows, hide_index=True, width="stretch", height=35 * (len(layer_rows) + 1) + 3)
+    st.dataframe(layer_rows, hide_index=True, width="stretch", placeholder=EMPTY, height=35 * (len(layer_rows) + 1) + 3)
     absent = coverage_view.absent_items(cov, rs, lang)
     if absent:
         st.warning(md_escape(t("rules.absent", lang, names="; ".join(absent))))
@@ -84,7 +84,7 @@ if cov is not None:
     st.caption(md_escape(t("cov.gap_count", lang, n=len(cov.gaps), total=len(cov.kelurahan))))
     only_gaps = st.toggle(t("cov.only_gaps", lang), key="cov_only_gaps")
     st.dataframe(coverage_view.kelurahan_table(cov, titles, lang, gaps_only=only_gaps), hide_index=True,
-                 width="stretch")
+                 width="stretch", placeholder=EMPTY)
     with st.expander(t("cov.categories", lang)):
-        st.dataframe(coverage_view.category_table(cov, lang), hide_index=True, width="stretch")
+        st.dataframe(coverage_view.category_table(cov, lang), hide_index=True, width="stretch", placeholder=EMPTY)
 attribution_footer(ctx.attributions, lang)

@@ -7,11 +7,12 @@ import streamlit as st
 
 from geozones.app import context as data
 from geozones.app import mapview, page, state
-from geozones.app.i18n import t
-from geozones.app.text import md_escape
+from geozones.app.i18n import apk_label, t
+from geozones.app.messages import show_error
+from geozones.app.text import EMPTY, md_escape
 from geozones.app.widgets import uploads
 from geozones.app.widgets.map import show_map
-from geozones.app.widgets.panel import attribution_footer
+from geozones.app.widgets.panel import after_election, after_election_note, attribution_footer
 from geozones.core.errors import InputError
 from geozones.core.verdicts import COLORS, Verdict, label
 from geozones.io import exports
@@ -28,7 +29,13 @@ st.caption(md_escape(t("list.help", lang)))
 c1, c2 = st.columns([3, 2])
 uploaded = c1.file_uploader(t("list.upload", lang), type=uploads.UPLOAD_TYPES, key="list_file")
 with c2:
-    at = state.judged_at_picker(lambda k: t(k, lang), key="list_at", help_text=t("list.at_help", lang))
+    default_at, moved = state.default_judged_at(ctx.ruleset.schedule)
+    at = state.judged_at_picker(lambda k, **v: t(k, lang, **v), key="list_at", default=default_at,
+                                help_text=t("list.at_help", lang),
+                                default_note=t("ctl.default_inside", lang, today=f"{state.now_wib():%d/%m/%Y}")
+                                if moved else None)
+    if after_election(ctx.ruleset, at):
+        after_election_note(ctx.ruleset, lang)
     st.download_button(t("list.template", lang), SAMPLE.encode("utf-8"), file_name="contoh-lokasi.csv",
                        mime="text/csv", key="list_sample")
 
@@ -40,17 +47,16 @@ if uploaded is None:
 try:
     sites, digest = uploads.read_upload(uploaded)
 except InputError as err:
-    uploads.show_input_error(err, t("list.bad_file", lang), t("list.bad_hint", lang))
+    show_error(err, t("list.bad_file", lang), lang, t("list.bad_hint", lang))
     st.stop()
 
 cache_key = (digest, at.isoformat())
 cached = st.session_state.get("list_result")
 if cached is None or cached[0] != cache_key:
-    from geozones.engine import evaluate_detailed
-
     bar = st.progress(0.0, text=t("list.checking", lang, n=len(sites)))
     t0 = time.perf_counter()
-    res = evaluate_detailed(sites, ctx.layers, ctx.ruleset, at, prepared=ctx.prepared,
+    # The same checker as `geozones check` (rule set, layers, grants), so both give the same answers.
+    res = ctx.checker.check(sites, at,
                             progress=lambda _step, frac: bar.progress(min(max(float(frac), 0.0), 1.0)))
     bar.empty()
     st.session_state["list_result"] = (cache_key, res, time.perf_counter() - t0)
@@ -63,14 +69,17 @@ with st.container(border=True):
     st.markdown(f"**{md_escape(t('list.filters', lang))}**")
     f1, f2, f3, f4 = st.columns(4)
     verdicts = [v.value for v in Verdict if v.value in set(table["verdict"])]
-    sel_v = f1.multiselect(t("list.f_verdict", lang), verdicts, key="f_verdict", placeholder=t("list.choose", lang),
+    sel_v = f1.multiselect(t("list.f_verdict", lang), verdicts, key=state.lang_key("f_verdict", lang),
+                           placeholder=t("list.choose", lang),
                            format_func=lambda v: label(v, lang))
     kels = sorted(table["kelurahan"].dropna().astype(str).unique())
     sel_k = f2.multiselect(t("list.f_kelurahan", lang), kels, key="f_kel", placeholder=t("list.choose", lang))
     pas = sorted(table["paslon"].dropna().astype(str).unique())
     sel_p = f3.multiselect(t("list.f_paslon", lang), pas, key="f_paslon", placeholder=t("list.choose", lang))
     apks = sorted(table["apk_type"].dropna().astype(str).unique())
-    sel_a = f4.multiselect(t("list.f_apk", lang), apks, key="f_apk", placeholder=t("list.choose", lang))
+    sel_a = f4.multiselect(t("list.f_apk", lang), apks, key=state.lang_key("f_apk", lang),
+                           placeholder=t("list.choose", lang),
+                           format_func=lambda v: apk_label(v, lang))
 mask = pd.Series(True, index=table.index)
 if sel_v:
     mask &= table["verdict"].isin(sel_v)
@@ -98,7 +107,7 @@ view = pd.DataFrame({
     t("col.kelurahan", lang): shown["kelurahan"],
     t("col.kecamatan", lang): shown["kecamatan"],
     t("col.paslon", lang): shown["paslon"],
-    t("col.apk_type", lang): shown["apk_type"],
+    t("col.apk_type", lang): [apk_label(v, lang) for v in shown["apk_type"]],
     t("col.rule_id", lang): shown["rule_ids"],
     t("col.reason", lang): shown[reasons],
     t("col.nearest", lang): shown["nearest_name"],
@@ -106,23 +115,26 @@ view = pd.DataFrame({
     t("col.lat", lang): shown["lat"],
     t("col.lon", lang): shown["lon"],
 })
-st.dataframe(view, hide_index=True, width="stretch", height=320)
+# Up to ten rows the table is as tall as its rows (no empty padding), then it scrolls.
+st.dataframe(view, hide_index=True, width="stretch", placeholder=EMPTY,
+             height="auto" if len(view) > 10 else "content")
 
 # --- downloads ---
 st.subheader(t("list.downloads", lang))
-attribution = exports.attribution_lines(ctx.attributions, title=f"geozones · {ctx.ruleset.id} "
-                                        f"{ctx.ruleset.version}")
+# The same writers, attribution and reason language as `geozones check --lang`, so a file
+# downloaded here has the CLI's columns (io.exports owns them; nothing is built here).
+attribution = ctx.checker.attribution()
 d1, d2, d3 = st.columns(3)
 stem = uploaded.name.rsplit(".", 1)[0][:60] or "lokasi"
 # Files are built only when a button is clicked (deferred callables), not on every rerun.
-d1.download_button(t("list.dl_csv", lang), lambda: exports.table_csv(shown, attribution=attribution),
+d1.download_button(t("list.dl_csv", lang), lambda: exports.table_csv(shown, attribution=attribution, lang=lang),
                    file_name=f"{stem}-hasil.csv", mime="text/csv", key="dl_csv", on_click="ignore")
-d2.download_button(t("list.dl_geojson", lang), lambda: exports.table_geojson(shown, attribution=attribution),
+d2.download_button(t("list.dl_geojson", lang),
+                   lambda: exports.table_geojson(shown, attribution=attribution, lang=lang),
                    file_name=f"{stem}-hasil.geojson", mime="application/geo+json", key="dl_geojson",
                    on_click="ignore")
-sheet = "results" if lang == "en" else "hasil"
 d3.download_button(t("list.dl_xlsx", lang),
-                   lambda: exports.table_xlsx(shown, attribution=attribution, sheet=sheet),
+                   lambda: exports.FORMATS["xlsx"](shown, attribution=attribution, lang=lang),
                    file_name=f"{stem}-hasil.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl_xlsx",
                    on_click="ignore")
@@ -156,8 +168,8 @@ else:
     if over:
         st.warning(t("list.quota_over", lang, n=over))
     st.dataframe(usage.rename(columns={
-        "unit": t("col.unit", lang), "unit_code": "kode", "unit_name": t("col.unit_name", lang),
+        "unit": t("col.unit", lang), "unit_code": t("col.code", lang), "unit_name": t("col.unit_name", lang),
         "paslon": t("col.paslon", lang), "apk_type": t("col.apk_type", lang), "used": t("col.used", lang),
         "facilitated_max": t("col.facilitated_max", lang), "cap": t("col.cap", lang),
-        "over": t("col.over", lang)}), hide_index=True, width="stretch")
+        "over": t("col.over", lang)}), hide_index=True, width="stretch", placeholder=EMPTY)
 attribution_footer(ctx.attributions, lang)

@@ -4,11 +4,11 @@ import streamlit as st
 
 from geozones.app import context as data
 from geozones.app import mapview, page, state
-from geozones.app.i18n import t
+from geozones.app.i18n import apk_label, t
 from geozones.app.text import md_escape
 from geozones.app.widgets.map import show_map
-from geozones.app.widgets.panel import attribution_footer, schedule_box, verdict_panel
-from geozones.core.apk import APK_LABELS, ApkType
+from geozones.app.widgets.panel import after_election, attribution_footer, schedule_box, verdict_panel
+from geozones.core.apk import ApkType
 from geozones.core.verdicts import COLORS, Verdict, label
 
 lang, ctx = page.start()
@@ -16,19 +16,20 @@ st.title(t("map.title", lang))
 st.caption(md_escape(t("map.help", lang)))
 
 c1, c2, c3 = st.columns([2, 1, 1.4])
+default_at, moved = state.default_judged_at(ctx.ruleset.schedule)
 with c1:
-    at = state.judged_at_picker(lambda k: t(k, lang), key="peta_at")
+    at = state.judged_at_picker(lambda k, **v: t(k, lang, **v), key="peta_at", default=default_at)
 apk_options = [None] + [a.value for a in ApkType]
-apk = c2.selectbox(t("ctl.apk_type", lang), apk_options, key="peta_apk",
-                   format_func=lambda v: t("ctl.apk_any", lang) if v is None
-                   else APK_LABELS[ApkType(v)][1 if lang == "en" else 0])
+apk = c2.selectbox(t("ctl.apk_type", lang), apk_options, key=state.lang_key("peta_apk", lang),
+                   format_func=lambda v: apk_label(v, lang))
 index = data.search_index(*data.keys())
 choices = [None, *range(len(index))]
 found = c3.selectbox(
     t("ctl.search", lang), choices, key="peta_search",
     format_func=lambda i: t("ctl.search_none", lang) if i is None else
     f"{t('ctl.search_' + index.kind[i], lang)} {index.name[i]} ({index.code[i]})")
-schedule_box(ctx.ruleset, at, lang)
+default_note = t("ctl.default_inside", lang, today=f"{state.now_wib():%d/%m/%Y}")
+schedule_box(ctx.ruleset, at, lang, note=default_note if moved and at.date() == default_at.date() else None)
 
 center, zoom = (mapview.JAKPUS_CENTER, mapview.JAKPUS_ZOOM)
 if found is not None:
@@ -52,11 +53,10 @@ with left:
 point = state.selected_point()
 result = None
 if point is not None:
-    from geozones.engine import evaluate_detailed
     from geozones.io.sites import sites_frame
 
     site = sites_frame(point[1], point[0], site_id="titik", apk_type=apk)
-    result = evaluate_detailed(site, ctx.layers, ctx.ruleset, at, prepared=ctx.prepared)
+    result = ctx.checker.check(site, at)  # the CLI's checker: same rules, layers and grants
 
 with map_slot:
     m = mapview.base_map(online_tiles=True, tiles_label=t("ctl.online_tiles", lang))
@@ -92,5 +92,10 @@ with right:
     st.subheader(t("panel.title", lang))
     if result is None:
         st.info(t("map.pick", lang))
+    elif after_election(ctx.ruleset, at):
+        # The schedule box above already says the date is after the election; the engine's
+        # time rule (the quiet period) is kept out of sight rather than cited as the reason.
+        with st.expander(t("sched.after_engine", lang)):
+            verdict_panel(result, lang)
     else:
         verdict_panel(result, lang)

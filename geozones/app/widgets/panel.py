@@ -8,7 +8,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from geozones.app.i18n import t
+from geozones.app.i18n import apk_label, t
 from geozones.app.text import md_escape, md_table
 from geozones.core.time import format_wib
 from geozones.core.verdicts import Verdict, label
@@ -46,6 +46,9 @@ def verdict_panel(result, lang: str) -> None:
         st.markdown(f"**{md_escape(t('panel.where', lang))}:** "
                     + md_escape(f"Kel. {row['kelurahan']} ({row['kode_kemendagri']} · BPS {row['kode_bps']}), "
                                 f"Kec. {row['kecamatan']}, {row['kota']}"))
+    by_type = verdict_by_type_text(row.get("verdict_by_type"), lang)
+    if by_type:
+        st.markdown(f"**{md_escape(t('panel.by_type', lang))}:** {md_escape(by_type)}")
     reasons = str(row["reasons_en" if lang == "en" else "reasons_id"] or "")
     st.markdown(f"**{md_escape(t('panel.reasons', lang))}**")
     st.markdown("\n".join(f"- {md_escape(r.strip())}" for r in reasons.split(" | ") if r.strip()))
@@ -97,7 +100,25 @@ def provenance_note(provenance: dict, lang: str) -> None:
                              [[name, digest] for name, digest in sorted(provenance.get("layers", {}).items())]))
 
 
-def schedule_box(ruleset: RuleSet, at: dt.datetime, lang: str) -> None:
+def verdict_by_type_text(value: object, lang: str) -> str:
+    """``"billboard:NEEDS_PERMIT; spanduk:NEEDS_OWNER_CONSENT"`` as words in ``lang``; "" when absent.
+
+    The engine's ``verdict_by_type`` column is empty when every APK type gets the same
+    verdict. A part that is not ``type:VERDICT`` is kept as written.
+    """
+    if not isinstance(value, str) or not value.strip():
+        return ""
+    parts = []
+    for part in value.split(";"):
+        kind, _, code = part.strip().partition(":")
+        try:
+            parts.append(f"{apk_label(kind.strip(), lang)}: {label(Verdict(code.strip()), lang)}")
+        except ValueError:
+            parts.append(part.strip())
+    return "; ".join(p for p in parts if p)
+
+
+def schedule_box(ruleset: RuleSet, at: dt.datetime, lang: str, note: str | None = None) -> None:
     """The 2024 schedule as a small table, and which phase ``at`` falls in.
 
     Drawn as an escaped markdown table rather than ``st.dataframe``: three rows
@@ -114,7 +135,23 @@ def schedule_box(ruleset: RuleSet, at: dt.datetime, lang: str) -> None:
     with st.expander(t("sched.title", lang)):
         st.markdown(md_table(head, rows))
         st.caption(md_escape(s.source))
-    st.caption(md_escape(t("sched.now_in", lang, phase=phase)))
+    st.caption(md_escape(t("sched.now_in", lang, phase=phase) + (f" · {note}" if note else "")))
+    if after_election(ruleset, at):
+        after_election_note(ruleset, lang)
+
+
+def after_election(ruleset: RuleSet, at: dt.datetime) -> bool:
+    """Whether ``at`` lies after voting day of the rule set's schedule (the election is over)."""
+    return at >= ruleset.schedule.voting_day.end
+
+
+def after_election_note(ruleset: RuleSet, lang: str) -> None:
+    """Say in plain words that the chosen date is after the election (rather than cite the quiet period)."""
+    s = ruleset.schedule
+    day = "%d-%m-%Y"
+    last = s.campaign.end - dt.timedelta(microseconds=1)  # ends are exclusive
+    st.warning(md_escape(t("sched.after_note", lang, voting=s.voting_day.start.strftime(day),
+                           start=s.campaign.start.strftime(day), end=last.strftime(day))))
 
 
 def attribution_footer(lines: list[str], lang: str) -> None:

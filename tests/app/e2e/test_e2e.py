@@ -184,3 +184,125 @@ def test_language_toggle_in_browser(offline_page):
     _wait_map(page, page.frame_locator(MAP_FRAME).first)
     expect(page.frame_locator(MAP_FRAME).first.locator(".geozones-legend")).to_contain_text("Forbidden")
     assert page.blocked == [], page.blocked
+
+
+JOHAR_BARU = (-6.186935, 106.854146)
+
+
+def _judged_for(page, text):
+    expect(page.get_by_text(re.compile(r"Dinilai untuk: " + re.escape(text)))).to_be_visible(timeout=30_000)
+
+
+def _type_date(page, text, enter=True):
+    field = page.get_by_role("textbox", name="Tanggal penilaian (WIB)")
+    field.click()
+    field.press("Control+a")
+    page.keyboard.type(text)
+    if enter:
+        page.keyboard.press("Enter")
+
+
+def test_typed_date_is_the_date_the_next_map_click_is_judged_for(offline_page):
+    page = offline_page
+    frame = _open(page)
+    _wait_map(page, frame)
+    _type_date(page, "15/10/2024")
+    _click_latlon(page, *JOHAR_BARU)  # straight after Enter: no click elsewhere first
+    _judged_for(page, "15-10-2024")
+    # Typed without Enter, then a click into the map (an iframe): still the date shown.
+    _type_date(page, "16/10/2024", enter=False)
+    _click_latlon(page, *ISTIQLAL)
+    _judged_for(page, "16-10-2024")
+    expect(page.get_by_role("textbox", name="Tanggal penilaian (WIB)")).to_have_value("16/10/2024")
+    assert page.blocked == [], page.blocked
+
+
+def test_default_date_is_inside_the_campaign_and_after_the_election_is_said_plainly(offline_page):
+    page = offline_page
+    frame = _open(page)
+    _wait_map(page, frame)
+    # Today (2026) is after the 2024 election: the default lies in the campaign and says so.
+    expect(page.get_by_text("Tanggal bawaan di dalam masa kampanye", exact=False)).to_be_visible()
+    _click_latlon(page, *JOHAR_BARU)
+    _judged_for(page, "09-10-2024 12:00 WIB")
+    expect(page.get_by_text(re.compile("R18"))).to_have_count(0)  # judged in the campaign, not the quiet period
+    _type_date(page, "01/12/2026")
+    expect(page.get_by_text("Tanggal ini setelah hari pemungutan suara", exact=False)).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Putusan mesin aturan untuk tanggal ini")).to_be_visible()
+    expect(page.get_by_text(re.compile("R18 Masa tenang"))).to_be_hidden()  # folded away, not the headline
+    page.screenshot(path=str(screenshot_dir() / "peta-setelah-pemilihan.png"))
+    assert page.blocked == [], page.blocked
+
+
+def test_language_is_kept_in_the_url(offline_page):
+    page = offline_page
+    frame = _open(page, "cek-daftar")
+    page.get_by_text("English", exact=True).click()
+    expect(page.get_by_role("heading", name="Check a list of APK sites")).to_be_visible(timeout=30_000)
+    page.wait_for_url(re.compile(r"/cek-daftar\?lang=en$"), timeout=30_000)
+    page.reload(wait_until="domcontentloaded")
+    expect(page.get_by_role("heading", name="Check a list of APK sites")).to_be_visible(timeout=60_000)
+    page.get_by_role("link", name="Rules").click()
+    expect(page.get_by_role("heading", name="Active rule set")).to_be_visible(timeout=60_000)
+    page.wait_for_url(re.compile(r"/aturan\?lang=en$"), timeout=30_000)
+    shared = page.context.new_page()
+    shared.goto(f"{page.base}/?lang=en", wait_until="domcontentloaded")
+    expect(shared.get_by_role("heading", name="Map: check a spot")).to_be_visible(timeout=60_000)
+    del frame
+    assert page.blocked == [], page.blocked
+
+
+def test_list_chips_table_and_csv_match_the_cli(offline_page, tmp_path, e2e_data_dir):
+    import csv as csvmod
+    import io
+    import os
+    import subprocess
+    import sys
+
+    from tests.app.conftest import ROOT
+
+    page = offline_page
+    page.goto(f"{page.base}/cek-daftar?lang=en", wait_until="domcontentloaded")
+    src = tmp_path / "lokasi.csv"
+    src.write_text("id,lon,lat,apk_type,paslon,installed_at\n"
+                   "A1,106.83109,-6.17025,spanduk,1,2024-10-01T08:00\n"
+                   "A2,106.8550,-6.1870,baliho,2,2024-10-01T08:00\n"
+                   "A3,106.8290,-6.1800,,1,2024-10-02T09:00\n", encoding="utf-8")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(src))
+    expect(page.get_by_text("3 sites checked", exact=False)).to_be_visible(timeout=60_000)
+    # three rows: the table is as tall as its rows, with no empty rows under them
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    expect(grid).to_be_visible()
+    assert grid.bounding_box()["height"] < 35 * 6, grid.bounding_box()
+    # a chosen chip is named in English, and stays English-named when chosen before the switch
+    page.locator('[data-testid="stMultiSelect"]').nth(3).click()
+    page.get_by_role("option", name="Spanduk (banner)").click()
+    page.keyboard.press("Escape")
+    expect(page.get_by_text("Showing 1 of 3 sites.")).to_be_visible(timeout=30_000)
+    page.get_by_text("Bahasa Indonesia", exact=True).click()
+    expect(page.get_by_text("Ditampilkan 1 dari 3 lokasi.")).to_be_visible(timeout=30_000)
+    expect(page.locator('[data-testid="stMultiSelect"]').nth(3)).to_contain_text("Spanduk")
+    page.get_by_text("English", exact=True).click()
+    expect(page.locator('[data-testid="stMultiSelect"]').nth(3)).to_contain_text("Spanduk (banner)",
+                                                                                 timeout=30_000)
+    page.locator('[data-testid="stMultiSelect"]').nth(3).get_by_role("button").first.click()  # clear the chip
+    expect(page.get_by_text("Showing 3 of 3 sites.")).to_be_visible(timeout=30_000)
+    with page.expect_download(timeout=30_000) as dl:
+        page.get_by_role("button", name="CSV", exact=True).click()
+    app_csv = open(dl.value.path(), encoding="utf-8-sig").read()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "GEOZONES_DATA_DIR": str(e2e_data_dir)}
+    env.pop("GEOZONES_RULES", None)
+    cli = subprocess.run([sys.executable, "-c", "import sys; from geozones.cli import main; sys.exit(main())",
+                          "check", str(src), "--lang", "en"], env=env, capture_output=True, text=True, cwd=ROOT,
+                         timeout=300)
+    assert cli.returncode == 0, cli.stderr
+
+    def rows(text):
+        body = [line for line in text.splitlines() if not line.startswith("#")]
+        return list(csvmod.DictReader(io.StringIO("\n".join(body))))
+
+    a, c = rows(app_csv), rows(cli.stdout)
+    assert list(a[0]) == list(c[0])  # the same columns, in the same order
+    assert [(r["site_id"], r["verdict"], r["reasons"]) for r in a] == \
+        [(r["site_id"], r["verdict"], r["reasons"]) for r in c]
+    assert page.blocked == [], page.blocked
