@@ -27,7 +27,7 @@ from enum import StrEnum
 
 from geozones.core.errors import InputError
 
-__all__ = ["PERMISSIONS", "PUBLIC", "Action", "Forbidden", "Principal", "RoleGrantView", "authorize", "can"]
+__all__ = ["PERMISSIONS", "PUBLIC", "ROLES", "Action", "Forbidden", "Principal", "RoleGrantView", "authorize", "can"]
 
 
 class Action(StrEnum):
@@ -56,6 +56,9 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.ADMIN: frozenset({"admin"}),
     Action.IMPORT_RULESET: frozenset({"kpu_publisher", "admin"}),
 }
+
+#: Roles a grant can give (``public`` is the absence of any grant).
+ROLES = ("paslon", "bawaslu", "kpu_editor", "kpu_publisher", "admin")
 
 #: Audit entity types a ``bawaslu`` account may read ("own entities").
 BAWASLU_ENTITIES = frozenset({"report", "case", "informasi_awal", "evidence"})

@@ -30,7 +30,7 @@ from geozones.store.database import Store
 from geozones.store.models import RuleSetRecord, RuleSetVersion, ZoneFeature
 
 __all__ = [
-    "PUBLIC_STATUSES", "VersionInfo", "as_published_on", "create_draft", "get_version", "import_ruleset",
+    "PUBLIC_STATUSES", "RuleSetInfo", "VersionInfo", "as_published_on", "create_draft", "get_version", "import_ruleset",
     "in_force_on", "list_rulesets", "list_versions", "parse_yaml_text", "publish", "submit", "update_draft",
     "withdraw",
 ]
@@ -353,7 +353,17 @@ def _visible(actor: Principal, rec: RuleSetRecord | None) -> tuple[str, ...]:
     return PUBLIC_STATUSES
 
 
-def list_rulesets(store: Store, actor: Principal) -> list[tuple[RuleSetRecord, list[VersionInfo]]]:
+@dataclass(frozen=True)
+class RuleSetInfo:
+    """A rule set as listed."""
+
+    id: str
+    area: str
+    title: str
+    jurisdiction: dict
+
+
+def list_rulesets(store: Store, actor: Principal) -> list[tuple[RuleSetInfo, list[VersionInfo]]]:
     """Every rule set with the versions ``actor`` may see (public: published, superseded, withdrawn)."""
     authorize(actor, Action.VIEW_PUBLIC)
     with store.read() as s:
@@ -362,7 +372,8 @@ def list_rulesets(store: Store, actor: Principal) -> list[tuple[RuleSetRecord, l
             vs = s.execute(select(RuleSetVersion).where(RuleSetVersion.ruleset_id == rec.id,
                                                         RuleSetVersion.status.in_(_visible(actor, rec)))
                            .order_by(RuleSetVersion.id)).scalars().all()
-            out.append((rec, [VersionInfo.of(v) for v in vs]))
+            info = RuleSetInfo(rec.id, rec.area, rec.title_id, dict(rec.jurisdiction or {}))
+            out.append((info, [VersionInfo.of(v) for v in vs]))
         return out
 
 
