@@ -41,7 +41,15 @@ LOCKOUT = dt.timedelta(minutes=15)
 SESSION_TTL = dt.timedelta(hours=8)
 MIN_PASSWORD = 8
 _HASHER = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
-_DUMMY = _HASHER.hash("geozones-dummy-password")
+_DUMMY: dict[int, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash to verify against for unknown names, so they cost as much as known ones."""
+    key = id(_HASHER)
+    if key not in _DUMMY:
+        _DUMMY[key] = _HASHER.hash("geozones-dummy-password")
+    return _DUMMY[key]
 _NAME = re.compile(r"^[A-Za-z0-9_.@+-]{2,200}$")
 _SCOPE = re.compile(r"^(paslon=[0-9]{1,3}|kota=[0-9]{2}\.[0-9]{2})$")
 
@@ -261,7 +269,7 @@ def authenticate(store: Store, name: str, password: str) -> Principal:
         ok, why = False, "bad password"
         if acc is None or acc.password_hash is None:
             try:
-                _HASHER.verify(_DUMMY, password + "x")  # same cost for unknown names
+                _HASHER.verify(_dummy_hash(), password + "x")  # same cost for unknown names
             except VerificationError:
                 pass
             why = "unknown account"

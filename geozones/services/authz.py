@@ -132,8 +132,9 @@ def can(principal: Principal, action: Action, target: dict[str, object] | None =
         ``{"paslon": "2"}`` for a case. A scoped grant allows only matching targets.
     """
     allowed = PERMISSIONS[action]
-    if "public" in allowed:
-        return True
+    if principal.is_public:
+        # A logged-in role does not fall back to public: KPU staff may not file informasi awal.
+        return "public" in allowed
     return any(g.role in allowed and _scope_ok(g, target) for g in principal.grants)
 
 

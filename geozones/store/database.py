@@ -167,14 +167,12 @@ class Store:
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:
-        """A session for reading (rolled back at the end)."""
+        """A session for reading (closed at the end; loaded objects stay readable)."""
         with self._read() as s:
             try:
                 yield s
             except (OperationalError, DBAPIError) as exc:
                 raise _friendly(exc, self.url) from None
-            finally:
-                s.rollback()
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Session]:
