@@ -29,21 +29,23 @@ def _admin_conninfo() -> str:
             f"dbname={u.database or 'postgres'}" + (f" password={u.password}" if u.password else ""))
 
 
-def create_pg_database() -> str:
-    """A fresh database with PostGIS; its SQLAlchemy URL (skip or fail when no server answers)."""
+def create_pg_database(template: str | None = None) -> str:
+    """A fresh database with PostGIS (or a copy of ``template``); its URL (skip or fail when no server answers)."""
     import psycopg
     from sqlalchemy.engine import make_url
 
     name = f"geozones_test_{uuid.uuid4().hex[:12]}"
     try:
         with psycopg.connect(_admin_conninfo(), autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     except psycopg.OperationalError as exc:
         msg = f"no PostgreSQL server answers at {PG_ADMIN_URL} ({str(exc).strip().splitlines()[0]})"
         if _pg_required():
             pytest.fail(msg + "; required in CI (CI / GEOZONES_REQUIRE_PG set)")
         pytest.skip(msg)
     url = make_url(PG_ADMIN_URL).set(drivername="postgresql+psycopg", database=name)
+    if template:
+        return url.render_as_string(hide_password=False)
     with psycopg.connect(_admin_conninfo().replace(f"dbname={make_url(PG_ADMIN_URL).database or 'postgres'}",
                                                    f"dbname={name}"), autocommit=True) as conn:
         try:
@@ -74,17 +76,87 @@ def store_url(request, tmp_path):
     try:
         yield url
     finally:
-        drop_pg_database(url)
+        _drop_later(url)
 
 
-@pytest.fixture
-def store(store_url):
-    """A migrated, open store on each backend."""
+_TEMPLATES: dict[str, str] = {}
+
+
+def _migrated_template(backend: str, tmp_factory) -> str:
+    """A database migrated to head once per test session, copied for each test (migrations cost seconds)."""
+    if backend not in _TEMPLATES:
+        from geozones.store.database import open_store
+
+        if backend == "sqlite":
+            url = f"sqlite:///{tmp_factory.mktemp('store-template') / 'template.sqlite'}"
+        else:
+            url = create_pg_database()
+        s = open_store(url, migrate=True)
+        s.dispose()
+        _TEMPLATES[backend] = url
+    return _TEMPLATES[backend]
+
+
+class _Dropper:
+    """Drops finished test databases on a background thread (a DROP DATABASE takes about a second)."""
+
+    def __init__(self) -> None:
+        import queue
+        import threading
+
+        self.queue: queue.Queue = queue.Queue()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (url := self.queue.get()) is not None:
+            drop_pg_database(url)
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join(timeout=300)
+
+
+_DROPPER: list[_Dropper] = []
+
+
+def _drop_later(url: str) -> None:
+    if not _DROPPER:
+        _DROPPER.append(_Dropper())
+    _DROPPER[0].queue.put(url)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_templates():
+    yield
+    url = _TEMPLATES.pop("postgresql", None)
+    if url:
+        _drop_later(url)
+    if _DROPPER:
+        _DROPPER.pop().close()
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request, tmp_path, tmp_path_factory):
+    """A migrated, open store on each backend (a copy of a once-migrated template)."""
+    import shutil
+
+    from sqlalchemy.engine import make_url
+
     from geozones.store.database import open_store
 
-    s = open_store(store_url, migrate=True)
+    template = _migrated_template(request.param, tmp_path_factory)
+    if request.param == "sqlite":
+        path = tmp_path / "geozones.sqlite"
+        shutil.copy(make_url(template).database, path)
+        url = f"sqlite:///{path}"
+    else:
+        url = create_pg_database(template=make_url(template).database)
+    s = open_store(url)
     yield s
     s.dispose()
+    if request.param == "postgresql":
+        _drop_later(url)
 
 
 @pytest.fixture
