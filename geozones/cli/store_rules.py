@@ -74,15 +74,26 @@ def import_(args: argparse.Namespace) -> int:
     if args.decree_pdf is not None:
         if not args.decree_pdf.is_file():
             raise InputError("berkas PDF keputusan tidak ada / decree PDF not found", source=str(args.decree_pdf))
+        from geozones.services import media
+
+        if args.decree_pdf.stat().st_size > media.MAX_BYTES:
+            raise InputError(f"PDF keputusan melebihi batas {media.MAX_BYTES // 1048576} MB / the decree PDF exceeds "
+                             f"the {media.MAX_BYTES // 1048576} MB limit", source=str(args.decree_pdf))
         pdf = sha256_file(args.decree_pdf)
     signed = _date(args.signed, "--signed")
     start, end = _instant(args.effective_from, "--effective-from"), _instant(args.effective_to, "--effective-to")
     rulesets.parse_yaml_text(text, source=str(path))  # bad input refused before any login prompt
     store = open_cli_store(args)
     try:
-        v = rulesets.import_ruleset(store, acting_principal(store, args), text, source=str(path),
+        actor = acting_principal(store, args)
+        v = rulesets.import_ruleset(store, actor, text, source=str(path),
                                     decree_no=args.decree, signed_on=signed, effective_from=start, effective_to=end,
                                     decree_pdf_sha256=pdf, reason=args.reason)
+        if args.decree_pdf is not None:
+            from geozones.services.authz import Action
+
+            media.store_media(store, actor, args.decree_pdf.read_bytes(), mime="application/pdf",
+                              filename=args.decree_pdf.name, action=Action.IMPORT_RULESET)
     finally:
         store.dispose()
     from geozones.core.time import format_wib

@@ -61,7 +61,7 @@ def test_unknown_name_and_wrong_password_give_the_same_message(store, admin):
 
 def test_sessions_expire_end_and_follow_disable(store, admin):
     accounts.add_account(store, admin, "ed", role="kpu_editor", password="ed-secret-1")
-    token, p = accounts.login(store, "ed", "ed-secret-1")
+    token, _ = accounts.login(store, "ed", "ed-secret-1")
     assert accounts.principal_from_token(store, token).roles == {"public", "kpu_editor"}
     assert accounts.principal_from_token(store, token + "x") == PUBLIC
     with store.write_engine.begin() as conn:

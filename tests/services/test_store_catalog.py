@@ -101,7 +101,7 @@ def test_invalid_yaml_is_refused_and_nothing_is_written(store, people):
 
     with pytest.raises(InputError, match="not valid YAML"):
         rulesets.import_ruleset(store, people["admin"], "a: [1, 2", source="bad.yaml")
-    with pytest.raises(InputError, match="bad.yaml"):
+    with pytest.raises(InputError, match=r"bad\.yaml"):
         rulesets.import_ruleset(store, people["admin"], TEXT.replace("verdict: FORBIDDEN", "verdict: MAYBE", 1),
                                 source="bad.yaml")
     with store.engine.connect() as conn:

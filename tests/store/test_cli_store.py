@@ -114,3 +114,22 @@ def test_bad_database_urls_exit_2_without_traceback(cli, monkeypatch):
         monkeypatch.setenv("GEOZONES_DATABASE_URL", url)
         code, _, err = cli("rules", "list")
         assert code == 2 and words in err and "Traceback" not in err
+
+
+def test_decree_pdf_is_stored_and_an_oversized_one_refused(cli, store_url, tmp_path, monkeypatch):
+    from geozones.services import media
+
+    cli("users", "add", "root", "--role", "admin", stdin="root-pass-1\n")
+    pdf = tmp_path / "sk.pdf"
+    pdf.write_bytes(b"%PDF-1.7 " + b"x" * 2000)
+    monkeypatch.setattr(media, "MAX_BYTES", 1000)
+    code, _, err = cli("rules", "import", str(DEFAULT_RULES), "--decree-pdf", str(pdf), user="root",
+                       password="root-pass-1")
+    assert code == 2 and "exceeds" in err and "sk.pdf" in err
+    assert _count(store_url, "SELECT count(*) FROM ruleset_version") == 0
+    monkeypatch.setattr(media, "MAX_BYTES", 10_000)
+    code, _, err = cli("rules", "import", str(DEFAULT_RULES), "--decree-pdf", str(pdf), user="root",
+                       password="root-pass-1")
+    assert code == 0, err
+    assert _count(store_url, "SELECT count(*) FROM media") == 1
+    assert _count(store_url, "SELECT count(*) FROM ruleset_version WHERE decree_pdf_sha256 IS NOT NULL") == 1
