@@ -107,3 +107,10 @@ def test_invalid_yaml_is_refused_and_nothing_is_written(store, people):
     with store.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM ruleset_version")).scalar() == 0
         assert conn.execute(text("SELECT count(*) FROM audit_event WHERE action LIKE 'ruleset%'")).scalar() == 0
+
+
+def test_a_rule_naming_a_layer_the_area_lacks_is_refused(store, people):
+    bad = TEXT.replace("layer: worship", "layer: no_such_layer", 1)
+    assert bad != TEXT
+    with pytest.raises(InputError, match="unknown layer 'no_such_layer'"):
+        rulesets.import_ruleset(store, people["admin"], bad, source="bad.yaml")
