@@ -6,6 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from geozones.app import login
 from geozones.app.i18n import t
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
@@ -21,4 +22,6 @@ def pages(lang: str) -> list[st.Page]:
         st.Page(PAGES_DIR / "di_mana_boleh.py", title=t("nav.where", lang), icon=":material/explore:",
                 url_path="di-mana-boleh"),
         st.Page(PAGES_DIR / "aturan.py", title=t("nav.rules", lang), icon=":material/gavel:", url_path="aturan"),
+        # Login for KPU and Bawaslu staff (geozones/app/login.py); public pages never need it.
+        st.Page(login.login_page, title=login.nav_title(), icon=":material/login:", url_path="masuk"),
     ]

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections import Counter
 
-from geozones.cli.common import catalog
+from geozones.cli.common import catalog, store_selection
 from geozones.core.errors import InputError
 from geozones.core.time import resolve_at
 from geozones.core.verdicts import Verdict, label
@@ -66,7 +66,10 @@ def run(args: argparse.Namespace) -> int:
         what = "dilewati / skipped"
         print(f"geozones: {what} ({len(sites.attrs['skipped'])}): " + "; ".join(sites.attrs["skipped"]),
               file=sys.stderr)
-    checker = open_checker(catalog(args))
+    selection = store_selection(args)
+    if selection is not None and selection[2] is None:
+        return _run_versioned(args, fmt, at, sites, *selection[:2])
+    checker = open_checker(selection[0], selection[1], selection[2]) if selection else open_checker(catalog(args))
     bar = None
     if len(sites) >= PROGRESS_MIN_SITES and not args.no_progress:
         from tqdm import tqdm
@@ -92,7 +95,21 @@ def run(args: argparse.Namespace) -> int:
     result = checker.check(sites, at, progress=progress)
     if bar is not None:
         bar.close()
-    attribution = checker.attribution()
+    return _write(args, fmt, result, checker.attribution())
+
+
+def _run_versioned(args: argparse.Namespace, fmt: str, at, sites, catalog, ruleset_id: str) -> int:
+    """Each site judged with the stored version in force at its own time (installed_at, else --at, else now)."""
+    from geozones.services.versioned import check_by_version
+
+    result, checkers = check_by_version(catalog, ruleset_id, sites, at)
+    attribution: list[str] = []
+    for checker in checkers.values():
+        attribution += [line for line in checker.attribution() if line not in attribution]
+    return _write(args, fmt, result, attribution)
+
+
+def _write(args: argparse.Namespace, fmt: str, result, attribution: list[str]) -> int:
     if args.out is None:
         sys.stdout.write(table_csv(result.table, attribution=attribution, lang=args.lang).decode("utf-8"))
     else:

@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("sites", type=Path, help="CSV/XLSX with id, lon, lat (+ apk_type, paslon, "
                        "installed_at) or a vector file of points")
     _add_common(check)
+    check.add_argument("--ruleset", default=None, help="a rule set in the store: ID or ID@VERSION (default: the "
+                       "store's rule set in force at each site's time, else the default file)")
+    check.add_argument("--database-url", default=None, help="SQLAlchemy URL of the store")
     check.add_argument("--at", default=None, help="judge at this time (ISO 8601; WIB if no offset); "
                        "a site's own installed_at wins")
     check.add_argument("--out", type=Path, default=None, help="output file (default: print CSV)")
@@ -92,6 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
     rj = rsub.add_parser("schema", help="print (or write) the JSON Schema of the rule-set format")
     rj.add_argument("--out", type=Path, default=None)
     rj.set_defaults(func=_lazy("geozones.cli.rules", "schema"))
+    from geozones.cli import db as db_commands
+    from geozones.cli import store_rules, users
+
+    store_rules.register(rsub)
+    db_commands.register(sub, _Parser)
+    users.register(sub, _Parser)
 
     data = sub.add_parser("data", help="layers: what is there, fetch, import, coverage")
     dsub = data.add_subparsers(dest="data_command", parser_class=_Parser, required=True)

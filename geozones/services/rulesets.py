@@ -1,0 +1,452 @@
+"""Rule-set versions in the store: import, drafts, review, publication, withdrawal, history.
+
+The validated YAML text is the source of truth; each version keeps its sha256,
+its decree (number, signing date, PDF hash), valid time (``effective_from`` /
+``effective_to``) and transaction time (``published_at`` / ``superseded_at``).
+Every call takes the acting :class:`~geozones.services.authz.Principal`, is
+authorized here, and writes its audit event in the same transaction as the
+change. Edits and publication are optimistic: the caller passes the row version
+it read and a concurrent change gives a :class:`~geozones.services.concurrency.Conflict`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+import shapely.geometry
+import yaml
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from geozones.areas.manifest import load_manifest
+from geozones.core.errors import InputError
+from geozones.rules.model import RuleSet, parse_ruleset
+from geozones.services.authz import Action, Forbidden, Principal, authorize, can
+from geozones.services.concurrency import checked_update, conflict_for, now_utc
+from geozones.store.audit import append_event
+from geozones.store.database import Store
+from geozones.store.models import RuleSetRecord, RuleSetVersion, ZoneFeature
+
+__all__ = [
+    "PUBLIC_STATUSES", "RuleSetInfo", "VersionInfo", "as_published_on", "create_draft", "get_version", "import_ruleset",
+    "in_force_on", "list_rulesets", "list_versions", "parse_yaml_text", "publish", "submit", "update_draft",
+    "withdraw",
+]
+
+#: Statuses anyone may read; drafts and versions in review only rule editors see.
+PUBLIC_STATUSES = ("published", "superseded", "withdrawn")
+_WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """A rule-set version as listed (without its YAML text unless asked)."""
+
+    id: int
+    ruleset_id: str
+    version: str
+    status: str
+    sha256: str
+    decree_no: str | None
+    decree_signed_on: dt.date | None
+    effective_from: dt.datetime | None
+    effective_to: dt.datetime | None
+    published_at: dt.datetime | None
+    superseded_at: dt.datetime | None
+    author: str
+    publisher: str | None
+    updated_by: str
+    row_version: int
+    yaml_text: str | None = None
+
+    @classmethod
+    def of(cls, v: RuleSetVersion, *, with_text: bool = False) -> VersionInfo:
+        """From a row."""
+        return cls(v.id, v.ruleset_id, v.version, v.status, v.sha256, v.decree_no, v.decree_signed_on,
+                   v.effective_from, v.effective_to, v.published_at, v.superseded_at, v.author, v.publisher,
+                   v.updated_by, v.row_version, v.yaml_text if with_text else None)
+
+
+def parse_yaml_text(text: str, *, source: str = "<rules>", check_layers: bool = True) -> RuleSet:
+    """Validate a rule-set YAML text (and its layer names against the area manifest).
+
+    Raises
+    ------
+    InputError
+        Not YAML, or not a valid rule set; messages name ``source``, rule and field.
+    """
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(f"bukan YAML yang sah / not valid YAML: {getattr(exc, 'problem', exc)}", source=source,
+                         row=f"line {mark.line + 1}" if mark else None) from None
+    known = None
+    area = data.get("area") if isinstance(data, dict) else None
+    if check_layers and isinstance(area, str):
+        try:
+            known = load_manifest(area).layer_names
+        except InputError:
+            known = None  # the rule set's own errors first; the manifest's below
+    # One validation pass: a 5,000-zone rule set takes seconds to validate (bench/store.py).
+    rs = parse_ruleset(data, source=source, known_layers=known)
+    if check_layers and known is None:
+        load_manifest(rs.area)
+    return rs
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _target(rs_row: RuleSetRecord | None) -> dict[str, object]:
+    if rs_row is None:
+        return {}
+    return {"kota": list((rs_row.jurisdiction or {}).get("kemendagri", []))}
+
+
+def _zones(s: Session, version_id: int, rs: RuleSet) -> None:
+    seen: set[str] = set()
+    for rule in rs.rules:
+        for z in rule.zones:
+            if z.id in seen:
+                continue
+            seen.add(z.id)
+            geom = shapely.geometry.shape(z.geometry)
+            minx, miny, maxx, maxy = geom.bounds
+            s.add(ZoneFeature(version_id=version_id, zone_id=z.id, rule_id=rule.id, name=z.name, source=z.source,
+                              props={}, geom=geom, minx=minx, miny=miny, maxx=maxx, maxy=maxy))
+    s.flush()
+
+
+def _ensure_ruleset(s: Session, rs: RuleSet, actor: str, now: dt.datetime) -> RuleSetRecord:
+    rec = s.get(RuleSetRecord, rs.id)
+    if rec is None:
+        rec = RuleSetRecord(id=rs.id, area=rs.area, title_id=rs.title.id, title_en=rs.title.en,
+                            jurisdiction={k: list(v) for k, v in rs.jurisdiction.items()}, created_at=now,
+                            created_by=actor)
+        s.add(rec)
+        s.flush()
+    return rec
+
+
+def _current_published(s: Session, ruleset_id: str) -> RuleSetVersion | None:
+    return s.execute(select(RuleSetVersion).where(RuleSetVersion.ruleset_id == ruleset_id,
+                                                  RuleSetVersion.status == "published")
+                     .order_by(RuleSetVersion.published_at.desc())).scalars().first()
+
+
+def _midnight_wib(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0), tzinfo=_WIB)
+
+
+def _go_live(s: Session, v: RuleSetVersion, start: dt.datetime | None, actor: str, role: str, now: dt.datetime,
+             reason: str | None) -> None:
+    """Supersede the version published before ``v`` (valid time ends where ``v``'s begins)."""
+    prev = _current_published(s, v.ruleset_id)
+    if prev is None or prev.id == v.id:
+        return
+    values = {"status": "superseded", "superseded_at": now}
+    if prev.effective_to is None and start is not None and (
+            prev.effective_from is None or prev.effective_from < start):
+        values["effective_to"] = start
+    checked_update(s, RuleSetVersion, prev.id, prev.row_version, actor, f"rule set {prev.ruleset_id}@{prev.version}",
+                   **values)
+    append_event(s, actor=actor, role=role, action="ruleset.supersede", entity_type="ruleset_version",
+                 entity_id=f"{prev.ruleset_id}@{prev.version}", before={"status": "published"},
+                 after={"status": "superseded", "by": v.version}, reason=reason, at=now)
+
+
+def import_ruleset(store: Store, actor: Principal, yaml_text: str, *, source: str = "<rules>",
+                   decree_no: str | None = None, signed_on: dt.date | None = None,
+                   effective_from: dt.datetime | None = None, effective_to: dt.datetime | None = None,
+                   decree_pdf_sha256: str | None = None, reason: str | None = None) -> VersionInfo:
+    """Store a validated YAML rule set as a published version (first loading and migration).
+
+    ``effective_from`` defaults to 00:00 WIB of the decree's signing date, else the
+    start of the rule set's campaign. The version published before it is superseded;
+    its valid time ends where this one's begins.
+
+    Raises
+    ------
+    Forbidden
+        Unless ``actor`` is an admin or a ``kpu_publisher`` (scoped to the rule set's kota).
+    InputError
+        Invalid YAML or rule set; the version already stored.
+    """
+    rs = parse_yaml_text(yaml_text, source=source)
+    target = {"kota": list(rs.jurisdiction.get("kemendagri", []))}
+    if effective_from is None:
+        effective_from = _midnight_wib(signed_on) if signed_on else rs.schedule.campaign.start
+    if effective_to is not None and effective_to <= effective_from:
+        raise InputError("effective_to harus setelah effective_from / effective_to must be after effective_from",
+                         source=source, field="effective_to")
+    with store.write() as s:
+        role = authorize(actor, Action.IMPORT_RULESET, target)
+        now = now_utc()
+        existing = s.execute(select(RuleSetVersion).where(RuleSetVersion.ruleset_id == rs.id,
+                                                          RuleSetVersion.version == rs.version)).scalars().first()
+        if existing is not None:
+            same = "sama / identical" if existing.sha256 == _sha(yaml_text) else "berbeda / different"
+            raise InputError(f"versi {rs.id}@{rs.version} sudah tersimpan ({existing.status}, isi {same}) / "
+                             f"version {rs.id}@{rs.version} is already stored; give the file a new version",
+                             source=source, field="version")
+        _ensure_ruleset(s, rs, actor.name, now)
+        parent = _current_published(s, rs.id)
+        v = RuleSetVersion(ruleset_id=rs.id, version=rs.version, status="draft", yaml_text=yaml_text,
+                           sha256=_sha(yaml_text), parent_id=parent.id if parent else None, decree_no=decree_no,
+                           decree_signed_on=signed_on, decree_pdf_sha256=decree_pdf_sha256,
+                           effective_from=effective_from, effective_to=effective_to, author=actor.name,
+                           created_at=now, updated_at=now, updated_by=actor.name, row_version=1)
+        s.add(v)
+        s.flush()
+        _zones(s, v.id, rs)
+        _go_live(s, v, effective_from, actor.name, role, now, reason)
+        checked_update(s, RuleSetVersion, v.id, 1, actor.name, f"rule set {rs.id}@{rs.version}", status="published",
+                       published_at=now, publisher=actor.name)
+        v = s.get(RuleSetVersion, v.id, populate_existing=True)
+        append_event(s, actor=actor.name, role=role, action="ruleset.import", entity_type="ruleset_version",
+                     entity_id=f"{rs.id}@{rs.version}", reason=reason, at=now,
+                     after={"sha256": v.sha256, "decree_no": decree_no, "signed_on": signed_on,
+                            "effective_from": effective_from, "effective_to": effective_to, "source": source})
+        return VersionInfo.of(v)
+
+
+def create_draft(store: Store, actor: Principal, yaml_text: str, *, source: str = "<draft>",
+                 reason: str | None = None) -> VersionInfo:
+    """Start a draft version from a YAML text (rule editors; its parent is the version published now)."""
+    rs = parse_yaml_text(yaml_text, source=source)
+    with store.write() as s:
+        role = authorize(actor, Action.EDIT_RULES, {"kota": list(rs.jurisdiction.get("kemendagri", []))})
+        now = now_utc()
+        if s.execute(select(RuleSetVersion.id).where(RuleSetVersion.ruleset_id == rs.id,
+                                                     RuleSetVersion.version == rs.version)).first():
+            raise InputError(f"versi {rs.id}@{rs.version} sudah ada / version {rs.id}@{rs.version} already exists",
+                             source=source, field="version")
+        _ensure_ruleset(s, rs, actor.name, now)
+        parent = _current_published(s, rs.id)
+        v = RuleSetVersion(ruleset_id=rs.id, version=rs.version, status="draft", yaml_text=yaml_text,
+                           sha256=_sha(yaml_text), parent_id=parent.id if parent else None, author=actor.name,
+                           created_at=now, updated_at=now, updated_by=actor.name, row_version=1)
+        s.add(v)
+        s.flush()
+        _zones(s, v.id, rs)
+        append_event(s, actor=actor.name, role=role, action="draft.create", entity_type="ruleset_version",
+                     entity_id=f"{rs.id}@{rs.version}", after={"sha256": v.sha256}, reason=reason, at=now)
+        return VersionInfo.of(v)
+
+
+def _version_row(s: Session, version_id: int) -> RuleSetVersion:
+    v = s.get(RuleSetVersion, version_id, populate_existing=True)
+    if v is None:
+        raise InputError(f"versi #{version_id} tidak ada / no rule-set version #{version_id}")
+    return v
+
+
+def _fresh(v: RuleSetVersion, expected: int) -> None:
+    if v.row_version != expected:
+        raise conflict_for(f"rule set {v.ruleset_id}@{v.version}", v, expected)
+
+
+def update_draft(store: Store, actor: Principal, version_id: int, yaml_text: str, expected_row_version: int, *,
+                 reason: str | None = None) -> VersionInfo:
+    """Replace a draft's YAML (rule editors); ``expected_row_version`` is the version the editor read."""
+    rs = parse_yaml_text(yaml_text, source=f"<draft #{version_id}>")
+    with store.write() as s:
+        v = _version_row(s, version_id)
+        role = authorize(actor, Action.EDIT_RULES, _target(s.get(RuleSetRecord, v.ruleset_id)))
+        _fresh(v, expected_row_version)
+        if v.status != "draft":
+            raise InputError(f"{v.ruleset_id}@{v.version} bukan draf ({v.status}) / is not a draft ({v.status})")
+        if rs.id != v.ruleset_id or rs.version != v.version:
+            raise InputError("id dan versi draf tidak boleh berubah / a draft keeps its id and version",
+                             field="version")
+        before = {"sha256": v.sha256}
+        checked_update(s, RuleSetVersion, v.id, expected_row_version, actor.name,
+                       f"rule set {v.ruleset_id}@{v.version}", yaml_text=yaml_text, sha256=_sha(yaml_text))
+        for z in s.execute(select(ZoneFeature).where(ZoneFeature.version_id == v.id)).scalars():
+            s.delete(z)
+        s.flush()
+        _zones(s, v.id, rs)
+        append_event(s, actor=actor.name, role=role, action="draft.update", entity_type="ruleset_version",
+                     entity_id=f"{v.ruleset_id}@{v.version}", before=before, after={"sha256": _sha(yaml_text)},
+                     reason=reason)
+        return VersionInfo.of(_version_row(s, version_id))
+
+
+def submit(store: Store, actor: Principal, version_id: int, expected_row_version: int, *,
+           reason: str | None = None) -> VersionInfo:
+    """Send a draft for review (rule editors)."""
+    with store.write() as s:
+        v = _version_row(s, version_id)
+        role = authorize(actor, Action.EDIT_RULES, _target(s.get(RuleSetRecord, v.ruleset_id)))
+        _fresh(v, expected_row_version)
+        if v.status != "draft":
+            raise InputError(f"hanya draf yang dapat diajukan / only a draft can be submitted ({v.status})")
+        checked_update(s, RuleSetVersion, v.id, expected_row_version, actor.name,
+                       f"rule set {v.ruleset_id}@{v.version}", status="in_review")
+        append_event(s, actor=actor.name, role=role, action="draft.submit", entity_type="ruleset_version",
+                     entity_id=f"{v.ruleset_id}@{v.version}", before={"status": "draft"},
+                     after={"status": "in_review"}, reason=reason)
+        return VersionInfo.of(_version_row(s, version_id))
+
+
+def publish(store: Store, actor: Principal, version_id: int, expected_row_version: int, *, decree_no: str,
+            signed_on: dt.date, effective_from: dt.datetime | None = None, effective_to: dt.datetime | None = None,
+            decree_pdf_sha256: str | None = None, reason: str | None = None) -> VersionInfo:
+    """Publish a draft or a version in review under a decree (``kpu_publisher``; never one's own draft).
+
+    Raises
+    ------
+    Forbidden
+        Not a publisher, or the publisher wrote or last edited the draft (four eyes).
+    Conflict
+        The version changed (or was published) since ``expected_row_version`` was read.
+    """
+    if not decree_no:
+        raise InputError("nomor keputusan wajib / a decree number is required", field="decree_no")
+    with store.write() as s:
+        v = _version_row(s, version_id)
+        role = authorize(actor, Action.PUBLISH, _target(s.get(RuleSetRecord, v.ruleset_id)))
+        _fresh(v, expected_row_version)
+        if actor.name in (v.author, v.updated_by):
+            raise Forbidden(f"'{actor.name}' menulis draf ini; penerbit harus orang lain / wrote this draft; "
+                            "another publisher must publish it (four eyes)")
+        if v.status not in ("draft", "in_review"):
+            raise InputError(f"{v.ruleset_id}@{v.version} sudah {v.status} / is already {v.status}")
+        now = now_utc()
+        start = effective_from or _midnight_wib(signed_on)
+        _go_live(s, v, start, actor.name, role, now, reason)
+        checked_update(s, RuleSetVersion, v.id, expected_row_version, actor.name,
+                       f"rule set {v.ruleset_id}@{v.version}", status="published", published_at=now,
+                       publisher=actor.name, decree_no=decree_no, decree_signed_on=signed_on,
+                       decree_pdf_sha256=decree_pdf_sha256, effective_from=start, effective_to=effective_to)
+        append_event(s, actor=actor.name, role=role, action="ruleset.publish", entity_type="ruleset_version",
+                     entity_id=f"{v.ruleset_id}@{v.version}", before={"status": v.status},
+                     after={"status": "published", "decree_no": decree_no, "signed_on": signed_on,
+                            "effective_from": start}, reason=reason, at=now)
+        return VersionInfo.of(_version_row(s, version_id))
+
+
+def withdraw(store: Store, actor: Principal, version_id: int, expected_row_version: int, *, reason: str) -> VersionInfo:
+    """Withdraw a published version (``kpu_publisher``; a reason is required; it leaves force now)."""
+    if not reason:
+        raise InputError("alasan wajib / a reason is required", field="reason")
+    with store.write() as s:
+        v = _version_row(s, version_id)
+        role = authorize(actor, Action.PUBLISH, _target(s.get(RuleSetRecord, v.ruleset_id)))
+        _fresh(v, expected_row_version)
+        if v.status not in ("published", "superseded"):
+            raise InputError(f"hanya versi terbit yang dapat ditarik / only a published version can be withdrawn "
+                             f"({v.status})")
+        now = now_utc()
+        checked_update(s, RuleSetVersion, v.id, expected_row_version, actor.name,
+                       f"rule set {v.ruleset_id}@{v.version}", status="withdrawn",
+                       superseded_at=v.superseded_at or now)
+        append_event(s, actor=actor.name, role=role, action="ruleset.withdraw", entity_type="ruleset_version",
+                     entity_id=f"{v.ruleset_id}@{v.version}", before={"status": v.status},
+                     after={"status": "withdrawn"}, reason=reason, at=now)
+        return VersionInfo.of(_version_row(s, version_id))
+
+
+def _visible(actor: Principal, rec: RuleSetRecord | None) -> tuple[str, ...]:
+    if can(actor, Action.EDIT_RULES, _target(rec)):
+        return ("draft", "in_review", *PUBLIC_STATUSES)
+    return PUBLIC_STATUSES
+
+
+@dataclass(frozen=True)
+class RuleSetInfo:
+    """A rule set as listed."""
+
+    id: str
+    area: str
+    title: str
+    jurisdiction: dict
+
+
+def list_rulesets(store: Store, actor: Principal) -> list[tuple[RuleSetInfo, list[VersionInfo]]]:
+    """Every rule set with the versions ``actor`` may see (public: published, superseded, withdrawn)."""
+    authorize(actor, Action.VIEW_PUBLIC)
+    with store.read() as s:
+        out = []
+        for rec in s.execute(select(RuleSetRecord).order_by(RuleSetRecord.id)).scalars():
+            vs = s.execute(select(RuleSetVersion).where(RuleSetVersion.ruleset_id == rec.id,
+                                                        RuleSetVersion.status.in_(_visible(actor, rec)))
+                           .order_by(RuleSetVersion.id)).scalars().all()
+            info = RuleSetInfo(rec.id, rec.area, rec.title_id, dict(rec.jurisdiction or {}))
+            out.append((info, [VersionInfo.of(v) for v in vs]))
+        return out
+
+
+def list_versions(store: Store, actor: Principal, ruleset_id: str) -> list[VersionInfo]:
+    """The history of one rule set, oldest first."""
+    authorize(actor, Action.VIEW_PUBLIC)
+    with store.read() as s:
+        rec = s.get(RuleSetRecord, ruleset_id)
+        if rec is None:
+            raise InputError(f"aturan '{ruleset_id}' tidak ada di basis data / no rule set '{ruleset_id}' in the store")
+        vs = s.execute(select(RuleSetVersion).where(RuleSetVersion.ruleset_id == ruleset_id,
+                                                    RuleSetVersion.status.in_(_visible(actor, rec)))
+                       .order_by(RuleSetVersion.id)).scalars().all()
+        return [VersionInfo.of(v) for v in vs]
+
+
+def in_force_on(s: Session, ruleset_id: str, at: dt.datetime) -> RuleSetVersion | None:
+    """The version legally in force at ``at`` (valid time); the latest published wins on overlap."""
+    return s.execute(select(RuleSetVersion).where(
+        RuleSetVersion.ruleset_id == ruleset_id, RuleSetVersion.status.in_(("published", "superseded")),
+        RuleSetVersion.effective_from <= at,
+        or_(RuleSetVersion.effective_to.is_(None), RuleSetVersion.effective_to > at))
+        .order_by(RuleSetVersion.effective_from.desc(), RuleSetVersion.published_at.desc())).scalars().first()
+
+
+def as_published_on(s: Session, ruleset_id: str, at: dt.datetime) -> RuleSetVersion | None:
+    """The version the tool served at ``at`` (transaction time: published, not yet superseded or withdrawn)."""
+    return s.execute(select(RuleSetVersion).where(
+        RuleSetVersion.ruleset_id == ruleset_id, RuleSetVersion.published_at.is_not(None),
+        RuleSetVersion.published_at <= at,
+        or_(RuleSetVersion.superseded_at.is_(None), RuleSetVersion.superseded_at > at))
+        .order_by(RuleSetVersion.published_at.desc())).scalars().first()
+
+
+def get_version(store: Store, actor: Principal, ruleset_id: str, version: str | None = None, *,
+                at: dt.datetime | None = None, as_published: dt.datetime | None = None) -> VersionInfo:
+    """One version with its YAML text: by number, else in force at ``at`` (default now), else as published.
+
+    Raises
+    ------
+    InputError
+        No such rule set or version, or none in force then.
+    Forbidden
+        A draft asked for by someone who may not edit rules.
+    """
+    authorize(actor, Action.VIEW_PUBLIC)
+    with store.read() as s:
+        rec = s.get(RuleSetRecord, ruleset_id)
+        if rec is None:
+            raise InputError(f"aturan '{ruleset_id}' tidak ada di basis data / no rule set '{ruleset_id}' in the store",
+                             field="ruleset")
+        if version is not None:
+            v = s.execute(select(RuleSetVersion).where(and_(RuleSetVersion.ruleset_id == ruleset_id,
+                                                            RuleSetVersion.version == version))).scalars().first()
+            if v is None:
+                raise InputError(f"versi '{version}' dari '{ruleset_id}' tidak ada / no version '{version}' of "
+                                 f"'{ruleset_id}'", field="ruleset")
+            if v.status not in _visible(actor, rec):
+                raise Forbidden(f"{ruleset_id}@{version} adalah {v.status}; hanya editor aturan yang dapat "
+                                f"melihatnya / is a {v.status}; only rule editors may read it")
+        elif as_published is not None:
+            v = as_published_on(s, ruleset_id, as_published)
+            if v is None:
+                raise InputError(f"belum ada versi '{ruleset_id}' yang terbit pada {as_published.isoformat()} / "
+                                 f"no version of '{ruleset_id}' was published by {as_published.isoformat()}")
+        else:
+            when = at or now_utc()
+            v = in_force_on(s, ruleset_id, when)
+            if v is None:
+                raise InputError(f"tidak ada versi '{ruleset_id}' yang berlaku pada {when.isoformat()} / "
+                                 f"no version of '{ruleset_id}' is in force on {when.isoformat()}")
+        return VersionInfo.of(v, with_text=True)

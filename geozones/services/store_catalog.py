@@ -1,0 +1,154 @@
+"""The catalog from the store: rule sets by valid time or transaction time, grants from the register.
+
+:class:`StoreCatalog` answers the :class:`~geozones.services.catalog.Catalog`
+questions from the database: the version of a rule set *in force* on a date (valid
+time, the legal question) or *as the tool published it* on a date (transaction
+time, "what did geozones say that day"). Layers still come from files (the area's
+data directory): national layers do not belong in the store (workflows-research §1.4).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import select
+
+from geozones.areas.layers import LayerSet
+from geozones.core.errors import InputError
+from geozones.rules.model import DEFAULT_RULES, Grant, RuleSet
+from geozones.services.authz import PUBLIC, Principal
+from geozones.services.catalog import FileCatalog
+from geozones.services.rulesets import get_version, in_force_on, parse_yaml_text
+from geozones.store.database import Store
+from geozones.store.models import DiskresiGrant, RuleSetRecord, RuleSetVersion
+
+__all__ = ["StoreCatalog", "parse_ruleset_ref"]
+
+
+def parse_ruleset_ref(ref: str) -> tuple[str, str | None]:
+    """``"ID@VERSION"`` → ``("ID", "VERSION")``; ``"ID"`` → ``("ID", None)``."""
+    rid, _, version = ref.partition("@")
+    if not rid:
+        raise InputError(f"'{ref}' bukan rujukan aturan / is not a rule-set reference (ID or ID@VERSION)",
+                         field="--ruleset")
+    return rid, version or None
+
+
+def _aware(at: object | None) -> dt.datetime | None:
+    if at is None:
+        return None
+    ts = pd.Timestamp(at)
+    if ts.tzinfo is None:
+        ts = ts.tz_localize("Asia/Jakarta")
+    return ts.to_pydatetime()
+
+
+@dataclass
+class StoreCatalog:
+    """A catalog over the store.
+
+    Parameters
+    ----------
+    store : Store
+    data_dir : path-like, optional
+        Layer files (default as :class:`FileCatalog`).
+    at : datetime, optional
+        Serve the version in force at this instant (default: now).
+    as_published : datetime, optional
+        Serve instead the version geozones published as current at this instant.
+    principal : Principal
+        Who is asking (drafts only for rule editors).
+    default_id : str, optional
+        The rule set served when none is named (default: the store's only rule set, else
+        the id of the default rule file).
+    """
+
+    store: Store
+    data_dir: Path | None = None
+    at: dt.datetime | None = None
+    as_published: dt.datetime | None = None
+    principal: Principal = PUBLIC
+    default_id: str | None = None
+    _files: FileCatalog = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._files = FileCatalog(DEFAULT_RULES, self.data_dir)
+        self.at, self.as_published = _aware(self.at), _aware(self.as_published)
+
+    def ruleset_ids(self) -> list[str]:
+        """Ids of every rule set in the store."""
+        with self.store.read() as s:
+            return list(s.execute(select(RuleSetRecord.id).order_by(RuleSetRecord.id)).scalars())
+
+    def has_rulesets(self) -> bool:
+        """Whether the store holds any rule set."""
+        return bool(self.ruleset_ids())
+
+    def _default(self) -> str:
+        if self.default_id:
+            return self.default_id
+        ids = self.ruleset_ids()
+        if len(ids) == 1:
+            return ids[0]
+        from geozones.rules.model import load_ruleset
+
+        return load_ruleset(DEFAULT_RULES).id
+
+    def ruleset(self, ruleset_id: str | None = None, version: str | None = None) -> RuleSet:
+        """The rule set ``ruleset_id`` at ``version``, else in force at :attr:`at` (or as published).
+
+        Raises
+        ------
+        InputError
+            No such rule set or version, or none in force then; invalid stored text.
+        """
+        rid = ruleset_id or self._default()
+        v = get_version(self.store, self.principal, rid, version, at=self.at, as_published=self.as_published)
+        return parse_yaml_text(v.yaml_text, source=f"{rid}@{v.version} (store)")
+
+    def version_in_force(self, ruleset_id: str, at: dt.datetime) -> str | None:
+        """The version number in force at ``at`` (None when none is)."""
+        with self.store.read() as s:
+            v = in_force_on(s, ruleset_id, at)
+            return v.version if v else None
+
+    def layers(self, area: str) -> LayerSet:
+        """Every layer of ``area`` from the data directory (as :class:`FileCatalog`)."""
+        return self._files.layers(area)
+
+    def grants(self, ruleset: RuleSet) -> list[Grant]:
+        """Granted discretions in the register for ``ruleset`` (beyond those inside its YAML)."""
+        with self.store.read() as s:
+            rows = s.execute(select(DiskresiGrant).where(DiskresiGrant.ruleset_id == ruleset.id,
+                                                         DiskresiGrant.status == "granted")
+                             .order_by(DiskresiGrant.id)).scalars().all()
+        rule_ids = {r.id for r in ruleset.rules}
+        out = []
+        for g in rows:
+            lifts = [x for x in g.lifts if x in rule_ids]
+            if not lifts:
+                continue
+            out.append(Grant.model_validate({
+                "id": g.grant_id, "lifts": lifts, "place": g.place,
+                "window": {"start": g.window_start, "end": g.window_end},
+                "reference": g.reference or "-", "granted_by": g.granted_by or g.decided_by or "-",
+                "conditions": g.conditions}))
+        return out
+
+    def key(self) -> str:
+        """Digest of the versions and grants in the store plus the layer files (content, not time)."""
+        h = hashlib.sha256()
+        with self.store.read() as s:
+            for row in s.execute(select(RuleSetVersion.id, RuleSetVersion.sha256, RuleSetVersion.status,
+                                        RuleSetVersion.row_version).order_by(RuleSetVersion.id)):
+                h.update(repr(tuple(row)).encode())
+            for row in s.execute(select(DiskresiGrant.id, DiskresiGrant.row_version, DiskresiGrant.status)
+                                 .order_by(DiskresiGrant.id)):
+                h.update(repr(tuple(row)).encode())
+        h.update(str(self.at).encode() + str(self.as_published).encode())
+        h.update(self._files.key().encode())
+        return h.hexdigest()[:16]

@@ -1,0 +1,135 @@
+"""The store from the command line: first admin, accounts, import/export/list/history, check --ruleset, errors."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import text
+
+from geozones.cli.main import main
+from tests.conftest import DEFAULT_RULES
+
+
+@pytest.fixture
+def cli(store_url, monkeypatch, capsys):
+    monkeypatch.setenv("GEOZONES_DATABASE_URL", store_url)
+    monkeypatch.delenv("GEOZONES_USER", raising=False)
+    monkeypatch.delenv("GEOZONES_PASSWORD", raising=False)
+    if store_url.startswith("postgresql"):
+        assert main(["db", "upgrade"]) == 0
+
+    def run(*argv, stdin: str | None = None, user: str | None = None, password: str | None = None):
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin or ""))
+        if user:
+            monkeypatch.setenv("GEOZONES_USER", user)
+            monkeypatch.setenv("GEOZONES_PASSWORD", password)
+        else:
+            monkeypatch.delenv("GEOZONES_USER", raising=False)
+            monkeypatch.delenv("GEOZONES_PASSWORD", raising=False)
+        capsys.readouterr()
+        code = main(list(argv))
+        out = capsys.readouterr()
+        return code, out.out, out.err
+    return run
+
+
+def _count(url: str, sql: str) -> int:
+    from geozones.store.database import open_store
+
+    s = open_store(url)
+    try:
+        with s.engine.connect() as conn:
+            return conn.execute(text(sql)).scalar()
+    finally:
+        s.dispose()
+
+
+def test_first_admin_then_accounts_need_an_admin(cli, store_url):
+    assert cli("users", "add", "root", "--role", "admin", stdin="root-pass-1\n")[0] == 0
+    code, _, err = cli("users", "add", "eve", "--role", "admin", stdin="eve-pass-12\n")
+    assert code == 2 and "--user" in err
+    code, _, err = cli("users", "add", "ed", "--role", "kpu_editor", stdin="ed-pass-123\n", user="root",
+                       password="root-pass-1")
+    assert code == 0, err
+    code, out, _ = cli("users", "list", user="root", password="root-pass-1")
+    assert "ed\t" in out and "kpu_editor" in out and "argon2" not in out
+    code, _, err = cli("users", "list", user="ed", password="ed-pass-123")
+    assert code == 2 and "not allowed" in err and "tidak diizinkan" in err
+    code, _, err = cli("users", "list", user="root", password="wrong-pass")
+    assert code == 2 and "wrong account name or password" in err
+    assert cli("users", "grant", "kpu.pub@example.test", "--role", "kpu_publisher", "--sso", user="root",
+               password="root-pass-1")[0] == 0
+    assert cli("users", "revoke", "ed", "--role", "kpu_editor", user="root", password="root-pass-1")[0] == 0
+    assert cli("users", "disable", "ed", user="root", password="root-pass-1")[0] == 0
+    assert _count(store_url, "SELECT count(*) FROM audit_event") == 6
+
+
+def test_rules_import_list_history_export_and_check(cli, store_url, tmp_path):
+    cli("users", "add", "root", "--role", "admin", stdin="root-pass-1\n")
+    code, out, err = cli("rules", "import", str(DEFAULT_RULES), "--decree", "SK 135/2024", "--signed", "2024-09-20",
+                         user="root", password="root-pass-1")
+    assert code == 0, err
+    assert "2024.1" in out and "20-09-2024 00:00 WIB" in out
+    code, out, _ = cli("rules", "list")
+    assert "dki-jakarta-pusat-pilkada-2024" in out and "SK 135/2024" in out
+    code, out, _ = cli("rules", "history", "dki-jakarta-pusat-pilkada-2024")
+    assert out.splitlines()[1].startswith("2024.1\tpublished\tSK 135/2024\t2024-09-20")
+    dest = tmp_path / "out.yaml"
+    assert cli("rules", "export", "dki-jakarta-pusat-pilkada-2024@2024.1", "--out", str(dest))[0] == 0
+    assert dest.read_bytes() == DEFAULT_RULES.read_bytes()
+    # importing the same version again is refused, nothing written
+    n = _count(store_url, "SELECT count(*) FROM audit_event")
+    code, _, err = cli("rules", "import", str(DEFAULT_RULES), user="root", password="root-pass-1")
+    assert code == 2 and "already stored" in err
+    assert _count(store_url, "SELECT count(*) FROM audit_event") == n
+    # a bad YAML: exit 2, named, nothing written
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(DEFAULT_RULES.read_text(encoding="utf-8").replace('version: "2024.1"', "version: [oops"),
+                   encoding="utf-8")
+    code, _, err = cli("rules", "import", str(bad), user="root", password="root-pass-1")
+    assert code == 2 and "bad.yaml" in err and "Traceback" not in err
+    assert _count(store_url, "SELECT count(*) FROM ruleset_version") == 1
+
+
+@pytest.mark.realdata
+def test_check_uses_the_store_and_ruleset_refs(cli, tmp_path, shared_data):
+    cli("users", "add", "root", "--role", "admin", stdin="root-pass-1\n")
+    cli("rules", "import", str(DEFAULT_RULES), user="root", password="root-pass-1")
+    sites = tmp_path / "s.csv"
+    sites.write_text("id,lon,lat,installed_at\na,106.8227,-6.1754,2024-10-01T10:00\n", encoding="utf-8")
+    code, out, err = cli("check", str(sites), "--data-dir", str(shared_data), "--no-progress")
+    assert code == 0, err
+    assert "dki-jakarta-pusat-pilkada-2024 v2024.1" in out
+    code, _, err = cli("check", str(sites), "--data-dir", str(shared_data), "--ruleset",
+                       "dki-jakarta-pusat-pilkada-2024@1999.1")
+    assert code == 2 and "1999.1" in err
+    code, _, err = cli("check", str(sites), "--rules", str(DEFAULT_RULES), "--ruleset", "x")
+    assert code == 2 and "not both" in err
+
+
+def test_bad_database_urls_exit_2_without_traceback(cli, monkeypatch):
+    for url, words in (("nonsense:://", "malformed"),
+                       ("postgresql+psycopg://postgres@127.0.0.1:1/x", "does not answer")):
+        monkeypatch.setenv("GEOZONES_DATABASE_URL", url)
+        code, _, err = cli("rules", "list")
+        assert code == 2 and words in err and "Traceback" not in err
+
+
+def test_decree_pdf_is_stored_and_an_oversized_one_refused(cli, store_url, tmp_path, monkeypatch):
+    from geozones.services import media
+
+    cli("users", "add", "root", "--role", "admin", stdin="root-pass-1\n")
+    pdf = tmp_path / "sk.pdf"
+    pdf.write_bytes(b"%PDF-1.7 " + b"x" * 2000)
+    monkeypatch.setattr(media, "MAX_BYTES", 1000)
+    code, _, err = cli("rules", "import", str(DEFAULT_RULES), "--decree-pdf", str(pdf), user="root",
+                       password="root-pass-1")
+    assert code == 2 and "exceeds" in err and "sk.pdf" in err
+    assert _count(store_url, "SELECT count(*) FROM ruleset_version") == 0
+    monkeypatch.setattr(media, "MAX_BYTES", 10_000)
+    code, _, err = cli("rules", "import", str(DEFAULT_RULES), "--decree-pdf", str(pdf), user="root",
+                       password="root-pass-1")
+    assert code == 0, err
+    assert _count(store_url, "SELECT count(*) FROM media") == 1
+    assert _count(store_url, "SELECT count(*) FROM ruleset_version WHERE decree_pdf_sha256 IS NOT NULL") == 1
