@@ -256,3 +256,7 @@ class AuditEvent(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+# The Bawaslu workspace's tables share this metadata (imported last: they subclass Base).
+from geozones.store import casework as _casework  # noqa: E402,F401
