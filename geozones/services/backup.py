@@ -14,6 +14,9 @@ The archive is a zip file:
     accounts (password hashes only when asked) and role grants.
 ``audit.jsonl``
     the audit trail with its hash chain.
+``casework/<table>.json``
+    Bawaslu reports, photos, cases, case history, clocks and sweeps; reporter
+    identities stay sealed (the key is never in the archive).
 
 :func:`restore_archive` refuses a non-empty database and an archive whose files,
 chain, media or rule-set texts do not verify, naming what differs; nothing is
@@ -54,7 +57,11 @@ __all__ = ["FORMAT", "dump_archive", "restore_archive"]
 
 FORMAT = "geozones-store-archive/1"
 _DT_FIELDS = {"created_at", "updated_at", "effective_from", "effective_to", "published_at", "superseded_at",
-              "window_start", "window_end", "uploaded_at", "locked_until", "granted_at", "revoked_at", "at"}
+              "window_start", "window_end", "uploaded_at", "locked_until", "granted_at", "revoked_at", "at",
+              # Bawaslu workspace
+              "observed_at", "known_at", "classified_at", "decided_at", "taken_at", "added_at", "arrived_at",
+              "received_at", "next_deadline", "locked_at", "opened_at", "started_at", "deadline", "policy_deadline",
+              "extended_deadline", "stopped_at", "swept_at", "recorded_at"}
 
 
 def _row(obj, skip: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -85,6 +92,13 @@ def _parse(model, data: dict[str, Any]) -> dict[str, Any]:
 
 def _json(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
+
+
+def _casework_models() -> tuple:
+    from geozones.store.casework import CaseClock, CaseEvent, CaseRecord, Report, ReporterIdentity, ReportPhoto, Sweep
+
+    # parents before children, for the restore's foreign keys
+    return (Report, ReporterIdentity, ReportPhoto, CaseRecord, CaseEvent, CaseClock, Sweep)
 
 
 def dump_archive(store: Store, actor: Principal, out: Path, *, with_password_hashes: bool = False) -> dict:
@@ -122,6 +136,9 @@ def dump_archive(store: Store, actor: Principal, out: Path, *, with_password_has
         members["media.json"] = _json([_row(m, ("data",)) for m in media])
         for m in media:
             members[f"media/{m.sha256}"] = bytes(m.data)
+        for model in _casework_models():
+            members[f"casework/{model.__tablename__}.json"] = _json(
+                [_row(r, ("geom",)) for r in s.execute(select(model)).scalars()])
         skip = () if with_password_hashes else ("password_hash",)
         members["accounts.json"] = _json([_row(a, skip) for a in s.execute(select(Account).order_by(Account.id))
                                           .scalars()])
@@ -273,10 +290,20 @@ def restore_archive(store: Store, path: Path) -> dict[str, int]:
                 s.execute(update(RuleSetVersion).where(RuleSetVersion.id == v["id"]).values(status=v["status"])
                           .execution_options(synchronize_session=False))
         add_all(DiskresiGrant, json.loads(members["grants.json"]), "diskresi_grant")
+        for model in _casework_models():
+            rows = json.loads(members.get(f"casework/{model.__tablename__}.json", b"[]"))
+            if model.__tablename__ == "report":
+                import shapely
+
+                rows = [{**r, "geom": shapely.Point(r["lon"], r["lat"])} for r in
+                        sorted(rows, key=lambda r: (r["duplicate_of"] is not None, r["id"]))]
+            add_all(model, rows, model.__tablename__)
         add_all(AuditEvent, checked["events"], "audit_event")
         if s.get_bind().dialect.name == "postgresql":
             for table, pk in (("account", "id"), ("role_grant", "id"), ("ruleset_version", "id"),
-                              ("zone_feature", "id"), ("diskresi_grant", "id"), ("audit_event", "seq")):
+                              ("zone_feature", "id"), ("diskresi_grant", "id"), ("audit_event", "seq"),
+                              ("report", "id"), ("report_photo", "id"), ("bawaslu_case", "id"),
+                              ("case_event", "id"), ("case_clock", "id"), ("sweep", "id")):
                 s.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', '{pk}'), "
                                f"COALESCE((SELECT max({pk}) FROM {table}), 0) + 1, false)"))
     return counts

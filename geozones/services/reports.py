@@ -21,6 +21,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import shapely
@@ -37,7 +38,8 @@ from geozones.store.database import Store
 from geozones.store.models import Media
 
 __all__ = ["DUPLICATE_DISTANCE_M", "DUPLICATE_WINDOW", "Classification", "ReportInput", "Submitted", "classify",
-           "classify_report", "decide", "find_duplicates", "merge_duplicate", "submit_report"]
+           "classify_report", "decide", "find_duplicates", "import_reports", "merge_duplicate", "open_reporter",
+           "submit_report"]
 
 #: Reports of the same paslon and APK type closer than this (metres) are likely duplicates
 #: (``$GEOZONES_DUPLICATE_M``; 25 m is about one street front).
@@ -247,6 +249,15 @@ def submit_report(store: Store, actor: Principal, report: ReportInput, *, now: d
     InputError
         Bad photos, no place, a place outside Indonesia, times in the future or known before observed.
     """
+    prepared = _prepare(store, actor, report, now=now, data_dir=data_dir, policy=policy,
+                        classification=classification)
+    with store.write() as s:
+        return _write(s, prepared)
+
+
+def _prepare(store: Store, actor: Principal, report: ReportInput, *, now: dt.datetime,
+             data_dir: str | os.PathLike | None = None, policy=None,
+             classification: Classification | None = None) -> _Prepared:
     from geozones.cases import load_clock_policy, open_case
     from geozones.cases.states import Source
 
@@ -293,36 +304,62 @@ def submit_report(store: Store, actor: Principal, report: ReportInput, *, now: d
         notes.append(f"laporan diketahui {known.isoformat()}, lebih dari {LAPORAN_WINDOW_DAYS} hari sebelum diterima: "
                      f"terlambat, tidak dapat diregistrasi / report known {known.isoformat()}, more than "
                      f"{LAPORAN_WINDOW_DAYS} days before intake: late, it cannot be registered")
-    pt = shapely.Point(lon, lat)
-    with store.write() as s:
-        r = Report(source=source.value, apk_type=report.apk_type or None, paslon=report.paslon or None,
-                   description=report.description or None, address=report.address or None, lon=lon, lat=lat,
-                   geom=pt, minx=lon, miny=lat, maxx=lon, maxy=lat, observed_at=observed, known_at=known,
-                   intake_notes=notes, created_at=now, created_by=opened_by, updated_at=now, updated_by=opened_by)
-        _apply(r, classification, now)
-        s.add(r)
-        s.flush()
-        dups = _duplicates(s, r)
-        if dups:
-            r.intake_notes = [*notes, "kemungkinan duplikat dari laporan / likely duplicate of report(s) "
-                              + ", ".join(f"#{d}" for d in dups)]
-        for p in photos:
-            _store_photo(s, actor, role, r.id, p, now)
-        if report.reporter is not None:
-            key = load_key()
-            s.add(ReporterIdentity(report_id=r.id, sealed=seal_identity(report.reporter, context=f"report:{r.id}",
-                                                                        key=key),
-                                   key_id=key_id(key), created_at=now, created_by=opened_by))
-        from geozones.services.cases import write_new_case
+    return _Prepared(actor, role, opened_by, source.value, report, lon, lat, observed, known, notes, photos,
+                     classification, case, late, now)
 
-        case_id = write_new_case(s, r.id, case, now=now, actor=opened_by)
-        append_event(s, actor=opened_by, role=role, action="report.create", entity_type="report", entity_id=str(r.id),
-                     after={"source": r.source, "lon": lon, "lat": lat, "observed_at": observed.isoformat(),
-                            "known_at": known.isoformat(), "apk_type": r.apk_type, "paslon": r.paslon,
-                            "photos": [p.sha256 for p in photos], "reporter_sealed": report.reporter is not None,
-                            "suggested_verdict": r.suggested_verdict, "suggested_rule_ids": r.suggested_rule_ids,
-                            "ruleset": f"{r.ruleset_id}@{r.ruleset_version}", "case_id": case_id}, at=now)
-        return Submitted(r.id, case_id, tuple(r.intake_notes), tuple(dups), late)
+
+@dataclass
+class _Prepared:
+    actor: Principal
+    role: str
+    opened_by: str
+    source: str
+    report: ReportInput
+    lon: float
+    lat: float
+    observed: dt.datetime
+    known: dt.datetime
+    notes: list[str]
+    photos: list[Photo]
+    classification: Classification
+    case: Any
+    late: bool
+    now: dt.datetime
+
+
+def _write(s, prep: _Prepared) -> Submitted:
+    p = prep
+    actor, role, opened_by, report, lon, lat = p.actor, p.role, p.opened_by, p.report, p.lon, p.lat
+    observed, known, notes, photos, now, case = p.observed, p.known, p.notes, p.photos, p.now, p.case
+    pt = shapely.Point(lon, lat)
+    r = Report(source=p.source, apk_type=report.apk_type or None, paslon=report.paslon or None,
+               description=report.description or None, address=report.address or None, lon=lon, lat=lat,
+               geom=pt, minx=lon, miny=lat, maxx=lon, maxy=lat, observed_at=observed, known_at=known,
+               intake_notes=notes, created_at=now, created_by=opened_by, updated_at=now, updated_by=opened_by)
+    _apply(r, p.classification, now)
+    s.add(r)
+    s.flush()
+    dups = _duplicates(s, r)
+    if dups:
+        r.intake_notes = [*notes, "kemungkinan duplikat dari laporan / likely duplicate of report(s) "
+                          + ", ".join(f"#{d}" for d in dups)]
+    for ph in photos:
+        _store_photo(s, actor, role, r.id, ph, now)
+    if report.reporter is not None:
+        key = load_key()
+        s.add(ReporterIdentity(report_id=r.id, sealed=seal_identity(report.reporter, context=f"report:{r.id}",
+                                                                    key=key),
+                               key_id=key_id(key), created_at=now, created_by=opened_by))
+    from geozones.services.cases import write_new_case
+
+    case_id = write_new_case(s, r.id, case, now=now, actor=opened_by)
+    append_event(s, actor=opened_by, role=role, action="report.create", entity_type="report", entity_id=str(r.id),
+                 after={"source": r.source, "lon": lon, "lat": lat, "observed_at": observed.isoformat(),
+                        "known_at": known.isoformat(), "apk_type": r.apk_type, "paslon": r.paslon,
+                        "photos": [ph.sha256 for ph in photos], "reporter_sealed": report.reporter is not None,
+                        "suggested_verdict": r.suggested_verdict, "suggested_rule_ids": r.suggested_rule_ids,
+                        "ruleset": f"{r.ruleset_id}@{r.ruleset_version}", "case_id": case_id}, at=now)
+    return Submitted(r.id, case_id, tuple(r.intake_notes), tuple(dups), p.late)
 
 
 def _metric_xy(lon: np.ndarray, lat: np.ndarray, ref: tuple[float, float]):
@@ -485,3 +522,77 @@ def read_file_photos(paths: Sequence[str | os.PathLike]) -> list[tuple[str, byte
             raise InputError(f"berkas tidak dapat dibaca / cannot read the file ({exc.strerror})", source=str(p)) \
                 from None
     return out
+
+
+def _cell(row: Any, name: str) -> str | None:
+    v = row.get(name)
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+        return None
+    text = str(v).strip()
+    return text or None
+
+
+def import_reports(store: Store, actor: Principal, path: str | os.PathLike, *, now: dt.datetime,
+                   source: str = "temuan", data_dir: str | os.PathLike | None = None) -> list[Submitted]:
+    """Take in a table of reports (every format ``check`` reads) or a ZIP of geotagged photos, all or nothing.
+
+    A table row gives ``lon``/``lat``, ``installed_at`` (the observed time), and optionally
+    ``source``, ``known_at``, ``apk_type``, ``paslon``, ``description``; a ZIP gives one
+    report per photo, placed and timed by its EXIF (a photo without position is refused).
+    Every bad row or photo is named in one message and nothing is written.
+    """
+    from geozones.core.time import parse_time
+    from geozones.io.photos import read_photo_zip
+
+    authorize(actor, Action.CASEWORK)
+    path = Path(path)
+    inputs: list[tuple[str, ReportInput]] = []
+    if path.suffix.lower() == ".zip" and _is_photo_zip(path):
+        for p in read_photo_zip(path, now=now):
+            inputs.append((p.name, ReportInput(source=source, photos=[(p.name, p.data)])))
+    else:
+        from geozones.io.sites import read_sites
+
+        sites = read_sites(path)
+        for i, row in enumerate(sites.drop(columns="geometry").to_dict("records")):
+            geom = sites.geometry.iloc[i]
+            where = f"baris / row {i + 1} ({row.get('site_id')})"
+            try:
+                known = _cell(row, "known_at")
+                observed = row.get("installed_at")
+                inputs.append((where, ReportInput(
+                    source=_cell(row, "source") or source, lon=geom.x, lat=geom.y,
+                    observed_at=(observed.to_pydatetime() if observed is not None and str(observed) != "NaT"
+                                 else None),
+                    known_at=parse_time(known).to_pydatetime() if known else None,
+                    apk_type=_cell(row, "apk_type"), paslon=_cell(row, "paslon"),
+                    description=_cell(row, "description"), address=_cell(row, "address"))))
+            except InputError as exc:
+                raise InputError(f"{where}: {exc}", source=str(path)) from None
+    if not inputs:
+        raise InputError("tidak ada laporan dalam berkas / no report in the file", source=str(path))
+    prepared, problems = [], []
+    for where, inp in inputs:
+        try:
+            prepared.append(_prepare(store, actor, inp, now=now, data_dir=data_dir))
+        except Forbidden:
+            raise
+        except InputError as exc:
+            problems.append(Problem(f"{where}: {exc}", str(path)))
+    if problems:
+        raise InputError(problems)
+    with store.write() as s:
+        return [_write(s, p) for p in prepared]
+
+
+def _is_photo_zip(path: Path) -> bool:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = [n.lower() for n in z.namelist() if not n.endswith("/")]
+    except (zipfile.BadZipFile, OSError):
+        return False
+    # a zipped Shapefile or a KMZ is a table of sites; photos are JPEG/PNG/HEIC members
+    return bool(names) and not any(n.endswith((".shp", ".kml", ".dbf", ".gpkg", ".geojson", ".csv"))
+                                   for n in names)

@@ -144,3 +144,66 @@ def test_lock_names_its_holder(store, people, shared_data):
     C.assign_case(store, bw2, sub.case_id, "bawaslu2", now=NOW)
     with pytest.raises(InputError):
         C.assign_case(store, bw2, sub.case_id, "kpu_editor1", now=NOW)
+
+
+def test_db_dump_carries_reports_cases_and_media_with_the_reporter_still_sealed(store, people, shared_data,
+                                                                                  tmp_path):
+    from sqlalchemy import text
+
+    from geozones.services.backup import dump_archive, restore_archive
+    from geozones.store.database import open_store
+    from tests.store.backends import create_pg_database, drop_pg_database
+
+    bw = people["bawaslu"]
+    sub = _submit(store, bw, shared_data, reporter=Identity("Budi Santoso"))
+    C.advance_case(store, bw, sub.case_id, "under_study", {"reason": "kajian"}, now=NOW)
+    C.record_sweep(store, bw, "Gambir", {"baliho": 4, "spanduk": 11}, swept_at=NOW, now=NOW)
+    out = tmp_path / "dump.zip"
+    dump_archive(store, people["admin"], out)
+    with zipfile.ZipFile(out) as z:
+        blob = b"".join(z.read(n) for n in z.namelist())
+        assert b"Budi" not in blob
+        assert "casework/bawaslu_case.json" in z.namelist()
+    url = f"sqlite:///{tmp_path / 'r.sqlite'}" if store.dialect == "sqlite" else create_pg_database()
+    try:
+        target = open_store(url, migrate=True)
+        counts = restore_archive(target, out)
+        assert counts["report"] == 1 and counts["bawaslu_case"] == 1 and counts["case_event"] == 2
+        assert counts["sweep"] == 1 and counts["reporter_identity"] == 1
+        assert R.open_reporter(target, bw, sub.report_id, now=NOW).name == "Budi Santoso"
+        assert C.case_detail(target, bw, sub.case_id, at=NOW)["report"]["kelurahan"] == "Pasar Baru"
+        with target.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM report_photo")).scalar() == 1
+        target.dispose()
+    finally:
+        if store.dialect != "sqlite":
+            drop_pg_database(url)
+
+
+def test_bulk_import_of_a_table_and_of_a_photo_zip_is_all_or_nothing(store, people, shared_data, tmp_path):
+    bw = people["bawaslu"]
+    good = tmp_path / "r.csv"
+    good.write_text("id,lon,lat,apk_type,paslon,installed_at,source,known_at\n"
+                    "a,106.8311,-6.17,baliho,2,2024-10-10 10:00,temuan,2024-10-10 11:00\n"
+                    "b,106.8200,-6.18,spanduk,1,2024-10-10 12:00,laporan,2024-10-10 12:30\n", encoding="utf-8")
+    done = R.import_reports(store, bw, good, now=NOW, data_dir=shared_data)
+    assert len(done) == 2
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,lon,lat,installed_at\nx,106.8311,-6.17,2024-10-10 10:00\ny,106.8311,-6.17,2024-12-30 10:00\n",
+                   encoding="utf-8")
+    with pytest.raises(InputError, match=r"y\)"):
+        R.import_reports(store, bw, bad, now=NOW, data_dir=shared_data)
+    z = tmp_path / "photos.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("a.jpg", make_photo())
+        zf.writestr("b.jpg", make_photo(106.8200, -6.18))
+    assert len(R.import_reports(store, bw, z, now=NOW, data_dir=shared_data)) == 2
+    evil = tmp_path / "evil.zip"
+    with zipfile.ZipFile(evil, "w") as zf:
+        zf.writestr("../a.jpg", make_photo())
+    with pytest.raises(InputError, match=r"\.\./a\.jpg"):
+        R.import_reports(store, bw, evil, now=NOW, data_dir=shared_data)
+    with store.read() as s:
+        assert len(s.execute(select(Report)).all()) == 4
+    with pytest.raises(Forbidden):
+        R.import_reports(store, people["public"], good, now=NOW, data_dir=shared_data)
