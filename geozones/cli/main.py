@@ -101,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     store_rules.register(rsub)
     db_commands.register(sub, _Parser)
     users.register(sub, _Parser)
+    from geozones.cli import casework
+
+    casework.register(sub, _Parser)
 
     data = sub.add_parser("data", help="layers: what is there, fetch, import, coverage")
     dsub = data.add_subparsers(dest="data_command", parser_class=_Parser, required=True)

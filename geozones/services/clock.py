@@ -1,0 +1,30 @@
+"""The current time for casework: the machine's clock, or a fixed instant for tests and demonstrations.
+
+``$GEOZONES_NOW`` (an ISO time; WIB when it has no offset) fixes "now" for the CLI
+and the app, so a test can run a case through its legal clocks and see it overdue
+without waiting. Services never read it: they take ``now`` as an argument.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+from geozones.core.errors import InputError
+
+__all__ = ["NOW_ENV", "now"]
+
+NOW_ENV = "GEOZONES_NOW"
+
+
+def now() -> dt.datetime:
+    """``$GEOZONES_NOW`` when set, else the machine's time (aware, UTC)."""
+    fixed = os.environ.get(NOW_ENV)
+    if not fixed:
+        return dt.datetime.now(dt.UTC)
+    from geozones.core.time import parse_time
+
+    try:
+        return parse_time(fixed).to_pydatetime()
+    except ValueError as exc:
+        raise InputError(f"${NOW_ENV}: {exc}", field=NOW_ENV) from None
