@@ -22,6 +22,25 @@ def pages(lang: str) -> list[st.Page]:
         st.Page(PAGES_DIR / "di_mana_boleh.py", title=t("nav.where", lang), icon=":material/explore:",
                 url_path="di-mana-boleh"),
         st.Page(PAGES_DIR / "aturan.py", title=t("nav.rules", lang), icon=":material/gavel:", url_path="aturan"),
+        *_casework_pages(lang),
         # Login for KPU and Bawaslu staff (geozones/app/login.py); public pages never need it.
         st.Page(login.login_page, title=login.nav_title(), icon=":material/login:", url_path="masuk"),
     ]
+
+
+def _casework_pages(lang: str) -> list[st.Page]:
+    """The intake form for everyone; the case list and dashboard for Bawaslu (services still authorize)."""
+    from geozones.app import casework_view as cv
+
+    def title(key: str) -> str:
+        ind, eng = cv.T[key]
+        return eng if lang == "en" else ind
+
+    out = [st.Page(PAGES_DIR / "lapor.py", title=title("nav.report"), icon=":material/add_a_photo:",
+                   url_path="lapor")]
+    if "bawaslu" in cv.principal().roles:
+        out += [st.Page(PAGES_DIR / "kasus.py", title=title("nav.cases"), icon=":material/folder_open:",
+                        url_path="kasus"),
+                st.Page(PAGES_DIR / "dasbor.py", title=title("nav.dashboard"), icon=":material/dashboard:",
+                        url_path="dasbor")]
+    return out

@@ -1,0 +1,120 @@
+"""What the Bawaslu pages share: the store, who is acting, "now", and their words in both languages.
+
+Pages only show what services return; every refusal comes from the services
+(:mod:`geozones.services.authz`), so hiding a page is never the protection.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from geozones.app.state import lang
+from geozones.core.errors import InputError
+from geozones.services.authz import PUBLIC, Principal
+
+__all__ = ["STATE_COLORS", "T", "now", "principal", "store", "tr"]
+
+#: Map colours of case states (open: warm, waiting on others: blue, finished: grey/green).
+STATE_COLORS = {"informasi_awal": "#f0ad4e", "temuan": "#d9534f", "laporan": "#d9534f", "registered": "#c9302c",
+                "under_study": "#a94442", "recommended": "#8e44ad", "ordered": "#2c3e90",
+                "compliance_check": "#1f78b4", "referred": "#6a3d9a", "removed": "#33a02c", "closed": "#7f7f7f",
+                "dismissed": "#bdbdbd", "not_registered": "#bdbdbd"}
+
+T = {
+    "nav.report": ("Lapor APK", "Report an APK"),
+    "nav.cases": ("Kasus", "Cases"),
+    "nav.dashboard": ("Dasbor Bawaslu", "Bawaslu dashboard"),
+    "report.title": ("Laporkan APK", "Report an APK"),
+    "report.public": ("Anda belum masuk: laporan disimpan sebagai *informasi awal* untuk Bawaslu. Setelah dikirim "
+                      "Anda hanya menerima nomor tanda terima; laporan dan kasus tidak dapat dilihat publik.",
+                      "You are not logged in: the report is kept as *initial information* for Bawaslu. After sending "
+                      "you get a receipt number only; reports and cases are not visible to the public."),
+    "report.pin": ("Klik peta untuk menaruh pin, atau ketik koordinat. Foto dengan posisi EXIF juga dapat dipakai.",
+                   "Click the map to drop a pin, or type coordinates. A photo with an EXIF position works too."),
+    "report.photos": ("Foto (JPEG, PNG, HEIC)", "Photos (JPEG, PNG, HEIC)"),
+    "report.exif": ("EXIF {name}: posisi {pos}, waktu {when}", "EXIF of {name}: position {pos}, time {when}"),
+    "report.use_exif": ("Pakai tempat dan waktu dari EXIF", "Use place and time from EXIF"),
+    "report.lon": ("Bujur (lon)", "Longitude (lon)"),
+    "report.lat": ("Lintang (lat)", "Latitude (lat)"),
+    "report.observed": ("Waktu terlihat (kosong: EXIF atau sekarang)", "Observed at (empty: EXIF or now)"),
+    "report.known": ("Waktu diketahui (kosong: sama dengan terlihat)", "Known at (empty: same as observed)"),
+    "report.source": ("Sumber", "Source"),
+    "report.apk": ("Jenis APK", "APK type"),
+    "report.paslon": ("Paslon (nomor urut)", "Paslon (ballot number)"),
+    "report.desc": ("Keterangan", "Description"),
+    "report.reporter": ("Identitas pelapor (dienkripsi; hanya Bawaslu)", "Reporter (encrypted; Bawaslu only)"),
+    "report.name": ("Nama", "Name"),
+    "report.contact": ("Kontak", "Contact"),
+    "report.address": ("Alamat", "Address"),
+    "report.nik": ("NIK (16 angka)", "ID number (NIK, 16 digits)"),
+    "report.submit": ("Kirim laporan", "Send report"),
+    "report.receipt": ("Informasi awal diterima. Nomor tanda terima: {n}", "Initial information received. "
+                       "Receipt number: {n}"),
+    "report.done": ("Kasus #{case} dibuka: {kel}, saran {verdict} {rules}", "Case #{case} opened: {kel}, "
+                    "suggested {verdict} {rules}"),
+    "report.error": ("Laporan tidak disimpan", "The report was not saved"),
+    "cases.title": ("Kasus", "Cases"),
+    "cases.none": ("Belum ada kasus.", "No cases yet."),
+    "cases.pick": ("Buka kasus", "Open case"),
+    "cases.confirm": ("Konfirmasi saran mesin", "Confirm the engine's suggestion"),
+    "cases.override": ("Ubah (perlu alasan)", "Override (needs a reason)"),
+    "cases.advance": ("Langkah berikutnya", "Next step"),
+    "cases.to": ("Ke status", "To state"),
+    "cases.reason": ("Alasan", "Reason"),
+    "cases.letter": ("Nomor surat rekomendasi", "Recommendation letter number"),
+    "cases.order": ("Nomor surat perintah KPU", "KPU order number"),
+    "cases.deadline": ("Batas waktu dalam surat perintah (mis. 2024-10-12 09:00)", "Deadline stated in the order "
+                       "(e.g. 2024-10-12 09:00)"),
+    "cases.photo": ("Foto sesudah", "Photo after"),
+    "cases.count": ("Jumlah APK diturunkan", "Number of APK removed"),
+    "cases.storage": ("Tempat penyimpanan", "Storage place"),
+    "cases.apply": ("Simpan langkah", "Save step"),
+    "cases.evidence": ("Buat bundel bukti (ZIP)", "Build the evidence bundle (ZIP)"),
+    "cases.download": ("Unduh bundel bukti", "Download the evidence bundle"),
+    "cases.history": ("Riwayat", "History"),
+    "cases.clocks": ("Batas waktu", "Deadlines"),
+    "cases.overdue": ("TERLAMBAT", "OVERDUE"),
+    "cases.saved": ("Tersimpan", "Saved"),
+    "cases.refused": ("Ditolak", "Refused"),
+    "dash.title": ("Dasbor Bawaslu", "Bawaslu dashboard"),
+    "dash.overdue": ("Terlambat dan jatuh tempo dalam 24 jam", "Overdue and due within 24 h"),
+    "dash.none_overdue": ("Tidak ada kasus terlambat atau jatuh tempo dalam 24 jam.",
+                          "No case is overdue or due within 24 h."),
+    "dash.by_state": ("Kasus terbuka per status", "Open cases by state"),
+    "dash.counts": ("Jumlah per {what}", "Counts per {what}"),
+    "dash.map": ("Peta laporan (warna = status)", "Map of reports (colour = state)"),
+    "dash.sweeps": ("Penertiban masa tenang per kecamatan", "Quiet-period sweeps per kecamatan"),
+    "dash.sweep_add": ("Catat penertiban", "Record a sweep"),
+    "need_bawaslu": ("Halaman ini untuk akun Bawaslu; masuk terlebih dahulu.",
+                     "This page is for Bawaslu accounts; log in first."),
+}
+
+
+def tr(key: str, **kw) -> str:
+    """The text of ``key`` in the session's language, formatted with ``kw``."""
+    ind, eng = T[key]
+    return (eng if lang() == "en" else ind).format(**kw)
+
+
+def store():
+    """The open store (as the login page opens it)."""
+    from geozones.app.login import _store
+
+    return _store()
+
+
+def principal() -> Principal:
+    """Who is acting in this browser session (public when nobody is logged in or the store is absent)."""
+    from geozones.app.login import current_principal
+
+    try:
+        return current_principal()
+    except InputError:
+        return PUBLIC
+
+
+def now() -> dt.datetime:
+    """The current time (``$GEOZONES_NOW`` fixes it in tests; see :mod:`geozones.services.clock`)."""
+    from geozones.services.clock import now as clock_now
+
+    return clock_now()

@@ -1,0 +1,126 @@
+"""Kasus: the case list (overdue first) and one case with its suggestion, history, clocks, steps and evidence."""
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from geozones.app import casework_view as cv
+from geozones.app import state
+from geozones.app.messages import show_error
+from geozones.app.text import md_escape
+from geozones.cases.states import allowed_targets, label, transition
+from geozones.core.errors import InputError
+from geozones.core.time import format_wib
+from geozones.services import cases as C
+from geozones.services import reports as R
+
+lang = state.lang()
+who = cv.principal()
+st.title(cv.tr("cases.title"))
+try:
+    store = cv.store()
+    at = cv.now()
+    rows = C.list_cases(store, who, at=at)
+except InputError as err:
+    st.warning(cv.tr("need_bawaslu"))
+    show_error(err, cv.tr("cases.refused"), lang)
+    st.stop()
+if not rows:
+    st.info(cv.tr("cases.none"))
+    st.stop()
+
+table = pd.DataFrame([{**r.as_dict(), "deadline": format_wib(r.deadline) if r.deadline else ""} for r in rows])
+table.insert(1, "!", [cv.tr("cases.overdue") if r.overdue else "≤24h" if r.due_soon else "" for r in rows])
+st.dataframe(table[["case_id", "!", "state", "kelurahan", "kecamatan", "verdict", "rule_ids", "apk_type", "paslon",
+                    "deadline", "assigned_to", "lock_holder"]], hide_index=True, width="stretch")
+
+ids = [r.case_id for r in rows]
+default = st.session_state.get("case_pick")
+case_id = st.selectbox(cv.tr("cases.pick"), ids, index=ids.index(default) if default in ids else 0,
+                       format_func=lambda i: f"#{i}", key="case_select")
+d = C.case_detail(store, who, case_id, at=at)
+c, rep = d["case"], d["report"]
+st.subheader(md_escape(f"#{c['id']} · {label(c['state'], lang)} · {rep['kelurahan'] or '-'} "
+                       f"({rep['kecamatan'] or '-'})"))
+st.markdown(md_escape(f"{rep['suggested_verdict'] or '-'} · {rep['suggested_rule_ids'] or '-'} · "
+                      f"{rep['ruleset_id']}@{rep['ruleset_version']}"))
+st.caption(md_escape(rep["suggested_reasons_en"] if lang == "en" else rep["suggested_reasons_id"] or ""))
+st.caption(md_escape(f"{format_wib(rep['observed_at'])} · {rep['lon']:.6f}, {rep['lat']:.6f} · "
+                     f"APK {rep['apk_type'] or '-'} · paslon {rep['paslon'] or '-'}"))
+if rep["decision"]:
+    st.caption(md_escape(f"{rep['decision']}: {rep['verdict']} {rep['rule_ids'] or ''} — {rep['decided_by']}"))
+
+st.markdown(f"**{cv.tr('cases.history')}**")
+st.dataframe(pd.DataFrame([{"at": format_wib(e.at), "actor": e.actor, "role": e.role,
+                            "from": e.from_state or "", "to": e.to_state,
+                            "fields": ", ".join(f"{k}={v}" for k, v in e.fields.items())} for e in d["history"]]),
+             hide_index=True, width="stretch")
+st.markdown(f"**{cv.tr('cases.clocks')}**")
+st.dataframe(pd.DataFrame([{"clock": k.clock_id, "deadline": format_wib(k.deadline),
+                            "status": (format_wib(k.stopped_at) if k.stopped_at else
+                                       cv.tr("cases.overdue") if k.clock_id in d["overdue"] else "…"),
+                            "policy": f"{k.policy_id} {k.policy_version}", "basis": k.basis} for k in d["clocks"]]),
+             hide_index=True, width="stretch")
+
+col1, col2 = st.columns(2)
+with col1.form("decide"):
+    verdict = st.selectbox(cv.tr("cases.override"), ["", "FORBIDDEN", "CONDITIONAL", "ALLOWED", "UNKNOWN"],
+                           key="decide_verdict")
+    rules = st.text_input("rule_ids", key="decide_rules")
+    why = st.text_input(cv.tr("cases.reason"), key="decide_reason")
+    ok = st.form_submit_button(cv.tr("cases.confirm"))
+if ok:
+    try:
+        kind = R.decide(store, who, rep["id"], now=cv.now(), verdict=verdict or None, rule_ids=rules or None,
+                        reason=why or None)
+        st.success(f"{cv.tr('cases.saved')}: {kind}")
+    except InputError as err:
+        show_error(err, cv.tr("cases.refused"), lang)
+
+targets = [s.value for s in allowed_targets(c["state"], "bawaslu")]
+if targets:
+    with col2.form("advance"):
+        to = st.selectbox(cv.tr("cases.to"), targets, key="adv_to")
+        reason = st.text_input(cv.tr("cases.reason"), key="adv_reason")
+        letter = st.text_input(cv.tr("cases.letter"), key="adv_letter")
+        order = st.text_input(cv.tr("cases.order"), key="adv_order")
+        deadline = st.text_input(cv.tr("cases.deadline"), key="adv_deadline")
+        after = st.file_uploader(cv.tr("cases.photo"), type=["jpg", "jpeg", "png", "heic"], key="adv_photo")
+        count = st.number_input(cv.tr("cases.count"), min_value=0, step=1, key="adv_count")
+        storage = st.text_input(cv.tr("cases.storage"), key="adv_storage")
+        go = st.form_submit_button(cv.tr("cases.apply"), type="primary")
+    if go:
+        from geozones.core.time import parse_time
+
+        try:
+            try:
+                when = parse_time(deadline).to_pydatetime() if deadline.strip() else None
+            except ValueError as exc:
+                raise InputError(str(exc), field="deadline") from None
+            fields = {"reason": reason, "letter": letter or None, "order": order or None, "deadline": when,
+                      "count": int(count) or None, "storage": storage or None}
+            # the form keeps what was typed for an earlier step; send only what this step takes
+            row = transition(c["state"], to)
+            fields = {k: v for k, v in fields.items() if row is None or k in row.requires or k in row.optional}
+            new = C.advance_case(store, who, case_id, to, fields, now=cv.now(),
+                                 photo=(after.name, after.getvalue()) if after else None)
+            st.success(f"{cv.tr('cases.saved')}: {new.value}")
+            st.rerun()
+        except InputError as err:
+            show_error(err, cv.tr("cases.refused"), lang)
+
+if st.button(cv.tr("cases.evidence"), key="make_evidence"):
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / f"bukti-{case_id}.zip"
+            bundle = C.write_evidence(store, who, case_id, out, now=cv.now(), lang=lang)
+            st.session_state["evidence_bytes"] = (case_id, out.read_bytes(), bundle.sha256)
+    except InputError as err:
+        show_error(err, cv.tr("cases.refused"), lang)
+ev = st.session_state.get("evidence_bytes")
+if ev and ev[0] == case_id:
+    st.download_button(cv.tr("cases.download"), data=ev[1], file_name=f"bukti-{case_id}.zip",
+                       mime="application/zip", key="download_evidence")
+    st.caption(f"sha256 {ev[2]}")
