@@ -2,7 +2,9 @@
 
 ``$GEOZONES_NOW`` (an ISO time; WIB when it has no offset) fixes "now" for the CLI
 and the app, so a test can run a case through its legal clocks and see it overdue
-without waiting. Services never read it: they take ``now`` as an argument.
+without waiting; ``@FILE`` reads the time from FILE on every call, so a browser
+test can move the clock of a running server. Services never read it: they take
+``now`` as an argument.
 """
 
 from __future__ import annotations
@@ -22,6 +24,12 @@ def now() -> dt.datetime:
     fixed = os.environ.get(NOW_ENV)
     if not fixed:
         return dt.datetime.now(dt.UTC)
+    if fixed.startswith("@"):
+        try:
+            with open(fixed[1:], encoding="utf-8") as fh:
+                fixed = fh.read().strip()
+        except OSError as exc:
+            raise InputError(f"${NOW_ENV}: {exc.strerror}", source=fixed[1:]) from None
     from geozones.core.time import parse_time
 
     try:
