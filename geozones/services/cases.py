@@ -126,6 +126,9 @@ def advance_case(store: Store, actor: Principal, case_id: int | str, to: str, fi
     with store.write() as s:
         rec = _get_case(s, case_id)
         _check_lock(rec, actor)
+        if photo_obj is None and isinstance(fields.get("photo"), str) and s.get(Media, fields["photo"]) is None:
+            raise InputError(f"foto {fields['photo']} belum tersimpan; unggah fotonya / photo {fields['photo']} is "
+                             "not stored; upload the photo itself", field="photo")
         case = _load(s, rec)
         policy = load_clock_policy(rec.policy_id)
         try:
