@@ -418,7 +418,7 @@ class RuleSet(_Model):
 
     @property
     def level_ref(self) -> LevelRef:
-        """This rule set as one level (id, version, kind, label) for reasons and provenance."""
+        """The rule set as one level (id, version, kind, label) for reasons and provenance."""
         label = self.label or Text(id=LEVEL_LABELS[self.level][0], en=LEVEL_LABELS[self.level][1])
         return LevelRef(ruleset_id=self.id, version=self.version, level=self.level, label=label,
                         status=self.status)
@@ -733,7 +733,8 @@ def level_index(*folders: Path) -> dict[str, list[RuleSet]]:
     Parameters
     ----------
     *folders : pathlib.Path
-        Folders of ``*.yaml`` rule files; missing folders are skipped.
+        Folders of ``*.yaml`` rule files; missing folders, and YAML files that are not rule sets
+        (no ``issued_by``, e.g. area manifests), are skipped.
 
     Returns
     -------
@@ -754,6 +755,14 @@ def level_index(*folders: Path) -> dict[str, list[RuleSet]]:
             if f.resolve() in seen:
                 continue
             seen.add(f.resolve())
+            try:
+                head = yaml.safe_load(f.read_text(encoding="utf-8"))
+            except (yaml.YAMLError, UnicodeDecodeError, RecursionError):
+                head = None
+            # Area manifests and other YAML may share the folder: only files that claim to be a
+            # rule set (every one names its issuer) are read, and then must be valid.
+            if not (isinstance(head, dict) and "issued_by" in head):
+                continue
             rs = read_level(f)
             if all(v.version != rs.version for v in out.get(rs.id, [])):
                 out.setdefault(rs.id, []).append(rs)

@@ -17,6 +17,7 @@ is :func:`geozones.rules.model.load_ruleset`'s and the catalog's job).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -129,7 +130,7 @@ def flatten(levels: Sequence[RuleSet], *, source: str = "<stack>",
     if levels[0].extends is not None:
         problems.append(Problem(f"the stack starts at '{levels[0].id}', which extends '{levels[0].extends}'",
                                 source, None, "extends"))
-    for parent, child in zip(levels, levels[1:], strict=False):
+    for parent, child in itertools.pairwise(levels):
         if child.extends != parent.id:
             problems.append(Problem(f"'{child.id}' extends '{child.extends}', not '{parent.id}'", source, None,
                                     "extends"))
