@@ -638,8 +638,10 @@ def check_layers(rs: RuleSet, known_layers: set[str] | None, source: str) -> Non
     """
     if known_layers is None:
         return
+    # An inherited rule is named with the level that holds it (its file is the parent's).
     problems = [Problem(f"unknown layer '{r.layer}'; the area manifest has: " + ", ".join(sorted(known_layers)),
-                        source, f"rule {r.id}" + (f" ({r.origin.ruleset_id})" if r.origin else ""), "layer")
+                        f"{source} (level {r.origin.ruleset_id})" if r.origin and r.origin.ruleset_id != rs.id
+                        else source, f"rule {r.id}", "layer")
                 for r in rs.rules if r.layer and r.layer not in known_layers]
     if problems:
         raise InputError(problems)
