@@ -219,6 +219,7 @@ def check_batch(catalog: StackCatalog, sites: gpd.GeoDataFrame, at: object | Non
         bucket = np.zeros(len(sites), dtype=np.int64)
 
     tables, matches, not_checked, stacks = [], [], [], []
+    layer_sets: dict[str, LayerSet] = {own.ruleset.area: own.layers}
     for k, b in sorted({(int(a), int(c)) for a, c in zip(which, bucket, strict=True)}):
         idx = np.flatnonzero((which == k) & (bucket == b))
         when = dt.datetime.fromtimestamp(int(t_ns[idx[0]]) / 1e9, tz=dt.UTC) if len(breaks) else None
@@ -235,8 +236,14 @@ def check_batch(catalog: StackCatalog, sites: gpd.GeoDataFrame, at: object | Non
                 rs = resolve_stack(catalog, province, when, area=prov.area,
                                    kota={"kemendagri": [code], "bps": [str(row["kode_bps_kota"])]})
                 is_local = False
-            layers = catalog.layers(rs.area)
-            checker = Checker(ruleset=rs, layers=layers, prepared=prepare(layers, rs), grants=catalog.grants(rs))
+            if rs == own.ruleset:  # the catalog's own kota at the same versions: compiled once already
+                checker = own
+            else:
+                if rs.area not in layer_sets:
+                    layer_sets[rs.area] = catalog.layers(rs.area)
+                layers = layer_sets[rs.area]
+                checker = Checker(ruleset=rs, layers=layers, prepared=prepare(layers, rs),
+                                  grants=catalog.grants(rs))
             label_note = "" if is_local else f" ({NO_LOCAL_LEVEL[0]} / {NO_LOCAL_LEVEL[1]})"
         ev = checker.check(sites.iloc[idx], at)
         t = ev.table.copy()
