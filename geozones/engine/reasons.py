@@ -78,7 +78,11 @@ def cite(bases: list[LegalBasis], lang: str | None = None) -> str:
 
 
 def rule_templates(rule: Rule) -> tuple[ReasonTemplate, ReasonTemplate]:
-    """Reason templates (id, en) of a rule, with ``name`` and ``m`` slots (``when`` for ``anywhere`` rules)."""
+    """Reason templates (id, en) of a rule, with ``name`` and ``m`` slots (``when`` for ``anywhere`` rules).
+
+    A rule of a stacked rule set names its level before its legal basis
+    (``Dasar [nasional]: PKPU 13/2024 ...``; :attr:`geozones.rules.model.Rule.origin`).
+    """
     form = rule.spatial.form
     basis_id, basis_en = cite(rule.legal_basis, "id"), cite(rule.legal_basis, "en")
     adv_id = f" (anjuran: {rule.note.id})" if rule.advisory and rule.note else (
@@ -98,8 +102,10 @@ def rule_templates(rule: Rule) -> tuple[ReasonTemplate, ReasonTemplate]:
     else:
         where_id, where_en = (WHEN,), (WHEN,)
     v = rule.verdict.value
-    return (template(f"{rule.id} {rule.title.id}: ", *where_id, f"{adv_id}. Dasar: {basis_id} [{v}]"),
-            template(f"{rule.id} {rule.title.en}: ", *where_en, f"{adv_en}. Basis: {basis_en} [{v}]"))
+    # A stacked rule cites the level it came from ("Dasar [DKI]: ..."), see geozones.rules.stack.
+    lvl_id, lvl_en = (f" [{rule.origin.label.id}]", f" [{rule.origin.label.en}]") if rule.origin else ("", "")
+    return (template(f"{rule.id} {rule.title.id}: ", *where_id, f"{adv_id}. Dasar{lvl_id}: {basis_id} [{v}]"),
+            template(f"{rule.id} {rule.title.en}: ", *where_en, f"{adv_en}. Basis{lvl_en}: {basis_en} [{v}]"))
 
 
 def apk_condition(types: list[ApkType] | tuple[ApkType, ...]) -> tuple[str, str]:
