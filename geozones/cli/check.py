@@ -89,17 +89,21 @@ def run(args: argparse.Namespace) -> int:
         warning = None
     if warning:
         print(f"geozones: peringatan / warning: {warning}", file=sys.stderr)
-    result = checker.check(sites, at, progress=progress)
+    reasons = getattr(args, "reasons", "compact")
+    result = checker.check(sites, at, progress=progress, reasons=reasons, lang=args.lang)
     if bar is not None:
         bar.close()
     attribution = checker.attribution()
+    # compact and none: kecamatan/kota columns and rule texts once, in the metadata (issue 12)
+    lean = reasons != "full"
     if args.out is None:
-        sys.stdout.write(table_csv(result.table, attribution=attribution, lang=args.lang).decode("utf-8"))
+        sys.stdout.write(table_csv(result.table, attribution=attribution, lang=args.lang,
+                                   lean=lean).decode("utf-8"))
     else:
         write_table(result.table, args.out, fmt, attribution=attribution, lang=args.lang,
-                    provenance=result.provenance)
+                    provenance=result.provenance, legend=result.legend, lean=lean)
     counts = Counter(result.table["verdict"])
-    lang = args.lang
+    lang = "en" if args.lang == "en" else "id"
     head = "Ringkasan" if lang == "id" else "Summary"
     parts = [f"{label(v, lang)}: {counts[v.value]}" for v in Verdict if counts.get(v.value)]
     print(f"geozones: {head} ({len(result.table)} {'titik' if lang == 'id' else 'sites'}): "

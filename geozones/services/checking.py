@@ -33,7 +33,8 @@ class Checker:
     grants: list[Grant] = field(default_factory=list)
 
     def check(self, sites: gpd.GeoDataFrame, at: object | None = None, *,
-              progress: Callable[[str, float], None] | None = None) -> Evaluation:
+              progress: Callable[[str, float], None] | None = None, reasons: str = "full",
+              lang: str = "both") -> Evaluation:
         """Judge every site (see :func:`geozones.engine.evaluate`).
 
         Parameters
@@ -44,6 +45,8 @@ class Checker:
             Time for sites without ``installed_at`` (WIB if naive); default now.
         progress : callable, optional
             ``progress(step, fraction)``.
+        reasons, lang
+            ``full``/``compact``/``none`` and ``id``/``en``/``both``: see :func:`geozones.engine.explain`.
 
         Returns
         -------
@@ -51,7 +54,7 @@ class Checker:
             With ``provenance`` set.
         """
         return evaluate_detailed(sites, self.layers, self.ruleset, at, prepared=self.prepared,
-                                 grants=self.grants, progress=progress)
+                                 grants=self.grants, progress=progress, reasons=reasons, lang=lang)
 
     @property
     def provenance(self) -> dict:
