@@ -66,6 +66,38 @@ def defuse(value: object) -> object:
     return value
 
 
+def _needs(texts: np.ndarray, pattern: str) -> np.ndarray:
+    """Mask of the str cells of ``texts`` (object array, None allowed) matching the regex ``pattern``.
+
+    Run by Arrow's regex kernel in C++: a million ids cost milliseconds, where a
+    per-cell Python call costs a second.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    hit = pc.match_substring_regex(pa.array(texts, type=pa.large_string(), from_pandas=True), pattern)
+    return np.asarray(hit.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+#: Cells :func:`defuse` changes: a control character anywhere, or a formula start.
+_DEFUSE_NEEDED = r"[\x00-\x08\x0b\x0c\x0e-\x1f]|^[=+\-@\t\r]"
+
+
+def _defuse_all(texts: np.ndarray) -> np.ndarray:
+    """:func:`defuse` over an object array of str (None allowed), calling it only where a cell needs it.
+
+    Ids (a million distinct) are rarely dangerous: a vectorised test finds the few that are.
+    """
+    if not len(texts):
+        return texts
+    need = _needs(texts, _DEFUSE_NEEDED)
+    if not need.any():
+        return texts
+    out = texts.copy()
+    out[need] = [defuse(t) for t in texts[need]]
+    return out
+
+
 def _defuse_headers(df: pd.DataFrame) -> pd.DataFrame:
     """Defuse the column names, keeping them distinct."""
     new, taken = [], set()
@@ -141,11 +173,9 @@ def export_frame(table: pd.DataFrame, columns: Sequence[str] = EXPORT_COLUMNS, *
             times.append(c)
         elif df[c].dtype == object or pd.api.types.is_string_dtype(df[c].dtype):
             if pd.api.types.infer_dtype(df[c], skipna=True) in ("string", "empty"):
-                # Defuse each distinct text once: columns repeat (codes, names, verdicts), and a
-                # per-cell Python call cost seconds at 100,000 rows.
-                codes, uniques = pd.factorize(df[c], use_na_sentinel=True)
-                fixed = np.array([defuse(u) for u in uniques] + [None], dtype=object)
-                df[c] = pd.Series(fixed[codes], index=df.index, dtype=object)
+                # A per-cell Python call cost seconds at 100,000 rows: find the cells to defuse in C++.
+                arr = df[c].to_numpy(dtype=object, na_value=None)
+                df[c] = pd.Series(_defuse_all(arr), index=df.index, dtype=object)
             else:  # mixed cells (numbers, lists from JSON): keep each value as it is
                 df[c] = df[c].map(defuse)
     positions = [list(df.columns).index(c) for c in times]
@@ -167,9 +197,8 @@ def _quote(text: str) -> str:
 def _cells(values: pd.Series) -> np.ndarray:
     """The CSV text of every cell of one column (object array of str), as ``DataFrame.to_csv`` writes it.
 
-    Each distinct text is quoted once (codes, names and reasons repeat); numbers go
-    through numpy's shortest round-trip repr (what ``to_csv`` writes); missing values
-    are empty.
+    Only the texts that need quotes are found (in C++) and quoted; numbers go through
+    Python's shortest round-trip repr (what ``to_csv`` writes); missing values are empty.
     """
     dtype = values.dtype
     arr = values.to_numpy()
@@ -177,18 +206,24 @@ def _cells(values: pd.Series) -> np.ndarray:
         return np.where(arr, "True", "False").astype(object)
     if pd.api.types.is_float_dtype(dtype):
         arr = np.asarray(values.to_numpy(dtype=float, na_value=np.nan))
-        out = arr.astype(str).astype(object)
+        # Python's float repr (shortest round trip, as to_csv writes) run by map in C
+        out = np.fromiter(map(repr, arr.tolist()), dtype=object, count=len(arr))
         out[np.isnan(arr)] = ""
         return out
     if pd.api.types.is_integer_dtype(dtype) and arr.dtype.kind in "iu":
-        return arr.astype(str).astype(object)
+        return np.fromiter(map(str, arr.tolist()), dtype=object, count=len(arr))
     if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty", "categorical"):
         # mixed cells (1 and True are equal keys to factorize): one text per cell
         na = pd.isna(values).to_numpy()
         return np.array(["" if m else _quote(str(v)) for v, m in zip(arr, na, strict=True)], dtype=object)
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    texts = [_quote(u if isinstance(u, str) else str(u)) for u in uniques]
-    return np.array(texts + [""], dtype=object)[codes]
+    if pd.api.types.infer_dtype(values, skipna=True) == "categorical":
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        return np.array([_quote(str(u)) for u in uniques] + [""], dtype=object)[codes]
+    out = values.to_numpy(dtype=object, na_value=None).copy()
+    out[pd.isna(out)] = ""
+    need = _needs(out, r'[",\r\n]')
+    out[need] = [_quote(t) for t in out[need]]
+    return out
 
 
 def _write_csv(df: pd.DataFrame, fh) -> None:

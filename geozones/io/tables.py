@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import defaultdict
 import itertools
 import os
 import re
@@ -63,6 +64,8 @@ def _decode(raw: bytes, source: str) -> tuple[str, str]:
 
 def strip_preamble(text: str) -> str:
     """Drop the ``# `` provenance lines geozones' own CSV exports start with."""
+    if not text.startswith("# "):
+        return text  # nothing to drop: no copy of a large file
     lines = text.splitlines(keepends=True)
     skip = 0
     while skip < len(lines) and lines[skip].startswith("# "):
@@ -95,7 +98,7 @@ def _scan_lines(data: bytes, limits: Limits, source: str) -> int:
 
 def read_table(path: str | os.PathLike, *, source_name: str | None = None, sheet: str | None = None,
                lon_col: str | None = None, lat_col: str | None = None,
-               limits: Limits | None = None) -> pd.DataFrame:
+               limits: Limits | None = None, numeric_coordinates: bool = False) -> pd.DataFrame:
     """Read a CSV (any common encoding and delimiter) or XLSX file as strings.
 
     Parameters
@@ -112,11 +115,18 @@ def read_table(path: str | os.PathLike, *, source_name: str | None = None, sheet
         Coordinate columns the user named (decide which sheets qualify).
     limits : Limits, optional
         Default :func:`~geozones.io.limits.current_limits`.
+    numeric_coordinates : bool
+        Parse a CSV's longitude and latitude columns straight to float64 when every
+        cell of both is a finite plain number (pandas' C parser: the fast path of a
+        large clean file); otherwise, or for a workbook, they stay text like every
+        other cell, for :func:`coordinates` to diagnose row by row. Which happened
+        is in ``df.attrs["numeric_coordinates"]`` (the two column names, or absent).
 
     Returns
     -------
     pandas.DataFrame
-        All cells as strings (empty cells as ``""``), columns stripped. The
+        All cells as strings (empty cells as ``""``; the coordinate columns float64 when
+        ``numeric_coordinates`` succeeded), columns stripped. The
         attribute ``df.attrs["encoding"]`` records the encoding used; for a
         workbook ``df.attrs["row_labels"]`` names each row (sheet and row) and
         ``df.attrs["skipped_sheets"]`` lists ``(sheet, reason)``.
@@ -166,9 +176,11 @@ def read_table(path: str | os.PathLike, *, source_name: str | None = None, sheet
     for i, row in enumerate(head[1:], start=1):
         if len(row) > len(header):
             raise _extra_fields(name, sep, header, row, i)
+    df = _read_numeric(text, sep, header, lon_col, lat_col, name) if numeric_coordinates else None
     try:
-        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                         skipinitialspace=True, index_col=False)
+        if df is None:
+            df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                             skipinitialspace=True, index_col=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         detail = str(exc).strip()
         if "out of memory" in detail:
@@ -191,6 +203,38 @@ def read_table(path: str | os.PathLike, *, source_name: str | None = None, sheet
     return df
 
 
+def _read_numeric(text: str, sep: str, header: list[str], lon_col: str | None, lat_col: str | None,
+                  name: str) -> pd.DataFrame | None:
+    """The table with its two coordinate columns parsed as float64, or None where that is not clean.
+
+    None (the caller parses every cell as text and diagnoses row by row) when the
+    coordinate columns cannot be told from the header, a header cell is not
+    as pandas names it, a coordinate cell is not a plain number, or a value is
+    missing or not finite: the per-row messages then say which row and why.
+    """
+    if len(set(header)) != len(header) or any(h != h.strip() for h in header):
+        return None
+    try:
+        cols = coordinate_columns(header, lon=lon_col, lat=lat_col, source=name)
+    except InputError:
+        return None
+    if reference_column(header, cols[0]) is not None or reference_column(header, cols[1]) is not None:
+        return None  # EXIF hemisphere columns: the text path applies the sign
+    dtype = defaultdict(lambda: str, {c: np.float64 for c in cols})
+    try:
+        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=dtype, keep_default_na=False,
+                         skipinitialspace=True, index_col=False)
+    except (ValueError, TypeError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        return None
+    if list(df.columns) != header or len(df) == 0:
+        return None
+    for c in cols:
+        if df[c].dtype != np.float64 or not np.isfinite(df[c].to_numpy()).all():
+            return None
+    df.attrs["numeric_coordinates"] = cols
+    return df
+
+
 def _extra_fields(name: str, sep: str, header: list[str], row: list[str], i: int) -> InputError:
     line = sep.join(row)
     if sep == "," and re.search(r"\d,\d", line):
@@ -208,6 +252,8 @@ def _extra_fields(name: str, sep: str, header: list[str], row: list[str], i: int
 
 def _check_cells(df: pd.DataFrame, limits: Limits, source: str) -> None:
     for c in df.columns:
+        if pd.api.types.is_float_dtype(df[c].dtype):
+            continue  # parsed numbers (the line-length scan bounded their text)
         lengths = df[c].str.len()
         if len(lengths) and lengths.max() > limits.max_cell_bytes:
             i = int(lengths.to_numpy().argmax())
