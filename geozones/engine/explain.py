@@ -54,6 +54,19 @@ def _obj(values) -> pd.Series:
     return pd.Series(np.asarray(values, dtype=object), dtype=object, copy=False)
 
 
+def _site_ids(sites: pd.DataFrame) -> np.ndarray:
+    """The site ids as an object array of str, sharing the frame's strings where it holds them.
+
+    ``astype(str)`` would build Arrow strings and then a new Python string per site.
+    """
+    col = sites["site_id"]
+    if col.dtype == object:
+        arr = col.to_numpy(dtype=object)
+        if all(isinstance(v, str) for v in arr[:1000]) and pd.api.types.infer_dtype(arr, skipna=False) == "string":
+            return arr
+    return col.astype(str).to_numpy(dtype=object)
+
+
 @dataclass
 class Evaluation:
     """Everything the engine found.
@@ -177,7 +190,7 @@ def _matches_frame(j: Judgement, reasons: str = "full", langs: tuple[str, ...] =
     """
     prep, rules, ruleset = j.prepared, j.prepared.rules, j.prepared.ruleset
     m_site, m_rule, m_feat, m_lift = j.m_site, j.m_rule, j.m_feat, j.m_lift
-    site_ids = j.sites["site_id"].astype(str).to_numpy()
+    site_ids = _site_ids(j.sites)
     dist = np.zeros(len(m_site))
     has = m_feat >= 0
     if has.any():
@@ -356,7 +369,7 @@ def explain(j: Judgement, *, reasons: str = "full", lang: str = "both") -> Evalu
     for _c, hit in zip(prep.not_checked, j.stricter_unchecked(), strict=True):
         unverified |= hit
     sites = j.sites
-    cols = {"site_id": _obj(sites["site_id"].astype(str).to_numpy(dtype=object)), "lon": j.lon, "lat": j.lat,
+    cols = {"site_id": _obj(_site_ids(sites)), "lon": j.lon, "lat": j.lat,
             "apk_type": _obj(sites["apk_type"].to_numpy(dtype=object)),
             "paslon": _obj(sites["paslon"].to_numpy(dtype=object)),
             "judged_at": pd.Series(j.judged.array, copy=False)}
@@ -376,7 +389,10 @@ def explain(j: Judgement, *, reasons: str = "full", lang: str = "both") -> Evalu
     cols["nearest_name"] = _obj(fn[nf])
     cols["nearest_layer"] = _obj(fl[nf])
     cols["nearest_m"] = np.round(j.near_dist, 1)
-    cols["not_checked"] = _obj(np.where(in_area, ";".join(c["rule_id"] for c in prep.not_checked), ""))
+    # one shared text, not a million copies (np.where with a str would make a unicode array)
+    not_checked = np.full(n, "", dtype=object)
+    not_checked[in_area] = ";".join(c["rule_id"] for c in prep.not_checked)
+    cols["not_checked"] = _obj(not_checked)
     glif = first & lifted_a
     cols["grant_ids"] = _obj(join_per_site(n, site_a[glif], matches["lifted_by"].to_numpy()[glif].tolist(), "",
                                            sep=";", unique=True))

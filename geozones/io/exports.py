@@ -83,6 +83,18 @@ def _needs(texts: np.ndarray, pattern: str) -> np.ndarray:
 _DEFUSE_NEEDED = r"[\x00-\x08\x0b\x0c\x0e-\x1f]|^[=+\-@\t\r]"
 
 
+def _by_distinct(texts: np.ndarray, fn) -> np.ndarray:
+    """``fn`` (object array -> object array, same length) over ``texts``, run once per distinct text
+    when texts repeat (reasons, names, codes), else over every cell (ids); None stays None."""
+    n = len(texts)
+    if n > 2_000:
+        sample = texts[:: max(1, n // 1_000)]
+        if len(pd.unique(sample)) < len(sample) // 2:
+            codes, uniques = pd.factorize(texts, use_na_sentinel=True)
+            return np.append(fn(np.asarray(uniques, dtype=object)), None)[codes]
+    return fn(texts)
+
+
 def _defuse_all(texts: np.ndarray) -> np.ndarray:
     """:func:`defuse` over an object array of str (None allowed), calling it only where a cell needs it.
 
@@ -175,7 +187,7 @@ def export_frame(table: pd.DataFrame, columns: Sequence[str] = EXPORT_COLUMNS, *
             if pd.api.types.infer_dtype(df[c], skipna=True) in ("string", "empty"):
                 # A per-cell Python call cost seconds at 100,000 rows: find the cells to defuse in C++.
                 arr = df[c].to_numpy(dtype=object, na_value=None)
-                df[c] = pd.Series(_defuse_all(arr), index=df.index, dtype=object)
+                df[c] = pd.Series(_by_distinct(arr, _defuse_all), index=df.index, dtype=object)
             else:  # mixed cells (numbers, lists from JSON): keep each value as it is
                 df[c] = df[c].map(defuse)
     positions = [list(df.columns).index(c) for c in times]
@@ -185,13 +197,22 @@ def export_frame(table: pd.DataFrame, columns: Sequence[str] = EXPORT_COLUMNS, *
 
 
 _QUOTE = re.compile(r'[",\r\n]')
-#: Rows joined per write (bounds the memory of the text buffer).
-WRITE_CHUNK = 100_000
+#: Rows formatted and joined per write (bounds the memory of the cell texts).
+WRITE_CHUNK = 50_000
 
 
 def _quote(text: str) -> str:
     """One CSV field, quoted only where RFC 4180 needs it (as ``csv.QUOTE_MINIMAL``)."""
     return '"' + text.replace('"', '""') + '"' if _QUOTE.search(text) else text
+
+
+def _quote_all(texts: np.ndarray) -> np.ndarray:
+    """:func:`_quote` over an object array of str (None allowed), only on the cells that need it."""
+    out = texts.copy()
+    if len(out):
+        need = _needs(out, r'[",\r\n]')
+        out[need] = [_quote(str(t)) for t in out[need]]
+    return out
 
 
 def _cells(values: pd.Series) -> np.ndarray:
@@ -219,10 +240,8 @@ def _cells(values: pd.Series) -> np.ndarray:
     if pd.api.types.infer_dtype(values, skipna=True) == "categorical":
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
         return np.array([_quote(str(u)) for u in uniques] + [""], dtype=object)[codes]
-    out = values.to_numpy(dtype=object, na_value=None).copy()
+    out = _by_distinct(values.to_numpy(dtype=object, na_value=None), _quote_all)
     out[pd.isna(out)] = ""
-    need = _needs(out, r'[",\r\n]')
-    out[need] = [_quote(t) for t in out[need]]
     return out
 
 
@@ -237,11 +256,11 @@ def _write_csv(df: pd.DataFrame, fh) -> None:
     n = len(df)
     if n == 0 or len(df.columns) == 0:
         return
-    cols = [_cells(df.iloc[:, i]) for i in range(len(df.columns))]
-    if len(cols) == 1:  # a lone empty field is written "" so the row is not read as a blank line
-        cols[0] = np.where(cols[0] == "", '""', cols[0]).astype(object)
     for start in range(0, n, WRITE_CHUNK):
-        part = [c[start:start + WRITE_CHUNK] for c in cols]
+        # the cells of one chunk at a time: a million rows of text cells would be gigabytes
+        part = [_cells(df.iloc[start:start + WRITE_CHUNK, i]) for i in range(len(df.columns))]
+        if len(part) == 1:  # a lone empty field is written "" so the row is not read as a blank line
+            part[0] = np.where(part[0] == "", '""', part[0]).astype(object)
         fh.write(CRLF.join(map(",".join, zip(*part, strict=True))) + CRLF)
 
 

@@ -163,9 +163,9 @@ def read_table(path: str | os.PathLike, *, source_name: str | None = None, sheet
     if not text.strip():
         raise InputError.bi("berkas tidak berisi data, hanya baris komentar", "file has no data, only comment lines",
                             source=name)
+    # UTF-8 bytes for the parser: io.StringIO would hold the text at four bytes a character
     data = text.encode("utf-8")
     _scan_lines(data, limits, name)
-    del data
     try:
         sep = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|").delimiter
     except csv.Error:
@@ -176,11 +176,12 @@ def read_table(path: str | os.PathLike, *, source_name: str | None = None, sheet
     for i, row in enumerate(head[1:], start=1):
         if len(row) > len(header):
             raise _extra_fields(name, sep, header, row, i)
-    df = _read_numeric(text, sep, header, lon_col, lat_col, name) if numeric_coordinates else None
+    del text
+    df = _read_numeric(data, sep, header, lon_col, lat_col, name) if numeric_coordinates else None
     try:
         if df is None:
-            df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                             skipinitialspace=True, index_col=False)
+            df = pd.read_csv(io.BytesIO(data), sep=sep, dtype=str, keep_default_na=False,
+                             skipinitialspace=True, index_col=False, encoding="utf-8")
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         detail = str(exc).strip()
         if "out of memory" in detail:
@@ -193,7 +194,7 @@ def read_table(path: str | os.PathLike, *, source_name: str | None = None, sheet
                                 f"{m.group(1)}; check the separator or quotes", source=name) from None
         raise InputError.bi(f"tidak dapat dibaca sebagai CSV: {detail}", f"cannot be read as CSV: {detail}",
                             source=name) from None
-    del text
+    del data
     _check_cells(df, limits, name)
     df.attrs["encoding"] = enc
     df.columns = [str(c).strip() for c in df.columns]
@@ -203,7 +204,7 @@ def read_table(path: str | os.PathLike, *, source_name: str | None = None, sheet
     return df
 
 
-def _read_numeric(text: str, sep: str, header: list[str], lon_col: str | None, lat_col: str | None,
+def _read_numeric(data: bytes, sep: str, header: list[str], lon_col: str | None, lat_col: str | None,
                   name: str) -> pd.DataFrame | None:
     """The table with its two coordinate columns parsed as float64, or None where that is not clean.
 
@@ -222,8 +223,8 @@ def _read_numeric(text: str, sep: str, header: list[str], lon_col: str | None, l
         return None  # EXIF hemisphere columns: the text path applies the sign
     dtype = defaultdict(lambda: str, {c: np.float64 for c in cols})
     try:
-        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=dtype, keep_default_na=False,
-                         skipinitialspace=True, index_col=False)
+        df = pd.read_csv(io.BytesIO(data), sep=sep, dtype=dtype, keep_default_na=False,
+                         skipinitialspace=True, index_col=False, encoding="utf-8")
     except (ValueError, TypeError, pd.errors.ParserError, pd.errors.EmptyDataError):
         return None
     if list(df.columns) != header or len(df) == 0:
