@@ -157,8 +157,8 @@ def commands(sites: Path, tmp: Path, prep_dir: Path, data_dir: str) -> dict[str,
     script = tmp / "gpd_script.py"
     script.write_text(GPD_SCRIPT)
     return {
-        "geozones": (gz + ["--out", str(tmp / "gz.csv")], tmp / "gz.csv"),
-        "geozones full both": (gz + ["--reasons", "full", "--lang", "both", "--out", str(tmp / "gzfull.csv")],
+        "geozones": ([*gz, "--out", str(tmp / "gz.csv")], tmp / "gz.csv"),
+        "geozones full both": ([*gz, "--reasons", "full", "--lang", "both", "--out", str(tmp / "gzfull.csv")],
                                tmp / "gzfull.csv"),
         "gpd_script": ([py, str(script), str(sites), str(prep_dir), str(tmp / "gpd.csv")], tmp / "gpd.csv"),
     }

@@ -107,7 +107,7 @@ def _default_reasons(ruleset: RuleSet) -> tuple[str, str]:
 def _full_texts(j: Judgement, has: np.ndarray, metres: np.ndarray, key: np.ndarray,
                 labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The full reason of every match (id, en): rule, feature, distance, legal basis, grade, advisory note."""
-    prep, rules = j.prepared, j.prepared.rules
+    rules = j.prepared.rules
     m_site, m_rule, m_feat, m_lift = j.m_site, j.m_rule, j.m_feat, j.m_lift
     templates = [rule_templates(c.rule) for c in rules]
     # Most sites share one judging time: format each distinct time once.
@@ -141,7 +141,6 @@ def _full_texts(j: Judgement, has: np.ndarray, metres: np.ndarray, key: np.ndarr
         cid, cen = apk_condition(rules[r].rule.apk_types)
         rid[sel] = cid + rid[sel]
         ren[sel] = cen + ren[sel]
-    lifted_by = np.array([g.id for g in j.grants] + [""], dtype=object)[m_lift]
     for i in np.flatnonzero(m_lift >= 0):
         g = j.grants[m_lift[i]]
         cond_id = f"; syarat: {g.conditions.id}" if g.conditions else ""
@@ -346,7 +345,7 @@ def explain(j: Judgement, *, reasons: str = "full", lang: str = "both") -> Evalu
     if reasons not in REASON_MODES or lang not in LANGS:
         raise ValueError(f"reasons must be one of {REASON_MODES} and lang one of {LANGS}")
     langs = () if reasons == "none" else ("id", "en") if reasons == "full" or lang == "both" else (lang,)
-    prep, ruleset = j.prepared, j.prepared.ruleset
+    prep = j.prepared
     n = len(j.rank)
     in_area = j.in_area
     matches = _matches_frame(j, reasons, langs)

@@ -83,9 +83,28 @@ def _needs(texts: np.ndarray, pattern: str) -> np.ndarray:
 _DEFUSE_NEEDED = r"[\x00-\x08\x0b\x0c\x0e-\x1f]|^[=+\-@\t\r]"
 
 
+def _missing(arr: np.ndarray) -> np.ndarray:
+    """None or NaN cells of an object array (``pd.isna`` costs a Python check per cell)."""
+    return (arr == None) | (arr != arr)  # noqa: E711 - elementwise, NaN is not equal to itself
+
+
+def _texts(values: pd.Series) -> np.ndarray:
+    """A text column as an object array, missing cells None."""
+    if values.dtype == object:
+        arr = values.to_numpy(dtype=object, copy=True)
+        miss = _missing(arr)
+        if miss.any():
+            arr[miss] = None
+        return arr
+    return values.to_numpy(dtype=object, na_value=None)
+
+
 def _by_distinct(texts: np.ndarray, fn) -> np.ndarray:
-    """``fn`` (object array -> object array, same length) over ``texts``, run once per distinct text
-    when texts repeat (reasons, names, codes), else over every cell (ids); None stays None."""
+    """``fn`` (object array -> object array, same length) over ``texts``, once per distinct text if they repeat.
+
+    Reasons, names and codes repeat: ``fn`` runs on their distinct values; ids do not:
+    it runs on every cell. None stays None.
+    """
     n = len(texts)
     if n > 2_000:
         sample = texts[:: max(1, n // 1_000)]
@@ -162,7 +181,7 @@ def export_frame(table: pd.DataFrame, columns: Sequence[str] = EXPORT_COLUMNS, *
         table = table.drop(columns=[c for c in LEAN_MOVED if c in table.columns])
     first = [c for c in columns if c in table.columns]
     rest = [c for c in table.columns if c not in first and c != geom]
-    df = pd.DataFrame(table[first + rest]).copy()
+    df = pd.DataFrame(table[first + rest])  # copy on write: the table is never changed
     taken = {str(c).lower() for c in df.columns}
     renames = {}
     for c in df.columns:
@@ -186,7 +205,7 @@ def export_frame(table: pd.DataFrame, columns: Sequence[str] = EXPORT_COLUMNS, *
         elif df[c].dtype == object or pd.api.types.is_string_dtype(df[c].dtype):
             if pd.api.types.infer_dtype(df[c], skipna=True) in ("string", "empty"):
                 # A per-cell Python call cost seconds at 100,000 rows: find the cells to defuse in C++.
-                arr = df[c].to_numpy(dtype=object, na_value=None)
+                arr = _texts(df[c])
                 df[c] = pd.Series(_by_distinct(arr, _defuse_all), index=df.index, dtype=object)
             else:  # mixed cells (numbers, lists from JSON): keep each value as it is
                 df[c] = df[c].map(defuse)
@@ -240,8 +259,8 @@ def _cells(values: pd.Series) -> np.ndarray:
     if pd.api.types.infer_dtype(values, skipna=True) == "categorical":
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
         return np.array([_quote(str(u)) for u in uniques] + [""], dtype=object)[codes]
-    out = _by_distinct(values.to_numpy(dtype=object, na_value=None), _quote_all)
-    out[pd.isna(out)] = ""
+    out = _by_distinct(_texts(values), _quote_all)
+    out[_missing(out)] = ""
     return out
 
 
@@ -462,7 +481,7 @@ LEGEND_SHEETS = {"id": ("aturan", "wilayah"), "en": ("rules", "units")}
 
 
 def legend_frame(legend: dict, lang: str = "id") -> pd.DataFrame:
-    """The rules of a legend as a table: one row per rule (id, title, verdict, legal basis with grade, advisory note)."""
+    """The rules of a legend as a table: one row per rule (id, title, verdict, legal basis and grade, advisory note)."""
     other = "en" if lang == "en" else "id"
     rows = [{"rule_id": r["id"], "title": r["title"][other], "verdict": r["verdict"], "form": r["form"],
              "metres": r["metres"], "legal_basis": "; ".join(b["cite"] for b in r["legal_basis"]),
@@ -484,8 +503,8 @@ def _fit_widths(ws, df: pd.DataFrame) -> None:
 
     sample = df.head(_WIDTH_SAMPLE)
     for i, c in enumerate(df.columns, start=1):
-        lens = sample[c].astype(str).str.len() if len(sample) else pd.Series([0])
-        width = max(len(str(c)), int(lens.max()) if len(lens) else 0) + 2
+        lens = sample[c].astype(str).str.len().fillna(0) if len(sample) else pd.Series([0])
+        width = max(len(str(c)), int(lens.max()) if len(lens) else 0) + 2  # an all-empty column: its header
         ws.column_dimensions[get_column_letter(i)].width = min(max(width, 6), MAX_WIDTH)
 
 
@@ -623,7 +642,28 @@ def write_table(table: gpd.GeoDataFrame, path: str | os.PathLike, fmt: str, *, a
         raise InputError(f"cannot write here: {exc.strerror or exc}", source=str(path)) from None
 
 
-__all__ = ["EXPORT_COLUMNS", "FORMATS", "LEAN_MOVED", "LEGEND_SHEETS", "SHEETS", "CsvExport", "lean_units",
-           "legend_frame", "annex_csv", "annex_export", "attribution_lines",
-           "csv_bytes", "csv_export", "csvw_metadata", "defuse", "export_frame", "metadata_path",
-           "read_csv_export", "table_csv", "table_geojson", "table_gpkg", "table_xlsx", "write_table"]
+__all__ = [
+    "EXPORT_COLUMNS",
+    "FORMATS",
+    "LEAN_MOVED",
+    "LEGEND_SHEETS",
+    "SHEETS",
+    "CsvExport",
+    "annex_csv",
+    "annex_export",
+    "attribution_lines",
+    "csv_bytes",
+    "csv_export",
+    "csvw_metadata",
+    "defuse",
+    "export_frame",
+    "lean_units",
+    "legend_frame",
+    "metadata_path",
+    "read_csv_export",
+    "table_csv",
+    "table_geojson",
+    "table_gpkg",
+    "table_xlsx",
+    "write_table",
+]

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import defaultdict
 import itertools
 import os
 import re
 import warnings
+from collections import defaultdict
 from pathlib import Path
 
 import geopandas as gpd
