@@ -293,17 +293,25 @@ def _full_reasons(j: Judgement, matches: pd.DataFrame, first: np.ndarray,
     unverified = np.zeros(n, dtype=bool)
     missing = [(c, hit) for c, hit in zip(prep.not_checked, j.stricter_unchecked(), strict=True) if hit.any()]
     if missing:
-        ids = np.empty(n, dtype=object)
-        ids[:] = ""
-        for c, hit in missing:
-            unverified |= hit
-            ids[hit] = ids[hit] + f"{c['rule_id']} ({c['layer']}), "
-        tail = np.array([s.rstrip(", ") for s in ids], dtype=object)
+        hits = np.stack([hit for _, hit in missing], axis=1)
+        unverified = hits.any(axis=1)
         sel = np.flatnonzero(unverified)
-        reasons_id[sel] = reasons_id[sel] + " | BELUM PASTI: aturan " + tail[sel] + \
-            " tidak diperiksa karena lapisannya tidak ada, dan dapat memperketat putusan ini"
-        reasons_en[sel] = reasons_en[sel] + " | UNVERIFIED: rules " + tail[sel] + \
-            " were not checked (layer absent) and could make this verdict stricter"
+        # one text per distinct set of unchecked rules, added to each reason once
+        if hits.shape[1] <= 62:  # each set as one integer: sorting ints, not rows
+            keys, inv = np.unique(hits[sel].astype(np.int64) @ (np.int64(1) << np.arange(hits.shape[1])),
+                                  return_inverse=True)
+            sets = ((keys[:, None] >> np.arange(hits.shape[1])) & 1).astype(bool)
+        else:
+            sets, inv = np.unique(hits[sel], axis=0, return_inverse=True)
+        tails = [", ".join(f"{c['rule_id']} ({c['layer']})" for (c, _), on in zip(missing, row, strict=True) if on)
+                 for row in sets]
+        inv = np.asarray(inv).reshape(-1)
+        reasons_id[sel] = reasons_id[sel] + np.array(
+            [" | BELUM PASTI: aturan " + t + " tidak diperiksa karena lapisannya tidak ada, dan dapat memperketat "
+             "putusan ini" for t in tails], dtype=object)[inv]
+        reasons_en[sel] = reasons_en[sel] + np.array(
+            [" | UNVERIFIED: rules " + t + " were not checked (layer absent) and could make this verdict stricter"
+             for t in tails], dtype=object)[inv]
     juris = ", ".join(f"{k} {', '.join(v)}" for k, v in ruleset.jurisdiction.items())
     reasons_id = np.where(in_area, reasons_id, f"Di luar wilayah aturan ini (yurisdiksi: {juris})")
     reasons_en = np.where(in_area, reasons_en, f"Outside the rule set's jurisdiction ({juris})")

@@ -83,35 +83,26 @@ def _needs(texts: np.ndarray, pattern: str) -> np.ndarray:
 _DEFUSE_NEEDED = r"[\x00-\x08\x0b\x0c\x0e-\x1f]|^[=+\-@\t\r]"
 
 
-def _missing(arr: np.ndarray) -> np.ndarray:
-    """None or NaN cells of an object array (``pd.isna`` costs a Python check per cell)."""
-    return (arr == None) | (arr != arr)  # noqa: E711 - elementwise, NaN is not equal to itself
-
-
-def _texts(values: pd.Series) -> np.ndarray:
-    """A text column as an object array, missing cells None."""
-    if values.dtype == object:
-        arr = values.to_numpy(dtype=object, copy=True)
-        miss = _missing(arr)
-        if miss.any():
-            arr[miss] = None
-        return arr
-    return values.to_numpy(dtype=object, na_value=None)
-
-
-def _by_distinct(texts: np.ndarray, fn) -> np.ndarray:
-    """``fn`` (object array -> object array, same length) over ``texts``, once per distinct text if they repeat.
+def _by_distinct(texts: np.ndarray, fn, na: object = None) -> np.ndarray:
+    """``fn`` (object array of str -> object array, same length) over ``texts``, once per distinct text.
 
     Reasons, names and codes repeat: ``fn`` runs on their distinct values; ids do not:
-    it runs on every cell. None stays None.
+    it runs on every cell. Missing cells (None, NaN) become ``na``.
     """
     n = len(texts)
     if n > 2_000:
         sample = texts[:: max(1, n // 1_000)]
         if len(pd.unique(sample)) < len(sample) // 2:
             codes, uniques = pd.factorize(texts, use_na_sentinel=True)
-            return np.append(fn(np.asarray(uniques, dtype=object)), None)[codes]
-    return fn(texts)
+            return np.append(fn(np.asarray(uniques, dtype=object)), na)[codes]
+    miss = pd.isna(texts)
+    if miss.any():
+        texts = texts.copy()
+        texts[miss] = None
+    out = fn(texts)
+    if miss.any():
+        out[miss] = na
+    return out
 
 
 def _defuse_all(texts: np.ndarray) -> np.ndarray:
@@ -159,7 +150,7 @@ def lean_units(table: pd.DataFrame) -> list[dict]:
 
 
 def export_frame(table: pd.DataFrame, columns: Sequence[str] = EXPORT_COLUMNS, *,
-                 lang: str | None = None, lean: bool = False) -> pd.DataFrame:
+                 lang: str | None = None, lean: bool = False, defuse_cells: bool = True) -> pd.DataFrame:
     """The columns of ``table`` worth exporting, without geometry, every cell and header defused.
 
     Columns not in ``columns`` (the user's own extra columns) follow at the end.
@@ -170,6 +161,8 @@ def export_frame(table: pd.DataFrame, columns: Sequence[str] = EXPORT_COLUMNS, *
     columns are listed in ``attrs["datetime_columns"]``. With ``lean``, the
     columns in :data:`LEAN_MOVED` (the same for every site of a kelurahan, or of
     the batch) are left out: :func:`lean_units` and the legend carry them once.
+    ``defuse_cells=False`` leaves text cells as they are, for a writer that defuses
+    them itself (:func:`_write_csv` with ``defuse_cells=True``: one pass instead of two).
     """
     geom = table.geometry.name if isinstance(table, gpd.GeoDataFrame) else None
     if lang == "both":
@@ -181,7 +174,12 @@ def export_frame(table: pd.DataFrame, columns: Sequence[str] = EXPORT_COLUMNS, *
         table = table.drop(columns=[c for c in LEAN_MOVED if c in table.columns])
     first = [c for c in columns if c in table.columns]
     rest = [c for c in table.columns if c not in first and c != geom]
-    df = pd.DataFrame(table[first + rest])  # copy on write: the table is never changed
+    if len(set(first + rest)) == len(first + rest):
+        # one block per column: replacing a column then copies that column, not a 2-D block of all text
+        # columns (copy on write; the table itself is never changed)
+        df = pd.DataFrame({c: table[c] for c in first + rest})
+    else:
+        df = pd.DataFrame(table[first + rest])
     taken = {str(c).lower() for c in df.columns}
     renames = {}
     for c in df.columns:
@@ -205,9 +203,10 @@ def export_frame(table: pd.DataFrame, columns: Sequence[str] = EXPORT_COLUMNS, *
         elif df[c].dtype == object or pd.api.types.is_string_dtype(df[c].dtype):
             if pd.api.types.infer_dtype(df[c], skipna=True) in ("string", "empty"):
                 # A per-cell Python call cost seconds at 100,000 rows: find the cells to defuse in C++.
-                arr = _texts(df[c])
-                df[c] = pd.Series(_by_distinct(arr, _defuse_all), index=df.index, dtype=object)
-            else:  # mixed cells (numbers, lists from JSON): keep each value as it is
+                if defuse_cells:
+                    df[c] = pd.Series(_by_distinct(df[c].to_numpy(dtype=object), _defuse_all), index=df.index,
+                                      dtype=object)
+            elif defuse_cells:  # mixed cells (numbers, lists from JSON): keep each value as it is
                 df[c] = df[c].map(defuse)
     positions = [list(df.columns).index(c) for c in times]
     df = _defuse_headers(df)
@@ -234,7 +233,11 @@ def _quote_all(texts: np.ndarray) -> np.ndarray:
     return out
 
 
-def _cells(values: pd.Series) -> np.ndarray:
+def _defuse_quote(texts: np.ndarray) -> np.ndarray:
+    return _quote_all(_defuse_all(texts))
+
+
+def _cells(values: pd.Series, defuse_cells: bool = False) -> np.ndarray:
     """The CSV text of every cell of one column (object array of str), as ``DataFrame.to_csv`` writes it.
 
     Only the texts that need quotes are found (in C++) and quoted; numbers go through
@@ -255,21 +258,23 @@ def _cells(values: pd.Series) -> np.ndarray:
     if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty", "categorical"):
         # mixed cells (1 and True are equal keys to factorize): one text per cell
         na = pd.isna(values).to_numpy()
-        return np.array(["" if m else _quote(str(v)) for v, m in zip(arr, na, strict=True)], dtype=object)
+        fix = defuse if defuse_cells else (lambda v: v)
+        return np.array(["" if m else _quote(str(fix(v))) for v, m in zip(arr, na, strict=True)], dtype=object)
     if pd.api.types.infer_dtype(values, skipna=True) == "categorical":
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        return np.array([_quote(str(u)) for u in uniques] + [""], dtype=object)[codes]
-    out = _by_distinct(_texts(values), _quote_all)
-    out[_missing(out)] = ""
-    return out
+        fix = defuse if defuse_cells else (lambda v: v)
+        return np.array([_quote(str(fix(str(u)))) for u in uniques] + [""], dtype=object)[codes]
+    return _by_distinct(values.to_numpy(dtype=object), _defuse_quote if defuse_cells else _quote_all, na="")
 
 
-def _write_csv(df: pd.DataFrame, fh) -> None:
+def _write_csv(df: pd.DataFrame, fh, *, defuse_cells: bool = False) -> None:
     """Write ``df`` as RFC 4180 CSV (header, CRLF) to the text stream ``fh``.
 
     Same text as ``df.to_csv(fh, index=False, lineterminator=CRLF)``, about seven
     times faster at a million rows: cells are built per column on distinct values,
-    and rows are joined in C (``map(",".join, zip(...))``), a chunk at a time.
+    and rows are joined in C (``map(",".join, zip(...))``), a chunk at a time. With
+    ``defuse_cells``, text cells are defused (:func:`defuse`) on the way, for a frame
+    from ``export_frame(..., defuse_cells=False)``.
     """
     fh.write(",".join(_quote(str(c)) for c in df.columns) + CRLF)
     n = len(df)
@@ -277,10 +282,11 @@ def _write_csv(df: pd.DataFrame, fh) -> None:
         return
     for start in range(0, n, WRITE_CHUNK):
         # the cells of one chunk at a time: a million rows of text cells would be gigabytes
-        part = [_cells(df.iloc[start:start + WRITE_CHUNK, i]) for i in range(len(df.columns))]
+        part = [_cells(df.iloc[start:start + WRITE_CHUNK, i], defuse_cells) for i in range(len(df.columns))]
         if len(part) == 1:  # a lone empty field is written "" so the row is not read as a blank line
             part[0] = np.where(part[0] == "", '""', part[0]).astype(object)
-        fh.write(CRLF.join(map(",".join, zip(*part, strict=True))) + CRLF)
+        fh.write(CRLF.join(map(",".join, zip(*part, strict=True))))
+        fh.write(CRLF)  # apart: adding it would copy the chunk's text once more
 
 
 def csv_bytes(df: pd.DataFrame) -> bytes:
@@ -620,14 +626,14 @@ def write_table(table: gpd.GeoDataFrame, path: str | os.PathLike, fmt: str, *, a
     meta: bytes | None = None
     if fmt == "csv":
         # Streamed to disk: a million rows of reasons is gigabytes as one string.
-        df = export_frame(table, lang=lang, lean=lean)
+        df = export_frame(table, lang=lang, lean=lean, defuse_cells=False)
         meta = _meta_bytes(csvw_metadata(df, url=path.name, attribution=attribution, provenance=provenance,
                                          lang="en" if lang == "en" else "id",
                                          legend=_with_units(table, legend, lean)))
 
         def writer(tmp: Path) -> None:
             with open(tmp, "w", encoding="utf-8", newline="") as fh:
-                _write_csv(df, fh)
+                _write_csv(df, fh, defuse_cells=True)
     else:
         data = FORMATS[fmt](table, attribution=attribution, lang=lang, legend=legend, lean=lean)
 

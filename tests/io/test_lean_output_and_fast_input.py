@@ -174,3 +174,17 @@ def test_fast_path_reads_the_numbers_written(tmp_path_factory, coords):
         g = read_sites(p)
     assert g.geometry.x.tolist() == [x for x, _ in coords]
     assert g.geometry.y.tolist() == [y for _, y in coords]
+
+
+def test_write_table_defusing_on_the_way_writes_what_csv_export_gives(tmp_path):
+    n = 4_000
+    table = _table().sample(n, replace=True, random_state=1).reset_index(drop=True)
+    table["site_id"] = [f"=cmd{i}" if i % 97 == 0 else f"s{i}" for i in range(n)]
+    table["catatan"] = np.array(["-minus", "ok, koma", None, "@x"], dtype=object)[np.arange(n) % 4]
+    table["campur"] = np.array([1, "=a", None, 2.5], dtype=object)[np.arange(n) % 4]
+    for lean in (False, True):
+        path = exports.write_table(table, tmp_path / f"t{lean}.csv", "csv", attribution=["x"], lang="id",
+                                   legend=LEGEND, lean=lean)
+        assert path.read_bytes() == exports.csv_export(table, attribution=["x"], lang="id", lean=lean).data
+    back = pd.read_csv(tmp_path / "tFalse.csv", dtype=str, keep_default_na=False)
+    assert back["site_id"][0] == "'=cmd0" and back["catatan"][0] == "'-minus" and back["campur"][1] == "'=a"
