@@ -23,7 +23,8 @@ __all__ = ["check_by_version"]
 
 
 def check_by_version(catalog: StoreCatalog, ruleset_id: str, sites: gpd.GeoDataFrame,
-                     at: object | None = None) -> tuple[Evaluation, dict[str, Checker]]:
+                     at: object | None = None, *, reasons: str = "full",
+                     lang: str = "both") -> tuple[Evaluation, dict[str, Checker]]:
     """Judge ``sites`` with the version of ``ruleset_id`` in force at each site's time.
 
     Returns
@@ -61,7 +62,7 @@ def check_by_version(catalog: StoreCatalog, ruleset_id: str, sites: gpd.GeoDataF
     for version, idx in versions.items():
         checker = open_checker(catalog, ruleset_id, version)
         checkers[version] = checker
-        parts.append(checker.check(sites.iloc[idx], when))
+        parts.append(checker.check(sites.iloc[idx], when, reasons=reasons, lang=lang))
         order += idx
     if len(parts) == 1:
         ev = parts[0]
