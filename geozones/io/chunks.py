@@ -25,6 +25,7 @@ import dataclasses
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import geopandas as gpd
@@ -83,7 +84,7 @@ class SiteChunks:
         """The file's name in messages."""
         return str(self.path)
 
-    @property
+    @cached_property
     def mode(self) -> str:
         """``"parquet"``, ``"csv"`` (streamed) or ``"whole"`` (read at once, then cut)."""
         if is_parquet(self.path):

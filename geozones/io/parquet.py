@@ -12,21 +12,22 @@ import json
 import os
 import secrets
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 import shapely
 
 from geozones.core.crs import STORAGE_CRS
 from geozones.core.errors import InputError
 
-__all__ = ["PARQUET_EXTENSIONS", "ParquetChunkWriter", "is_parquet", "iter_parquet", "parquet_rows",
-           "parquet_to_frame"]
+__all__ = ["PARQUET_EXTENSIONS", "ParquetChunkWriter", "ParquetPart", "is_parquet", "iter_parquet",
+           "parquet_parts", "parquet_rows", "parquet_to_frame", "read_part"]
 
 PARQUET_EXTENSIONS = {".parquet", ".geoparquet", ".pq"}
 
@@ -39,14 +40,63 @@ def is_parquet(path: str | os.PathLike) -> bool:
     return p.suffix.lower() in PARQUET_EXTENSIONS
 
 
-def _dataset(path: Path) -> pads.Dataset:
+@dataclass(frozen=True)
+class ParquetPart:
+    """One row group of one file of a GeoParquet input: a chunk, or a Dask partition.
+
+    Attributes
+    ----------
+    file : str
+        The Parquet file.
+    row_group : int
+        Row group index inside it.
+    rows : int
+        Rows in the row group (from the footer).
+    keys : tuple of (str, str)
+        Hive partition keys of its directory (``kode_kota=3171`` gives ``("kode_kota", "3171")``), as text:
+        codes are text, never numbers.
+    """
+
+    file: str
+    row_group: int
+    rows: int
+    keys: tuple[tuple[str, str], ...] = ()
+
+
+def _files(path: Path) -> list[Path]:
     if not path.exists():
         raise InputError.bi("berkas tidak ditemukan", "file not found", source=str(path))
-    try:
-        return pads.dataset(path, format="parquet", partitioning="hive" if path.is_dir() else None)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise InputError.bi(f"bukan berkas Parquet yang terbaca: {exc}", f"not a readable Parquet file: {exc}",
-                            source=str(path)) from None
+    if path.is_dir():
+        files = sorted((f for f in path.rglob("*") if f.is_file() and f.suffix.lower() in PARQUET_EXTENSIONS
+                        and not any(part.startswith((".", "_")) for part in f.relative_to(path).parts)),
+                       key=lambda f: f.relative_to(path).as_posix())
+        if not files:
+            raise InputError.bi("folder tidak berisi berkas .parquet", "the folder holds no .parquet file",
+                                source=str(path))
+        return files
+    return [path]
+
+
+def parquet_parts(path: str | os.PathLike) -> list[ParquetPart]:
+    """Every row group of a GeoParquet file or directory, in reading order (files sorted by path).
+
+    Raises
+    ------
+    InputError
+        For a missing or unreadable file.
+    """
+    root = Path(path)
+    parts = []
+    for f in _files(root):
+        rel = f.relative_to(root).parts[:-1] if root.is_dir() else ()
+        keys = tuple((k, unquote(v)) for k, sep, v in (seg.partition("=") for seg in rel) if sep)
+        try:
+            meta = pq.ParquetFile(f).metadata
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise InputError.bi(f"bukan berkas Parquet yang terbaca: {exc}", f"not a readable Parquet file: {exc}",
+                                source=str(f)) from None
+        parts += [ParquetPart(str(f), i, meta.row_group(i).num_rows, keys) for i in range(meta.num_row_groups)]
+    return parts
 
 
 def _geo(schema: pa.Schema) -> tuple[str | None, object]:
@@ -61,16 +111,24 @@ def _geo(schema: pa.Schema) -> tuple[str | None, object]:
 
 
 def parquet_rows(path: str | os.PathLike) -> int:
-    """Number of rows of a GeoParquet file or dataset (from the footers; nothing is read)."""
-    return int(_dataset(Path(path)).count_rows())
+    """Number of rows of a GeoParquet file or directory (from the footers; no data is read)."""
+    return sum(p.rows for p in parquet_parts(path))
 
 
-def parquet_to_frame(batch: pa.RecordBatch | pa.Table, geometry: str | None, crs: object) -> pd.DataFrame:
-    """A record batch as a frame: a GeoDataFrame when it holds a WKB geometry column, else plain.
+def read_part(part: ParquetPart) -> pa.Table:
+    """One row group, its partition keys appended as text columns."""
+    pf = pq.ParquetFile(part.file)
+    table = pf.read_row_group(part.row_group)
+    for k, v in part.keys:
+        if k not in table.column_names:
+            table = table.append_column(k, pa.array([v] * table.num_rows, type=pa.string()))
+    return table
 
-    Dictionary (partition) columns become text, so they read as the CSV would.
-    """
-    df = batch.to_pandas()
+
+def parquet_to_frame(table: pa.Table) -> pd.DataFrame:
+    """An Arrow table as a frame: a GeoDataFrame when its ``geo`` metadata names a WKB column, else plain."""
+    geometry, crs = _geo(table.schema)
+    df = table.to_pandas()
     for c in df.columns:
         if isinstance(df[c].dtype, pd.CategoricalDtype):
             df[c] = df[c].astype(object).where(df[c].notna(), None)
@@ -81,33 +139,29 @@ def parquet_to_frame(batch: pa.RecordBatch | pa.Table, geometry: str | None, crs
 
 
 def iter_parquet(path: str | os.PathLike, chunk_rows: int) -> Iterator[pd.DataFrame]:
-    """Frames of at most ``chunk_rows`` rows, in file order (files of a dataset sorted by path).
+    """Frames of at most ``chunk_rows`` rows, in :func:`parquet_parts` order.
 
     Raises
     ------
     InputError
         For a missing or unreadable file.
     """
-    ds = _dataset(Path(path))
-    col, crs = _geo(ds.schema)
-    if col is None and Path(path).is_dir():
-        for frag in ds.get_fragments():
-            col, crs = _geo(frag.physical_schema)
-            break
     buf: list[pa.Table] = []
     held = 0
-    for batch in ds.to_batches(batch_size=chunk_rows, use_threads=False):
-        if batch.num_rows == 0:
-            continue
-        buf.append(pa.Table.from_batches([batch]))
-        held += batch.num_rows
+    for part in parquet_parts(path):
+        table = read_part(part)
+        if buf and table.schema.remove_metadata() != buf[0].schema.remove_metadata():
+            yield parquet_to_frame(pa.concat_tables(buf))  # files of another schema never share a chunk
+            buf, held = [], 0
+        buf.append(table)
+        held += table.num_rows
         while held >= chunk_rows:
-            table = pa.concat_tables(buf)
-            yield parquet_to_frame(table.slice(0, chunk_rows), col, crs)
-            rest = table.slice(chunk_rows)
+            whole = pa.concat_tables(buf)
+            yield parquet_to_frame(whole.slice(0, chunk_rows))
+            rest = whole.slice(chunk_rows)
             buf, held = ([rest] if rest.num_rows else []), rest.num_rows
     if held:
-        yield parquet_to_frame(pa.concat_tables(buf), col, crs)
+        yield parquet_to_frame(pa.concat_tables(buf))
 
 
 def _geo_metadata(crs_json: dict | None) -> bytes:
