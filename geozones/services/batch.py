@@ -28,6 +28,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import SimpleNamespace
@@ -139,8 +140,11 @@ def batch_overruns(prep: PreparedRules, rec: QuotaRecords) -> tuple[np.ndarray, 
         rows.append(rec.row[r])
         quotas.append(np.full(len(r), qi, dtype=np.int64))
         positions.append(pos)
-    cat = (lambda parts: np.concatenate(parts).astype(np.int64) if parts else np.empty(0, np.int64))
-    return cat(rows), cat(quotas), cat(positions)
+    return _cat(rows), _cat(quotas), _cat(positions)
+
+
+def _cat(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts).astype(np.int64) if parts else np.empty(0, np.int64)
 
 
 def with_overruns(j: Judgement, offset: int, overruns: tuple[np.ndarray, np.ndarray, np.ndarray]) -> Judgement:
@@ -256,7 +260,7 @@ class BatchResult:
     untimed: int = 0
 
 
-def _duplicates(source: SiteChunks, hashes: np.ndarray) -> None:
+def refuse_duplicates(source: SiteChunks, hashes: np.ndarray) -> None:
     """Refuse duplicate site ids across chunks (hash collisions are checked against the ids themselves)."""
     order = np.argsort(hashes, kind="stable")
     h = hashes[order]
@@ -297,7 +301,7 @@ class _Out:
             import secrets
 
             self.tmp = out.with_name(f".{out.name}.{os.getpid()}.{secrets.token_hex(4)}")
-            self.fh = open(self.tmp, "wb")  # noqa: SIM115 - closed in close()/abort()
+            self.fh = open(self.tmp, "wb")
         elif fmt == "parquet":
             meta = {"attribution": "\n".join(attribution), "provenance": _json(provenance)}
             self.parquet = ParquetChunkWriter(out, metadata=meta)
@@ -341,6 +345,30 @@ class _Out:
             self.tmp.unlink(missing_ok=True)  # type: ignore[union-attr]
         if self.parquet is not None:
             self.parquet.abort()
+
+
+@contextmanager
+def writing(out: Path | None, fmt: str, checker: Checker, lang: str | None) -> Iterator[_Out]:
+    """The output for the chunks; finished when the block ends, dropped (nothing half-written) on error.
+
+    Raises
+    ------
+    InputError
+        When the output cannot be written (a folder, no permission, disk full), naming it.
+    """
+    writer = None
+    try:
+        writer = _Out(out, fmt, checker.attribution(), checker.provenance, lang)
+        yield writer
+        writer.close()
+    except OSError as exc:
+        if writer is not None:
+            writer.abort()
+        raise InputError(f"cannot write here: {exc.strerror or exc}", source=str(out)) from None
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
 
 
 def _json(obj: object, indent: int | None = None) -> str:
@@ -405,24 +433,19 @@ def run_batch(checker: Checker, source: SiteChunks, at: object, *, out: Path | N
             report("count", 0.0)
         if n == 0:
             raise InputError("contains no sites", source=source.name)
-        _duplicates(source, np.concatenate(hashes))
+        refuse_duplicates(source, np.concatenate(hashes))
         del hashes
         overruns = batch_overruns(prep, QuotaRecords.concat(records))
         del records
-        writer = _Out(out, fmt, checker.attribution(), checker.provenance, lang)
         result = BatchResult(sites=n, chunks=chunks, out=out, untimed=untimed)
-        done = 0
-        try:
+        with writing(out, fmt, checker, lang) as writer:
+            done = 0
             for payload, counts, head in _ordered(source.raw_chunks(), _write_in_worker, (overruns,), pool, cj,
                                                   jobs):
                 writer.write(payload, head)
                 result.counts.update(counts)
                 done += 1
                 report("write", done / chunks)
-            writer.close()
-        except BaseException:
-            writer.abort()
-            raise
         return result
     finally:
         if pool is not None:

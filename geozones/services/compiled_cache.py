@@ -158,7 +158,7 @@ def _read(path: Path, key: str, secret: bytes) -> PreparedRules | None:
     if not hmac.compare_digest(mac, _sign(secret, key, body)):
         return None  # foreign, truncated or altered: never unpickled
     try:
-        obj = pickle.loads(body)  # noqa: S301 - our own file, its HMAC verified above
+        obj = pickle.loads(body)
     except Exception:  # noqa: BLE001 - an unreadable file is rebuilt, whatever the reason
         return None
     return obj if isinstance(obj, PreparedRules) else None

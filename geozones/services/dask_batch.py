@@ -31,8 +31,15 @@ import pandas as pd
 from geozones.core.errors import InputError
 from geozones.io.chunks import SiteChunks
 from geozones.io.parquet import ParquetPart, is_parquet, parquet_parts, parquet_to_frame, read_part
-from geozones.services.batch import (BatchResult, ChunkJudge, QuotaRecords, _duplicates, _Out, batch_overruns,
-                                     layers_stub)
+from geozones.services.batch import (
+    BatchResult,
+    ChunkJudge,
+    QuotaRecords,
+    batch_overruns,
+    layers_stub,
+    refuse_duplicates,
+    writing,
+)
 from geozones.services.checking import Checker
 
 __all__ = ["connect", "run_dask"]
@@ -151,7 +158,7 @@ def run_dask(checker: Checker, source: SiteChunks, at: object, *, address: str, 
             untimed += nt
         if n == 0:
             raise InputError("contains no sites", source=source.name)
-        _duplicates(source, np.concatenate(hashes))
+        refuse_duplicates(source, np.concatenate(hashes))
         overruns = batch_overruns(prep, QuotaRecords.concat(records))
         del records, hashes, counted
         # one (3, k) array: scattering a tuple would scatter each member apart
@@ -159,9 +166,8 @@ def run_dask(checker: Checker, source: SiteChunks, at: object, *, address: str, 
         written = ddf.map_partitions(_write_partition, cj_f, over_f, meta=meta, enforce_metadata=False)
         delayed = written.to_delayed()
         ahead = window or 2 * max(1, len(client.scheduler_info().get("workers", {})))
-        writer = _Out(out, fmt, checker.attribution(), checker.provenance, lang)
         result = BatchResult(sites=n, chunks=len(parts), out=out, untimed=untimed, counts=Counter())
-        try:
+        with writing(out, fmt, checker, lang) as writer:
             pending = [client.compute(d) for d in delayed[:ahead]]
             nxt = len(pending)
             while pending:
@@ -172,8 +178,4 @@ def run_dask(checker: Checker, source: SiteChunks, at: object, *, address: str, 
                 for payload, counts, head in frame[_RESULT]:
                     writer.write(payload, head)
                     result.counts.update(counts)
-            writer.close()
-        except BaseException:
-            writer.abort()
-            raise
     return result
