@@ -101,7 +101,8 @@ def _write_partition(df: pd.DataFrame, cj: ChunkJudge, overruns) -> pd.DataFrame
 
 
 def run_dask(checker: Checker, source: SiteChunks, at: object, *, address: str, out: Path | None,
-             fmt: str = "csv", lang: str | None = "id", window: int | None = None) -> BatchResult:
+             fmt: str = "csv", lang: str | None = "id", window: int | None = None,
+             timeout: float = 30.0) -> BatchResult:
     """Judge a GeoParquet input on a Dask cluster; write the table as :func:`~geozones.services.batch.run_batch` does.
 
     Parameters
@@ -118,6 +119,8 @@ def run_dask(checker: Checker, source: SiteChunks, at: object, *, address: str, 
         As for :func:`~geozones.services.batch.run_batch`.
     window : int, optional
         Partitions computed ahead of the one being written (default twice the workers).
+    timeout : float
+        Seconds to wait for the scheduler.
 
     Returns
     -------
@@ -144,7 +147,7 @@ def run_dask(checker: Checker, source: SiteChunks, at: object, *, address: str, 
     cj = ChunkJudge(prepared=worker_prep, grants=list(checker.grants), at=at, source=source, fmt=fmt, lang=lang)
     meta = pd.DataFrame({_RESULT: pd.Series([], dtype=object)})
     # Partitions carry Python objects (Arrow tables, results); Dask must not turn them into strings.
-    with dask.config.set({"dataframe.convert-string": False}), connect(address) as client:
+    with dask.config.set({"dataframe.convert-string": False}), connect(address, timeout) as client:
         # The compiled rules go to every worker once; each task gets the future, not a copy.
         cj_f = client.scatter(cj, broadcast=True)
         ddf = dd.from_map(_offset_frame, list(zip(parts, offsets, strict=True)), meta=meta,
