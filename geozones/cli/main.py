@@ -59,7 +59,7 @@ def _add_scale(p: argparse.ArgumentParser) -> None:
     """Large batches: chunks, worker processes, a Dask cluster."""
     p.add_argument("--chunk-size", type=int, default=None, metavar="N",
                    help="judge and write N sites at a time (bounded memory; default: streamed from 100 MB of "
-                        "input or with --jobs/--dask/GeoParquet, 200000 a chunk)")
+                        "input or with --jobs/--dask/GeoParquet, 100000 a chunk)")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes for the chunks (default 1)")
     p.add_argument("--dask", default=None, metavar="ADDRESS",
                    help="run on a Dask cluster: a scheduler address (tcp://host:8786) or local:N for N local "

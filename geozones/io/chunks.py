@@ -41,9 +41,10 @@ from geozones.io.tables import table_to_points
 
 __all__ = ["DEFAULT_CHUNK_ROWS", "SiteChunks"]
 
-#: Sites per chunk: large enough that the site grid settles most of them, small enough that a
-#: chunk's verdict table (about 1 KB per site with bilingual reasons) stays a few hundred MB.
-DEFAULT_CHUNK_ROWS = 200_000
+#: Sites per chunk: large enough that the site grid settles most of them (from 20,000), small enough
+#: that a chunk's verdict table, export frame and CSV text (about 1 KB per site each with bilingual
+#: reasons) stay near 600 MB together (bench/RESULTS.md, "Scale").
+DEFAULT_CHUNK_ROWS = 100_000
 _SNIFF_BYTES = 1 << 20
 
 

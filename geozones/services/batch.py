@@ -17,7 +17,7 @@ The output equals the one-shot path's (``Checker.check`` then ``write_table``) b
 CSV. Nothing is written before pass 1 has read and validated the whole input, so a bad row
 leaves no half-written file. With ``jobs > 1`` chunks are judged, explained and formatted in
 worker processes (explaining and formatting hold the GIL, so threads would not help); the parent
-reads and writes in order, with at most ``2 * jobs`` chunks in flight.
+reads and writes in order, with at most ``jobs + 1`` chunks in flight.
 """
 
 from __future__ import annotations
@@ -232,7 +232,11 @@ def _write_in_worker(offset: int, raw: object, overruns):
 
 def _ordered(chunks: Iterator[tuple[int, object]], call: Callable, extra: tuple, pool: ProcessPoolExecutor | None,
              cj: ChunkJudge, jobs: int) -> Iterator:
-    """Results of ``call(offset, raw, *extra)`` per chunk, in input order, at most ``2 * jobs`` in flight."""
+    """Results of ``call(offset, raw, *extra)`` per chunk, in input order, at most ``jobs + 1`` in flight.
+
+    One more than the workers keeps them busy while the parent writes; every chunk in flight holds
+    its formatted output (about 1 KB per site), so more would only cost memory.
+    """
     if pool is None:
         method = cj.count if call is _count_in_worker else cj.write
         for offset, raw in chunks:
@@ -241,7 +245,7 @@ def _ordered(chunks: Iterator[tuple[int, object]], call: Callable, extra: tuple,
     pending: list[Future] = []
     for offset, raw in chunks:
         pending.append(pool.submit(call, offset, raw, *extra))
-        if len(pending) >= 2 * jobs:
+        if len(pending) > jobs:
             yield pending.pop(0).result()
     while pending:
         yield pending.pop(0).result()

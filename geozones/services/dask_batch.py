@@ -118,7 +118,7 @@ def run_dask(checker: Checker, source: SiteChunks, at: object, *, address: str, 
     out, fmt, lang
         As for :func:`~geozones.services.batch.run_batch`.
     window : int, optional
-        Partitions computed ahead of the one being written (default twice the workers).
+        Partitions computed ahead of the one being written (default one more than the workers).
     timeout : float
         Seconds to wait for the scheduler.
 
@@ -168,7 +168,7 @@ def run_dask(checker: Checker, source: SiteChunks, at: object, *, address: str, 
         over_f = client.scatter(np.stack(overruns), broadcast=True)
         written = ddf.map_partitions(_write_partition, cj_f, over_f, meta=meta, enforce_metadata=False)
         delayed = written.to_delayed()
-        ahead = window or 2 * max(1, len(client.scheduler_info().get("workers", {})))
+        ahead = window or 1 + max(1, len(client.scheduler_info().get("workers", {})))
         result = BatchResult(sites=n, chunks=len(parts), out=out, untimed=untimed, counts=Counter())
         with writing(out, fmt, checker, lang) as writer:
             pending = [client.compute(d) for d in delayed[:ahead]]
