@@ -21,7 +21,7 @@ from geozones.io.parquet import is_parquet
 
 __all__ = ["STREAM_FROM_BYTES", "run_streamed", "wants_stream"]
 
-#: Inputs at least this large stream by default (about a million sites of CSV).
+#: Inputs at least this large stream by default (about two million sites of a plain CSV).
 STREAM_FROM_BYTES = 100 * 1024 * 1024
 
 
