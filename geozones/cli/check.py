@@ -24,9 +24,10 @@ def _format(args: argparse.Namespace) -> str:
     if args.out is None:
         return "csv"
     ext = args.out.suffix.lower()
-    fmt = {".csv": "csv", ".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg", ".xlsx": "xlsx"}.get(ext)
+    fmt = {".csv": "csv", ".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg", ".xlsx": "xlsx",
+           ".parquet": "parquet", ".geoparquet": "parquet"}.get(ext)
     if fmt is None:
-        raise InputError(f"cannot tell the output format from '{ext}'; use --format csv|geojson|gpkg|xlsx",
+        raise InputError(f"cannot tell the output format from '{ext}'; use --format csv|geojson|gpkg|xlsx|parquet",
                          source=str(args.out))
     return fmt
 
@@ -56,6 +57,10 @@ def run(args: argparse.Namespace) -> int:
     fmt = _format(args)
     if fmt != "csv" and args.out is None:
         raise InputError(f"--format {fmt} needs --out FILE")
+    from geozones.cli.batch import run_streamed, wants_stream
+
+    if wants_stream(args, fmt):  # chunks, --jobs, --dask, GeoParquet or a large input
+        return run_streamed(args, fmt)
     at = resolve_at(args.at) if args.at else None
     # Read the sites first: a bad or hostile file is refused before the layers are loaded.
     sites = read_sites(args.sites, layer=args.layer, lon_col=getattr(args, "lon", None),
