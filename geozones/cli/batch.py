@@ -58,7 +58,8 @@ def run_streamed(args: argparse.Namespace, fmt: str) -> int:
     if args.dask:
         from geozones.services.dask_batch import run_dask
 
-        result = run_dask(checker, source, at, address=args.dask, out=args.out, fmt=fmt, lang=lang)
+        result = run_dask(checker, source, at, address=args.dask, out=args.out, fmt=fmt, lang=lang,
+                             reasons=getattr(args, "reasons", None) or "compact")
     else:
         bar = None
         if not args.no_progress:
@@ -74,7 +75,8 @@ def run_streamed(args: argparse.Namespace, fmt: str) -> int:
                 bar.refresh()
 
         try:
-            result = run_batch(checker, source, at, out=args.out, fmt=fmt, lang=lang, jobs=jobs, progress=progress)
+            result = run_batch(checker, source, at, out=args.out, fmt=fmt, lang=lang, jobs=jobs, progress=progress,
+                               reasons=getattr(args, "reasons", None) or "compact")
         finally:
             if bar is not None:
                 bar.close()

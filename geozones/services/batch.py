@@ -40,6 +40,7 @@ from geozones.core.errors import InputError, Problem
 from geozones.core.verdicts import RANK, Verdict
 from geozones.engine import PreparedRules, explain, judge
 from geozones.engine.compile import APK_CODES
+from geozones.engine.explain import legend
 from geozones.engine.judge import Judgement, rank_verdicts
 from geozones.engine.quotas import over_quota
 from geozones.io.chunks import SiteChunks
@@ -184,6 +185,8 @@ class ChunkJudge:
     source: SiteChunks
     fmt: str
     lang: str | None
+    #: ``--reasons``: "compact" (the legal basis once, in the metadata), "full" or "none".
+    reasons: str = "full"
 
     def count(self, offset: int, raw: object) -> tuple[int, QuotaRecords, np.ndarray, int]:
         """Pass 1 for one chunk: sites, quota records, 64-bit hashes of the site ids, sites without a time."""
@@ -196,12 +199,13 @@ class ChunkJudge:
         """Pass 2 for one chunk: its formatted output, verdict counts and (first chunk) the export frame head."""
         sites = self.source.to_sites(offset, raw)
         j = with_overruns(judge(sites, self.prepared, self.at, grants=self.grants), offset, overruns)
-        table = explain(j).table
+        table = explain(j, reasons=self.reasons, lang=self.lang or "both").table
         counts = Counter(table["verdict"])
-        df = export_frame(table, lang=self.lang)
+        df = export_frame(table, lang=self.lang, lean=self.reasons != "full")
         head = df.head(0).copy() if offset == 0 else None
         if head is not None:
             head.attrs = dict(df.attrs)
+            head.attrs["legend"] = legend(j)  # what every rule says, once per file
         if self.fmt == "csv":
             data = csv_bytes(df)
             payload: object = data if offset == 0 else data[data.index(b"\r\n") + 2:]
@@ -294,8 +298,10 @@ def refuse_duplicates(source: SiteChunks, hashes: np.ndarray) -> None:
 class _Out:
     """The output, written chunk by chunk (CSV or GeoParquet) or gathered (other formats)."""
 
-    def __init__(self, out: Path | None, fmt: str, attribution: list[str], provenance: dict, lang: str | None):
+    def __init__(self, out: Path | None, fmt: str, attribution: list[str], provenance: dict, lang: str | None,
+                 lean: bool = False):
         self.out, self.fmt, self.attribution, self.provenance, self.lang = out, fmt, attribution, provenance, lang
+        self.lean = lean
         self.tmp: Path | None = None
         self.fh = None
         self.parquet: ParquetChunkWriter | None = None
@@ -328,7 +334,8 @@ class _Out:
             self.fh.close()  # type: ignore[union-attr]
             os.replace(self.tmp, self.out)  # type: ignore[arg-type]
             meta = csvw_metadata(self.head, url=self.out.name, attribution=self.attribution,  # type: ignore[arg-type]
-                                 provenance=self.provenance, lang=self.lang or "id")
+                                 provenance=self.provenance, lang=self.lang or "id",
+                                 legend=self.head.attrs.get("legend"))  # type: ignore[union-attr]
             data = _json(meta, indent=2).encode("utf-8")
             write_atomic(metadata_path(self.out), lambda tmp: Path(tmp).write_bytes(data))
         elif self.fmt == "csv":
@@ -341,7 +348,8 @@ class _Out:
             table = gpd.GeoDataFrame(pd.concat(self.tables, ignore_index=True), geometry="geometry",
                                      crs=self.tables[0].crs)
             write_table(table, self.out, self.fmt, attribution=self.attribution, lang=self.lang,  # type: ignore
-                        provenance=self.provenance)
+                        provenance=self.provenance, legend=self.head.attrs.get("legend") if self.head is not None
+                        else None, lean=self.lean)
 
     def abort(self) -> None:
         if self.fh is not None:
@@ -352,7 +360,7 @@ class _Out:
 
 
 @contextmanager
-def writing(out: Path | None, fmt: str, checker: Checker, lang: str | None) -> Iterator[_Out]:
+def writing(out: Path | None, fmt: str, checker: Checker, lang: str | None, lean: bool = False) -> Iterator[_Out]:
     """The output for the chunks; finished when the block ends, dropped (nothing half-written) on error.
 
     Raises
@@ -362,7 +370,7 @@ def writing(out: Path | None, fmt: str, checker: Checker, lang: str | None) -> I
     """
     writer = None
     try:
-        writer = _Out(out, fmt, checker.attribution(), checker.provenance, lang)
+        writer = _Out(out, fmt, checker.attribution(), checker.provenance, lang, lean)
         yield writer
         writer.close()
     except OSError as exc:
@@ -382,7 +390,7 @@ def _json(obj: object, indent: int | None = None) -> str:
 
 
 def run_batch(checker: Checker, source: SiteChunks, at: object, *, out: Path | None, fmt: str = "csv",
-              lang: str | None = "id", jobs: int = 1,
+              lang: str | None = "id", jobs: int = 1, reasons: str = "full",
               progress: Callable[[str, float], None] | None = None) -> BatchResult:
     """Judge every site of ``source`` chunk by chunk and write the verdict table.
 
@@ -418,7 +426,8 @@ def run_batch(checker: Checker, source: SiteChunks, at: object, *, out: Path | N
     worker_prep = PreparedRules.__new__(PreparedRules)
     worker_prep.__dict__.update(prep.__dict__)
     worker_prep.layers = layers_stub(prep)  # type: ignore[assignment]
-    cj = ChunkJudge(prepared=worker_prep, grants=list(checker.grants), at=at, source=source, fmt=fmt, lang=lang)
+    cj = ChunkJudge(prepared=worker_prep, grants=list(checker.grants), at=at, source=source, fmt=fmt, lang=lang,
+                    reasons=reasons)
     pool = None
     if jobs > 1:
         prep.site_grid()
@@ -442,7 +451,7 @@ def run_batch(checker: Checker, source: SiteChunks, at: object, *, out: Path | N
         overruns = batch_overruns(prep, QuotaRecords.concat(records))
         del records
         result = BatchResult(sites=n, chunks=chunks, out=out, untimed=untimed)
-        with writing(out, fmt, checker, lang) as writer:
+        with writing(out, fmt, checker, lang, reasons != "full") as writer:
             done = 0
             for payload, counts, head in _ordered(source.raw_chunks(), _write_in_worker, (overruns,), pool, cj,
                                                   jobs):

@@ -102,7 +102,7 @@ def _write_partition(df: pd.DataFrame, cj: ChunkJudge, overruns) -> pd.DataFrame
 
 def run_dask(checker: Checker, source: SiteChunks, at: object, *, address: str, out: Path | None,
              fmt: str = "csv", lang: str | None = "id", window: int | None = None,
-             timeout: float = 30.0) -> BatchResult:
+             timeout: float = 30.0, reasons: str = "full") -> BatchResult:
     """Judge a GeoParquet input on a Dask cluster; write the table as :func:`~geozones.services.batch.run_batch` does.
 
     Parameters
@@ -144,7 +144,8 @@ def run_dask(checker: Checker, source: SiteChunks, at: object, *, address: str, 
     worker_prep = type(prep).__new__(type(prep))
     worker_prep.__dict__.update(prep.__dict__)
     worker_prep.layers = layers_stub(prep)
-    cj = ChunkJudge(prepared=worker_prep, grants=list(checker.grants), at=at, source=source, fmt=fmt, lang=lang)
+    cj = ChunkJudge(prepared=worker_prep, grants=list(checker.grants), at=at, source=source, fmt=fmt, lang=lang,
+                    reasons=reasons)
     meta = pd.DataFrame({_RESULT: pd.Series([], dtype=object)})
     # Partitions carry Python objects (Arrow tables, results); Dask must not turn them into strings.
     with dask.config.set({"dataframe.convert-string": False}), connect(address, timeout) as client:
@@ -170,7 +171,7 @@ def run_dask(checker: Checker, source: SiteChunks, at: object, *, address: str, 
         delayed = written.to_delayed()
         ahead = window or 1 + max(1, len(client.scheduler_info().get("workers", {})))
         result = BatchResult(sites=n, chunks=len(parts), out=out, untimed=untimed, counts=Counter())
-        with writing(out, fmt, checker, lang) as writer:
+        with writing(out, fmt, checker, lang, reasons != "full") as writer:
             pending = [client.compute(d) for d in delayed[:ahead]]
             nxt = len(pending)
             while pending:

@@ -38,7 +38,8 @@ def one_shot(tmp_path_factory, checker, sites_csv):
     """The reference: the whole file read, judged and written at once."""
     out = tmp_path_factory.mktemp("one") / "out.csv"
     ev = checker.check(read_sites(sites_csv), resolve_at(AT))
-    write_table(ev.table, out, "csv", attribution=checker.attribution(), lang="id", provenance=ev.provenance)
+    write_table(ev.table, out, "csv", attribution=checker.attribution(), lang="id", provenance=ev.provenance,
+                legend=ev.legend)
     return out
 
 
