@@ -321,18 +321,32 @@ def import_ruleset(store: Store, actor: Principal, yaml_text: str, *, source: st
                    decree_no: str | None = None, signed_on: dt.date | None = None,
                    effective_from: dt.datetime | None = None, effective_to: dt.datetime | None = None,
                    decree_pdf_sha256: str | None = None, reason: str | None = None) -> VersionInfo:
-    """Store a validated YAML rule set as a published version (first loading and migration).
+    """Store one level of a rule stack, its YAML text as written, as a published version.
 
-    ``effective_from`` defaults to 00:00 WIB of the decree's signing date, else the
-    start of the rule set's campaign. The version published before it is superseded;
-    its valid time ends where this one's begins.
+    For first loading and migration. Each level (national base, province, kota) is
+    stored and versioned on its own, under its own decree. A level that ``extends`` a
+    parent not yet in the store is refused, naming the parent and the command that
+    imports it: the parents are never imported implicitly, because each level is a
+    separate decree (its own number, signing date and date of force) that the person
+    importing must state and the audit trail must attribute.
+
+    The level is validated stacked on the stored levels above it (each in force at this
+    version's ``effective_from``, else its earliest published) and the flattened stack
+    against the kota area's layer names; a province or national version is also checked
+    under every stored level below it. ``effective_from`` defaults to the file's own
+    ``effective_from``, else 00:00 WIB of the decree's signing date, else the start of the
+    stack's campaign. The version published before it is superseded; its valid time
+    ends where this one's begins. The audit event records the level, its parent and the
+    ``ID@VERSION`` of each level it was stacked on.
 
     Raises
     ------
     Forbidden
-        Unless ``actor`` is an admin or a ``kpu_publisher`` (scoped to the rule set's kota).
+        Unless ``actor`` is an admin or a ``kpu_publisher`` (scoped to the rule set's kota;
+        a national or province level needs an unscoped grant).
     InputError
-        Invalid YAML or rule set; the version already stored.
+        Invalid YAML or rule set; the version already stored; a parent missing from the
+        store; a broken stack; a rule naming a layer the kota area lacks.
     """
     rs = parse_yaml_text(yaml_text, source=source)
     target = {"kota": list(rs.jurisdiction.get("kemendagri", []))}
@@ -383,7 +397,10 @@ def import_ruleset(store: Store, actor: Principal, yaml_text: str, *, source: st
 
 def create_draft(store: Store, actor: Principal, yaml_text: str, *, source: str = "<draft>",
                  reason: str | None = None) -> VersionInfo:
-    """Start a draft version from a YAML text (rule editors; its parent is the version published now)."""
+    """Start a draft version from a YAML text (rule editors; its parent is the version published now).
+
+    Validated as :func:`import_ruleset` validates: stacked on the stored levels it extends.
+    """
     rs = parse_yaml_text(yaml_text, source=source)
     with store.write() as s:
         role = authorize(actor, Action.EDIT_RULES, {"kota": list(rs.jurisdiction.get("kemendagri", []))})

@@ -55,3 +55,12 @@ def test_the_requester_cannot_decide_its_own_request(stored, people):
     g = grants.request_grant(stored, people["kpu_publisher"], RID, GRANT)
     with pytest.raises(Forbidden, match="four eyes"):
         grants.decide_grant(stored, people["kpu_publisher"], g.id, g.row_version, "granted")
+
+
+def test_a_kota_grant_may_lift_a_rule_it_inherits_from_the_province(stored, people):
+    """R05 (a DKI protocol road) is not in the Jakarta Pusat level's own text, but in its stack."""
+    g = grants.request_grant(stored, people["kpu_editor"], RID, {**GRANT, "id": "D-002", "lifts": ["R05"]})
+    grants.decide_grant(stored, people["kpu_publisher"], g.id, g.row_version, "granted")
+    cat = StoreCatalog(stored)
+    served = cat.grants(cat.ruleset())
+    assert [(x.id, x.lifts) for x in served] == [("D-002", ["R05"])]

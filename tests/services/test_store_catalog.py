@@ -14,7 +14,16 @@ from geozones.services import rulesets
 from geozones.services.catalog import Catalog
 from geozones.services.store_catalog import StoreCatalog
 from geozones.services.versioned import check_by_version
-from tests.store.stacked import DKI_ID, JP_ID, JP_TEXT, JP_VERSION, NASIONAL_ID, import_parents, with_version
+from tests.store.stacked import (
+    DKI_ID,
+    JP_ID,
+    JP_TEXT,
+    JP_VERSION,
+    NASIONAL_ID,
+    NASIONAL_TEXT,
+    import_parents,
+    with_version,
+)
 
 WIB = dt.timezone(dt.timedelta(hours=7))
 TEXT = JP_TEXT
@@ -111,9 +120,10 @@ def test_invalid_yaml_is_refused_and_nothing_is_written(store, people):
         rulesets.import_ruleset(store, people["admin"], TEXT.replace("verdict: FORBIDDEN", "verdict: MAYBE", 1),
                                 source="bad.yaml")
     with store.engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM ruleset_version WHERE ruleset_id = :r"), {"r": RID}).scalar() == 0
-        assert conn.execute(text("SELECT count(*) FROM audit_event WHERE action LIKE 'ruleset%' AND entity_id LIKE :r"),
-                            {"r": RID + "@%"}).scalar() == 0
+        versions = text("SELECT count(*) FROM ruleset_version WHERE ruleset_id = :r")
+        events = text("SELECT count(*) FROM audit_event WHERE action LIKE 'ruleset%' AND entity_id LIKE :r")
+        assert conn.execute(versions, {"r": RID}).scalar() == 0
+        assert conn.execute(events, {"r": RID + "@%"}).scalar() == 0
 
 
 def test_a_rule_naming_a_layer_the_area_lacks_is_refused(store, people):
@@ -149,21 +159,13 @@ def test_a_level_whose_parent_is_not_stored_is_refused_naming_the_command(store,
     msg = str(exc.value)
     assert f"'{DKI_ID}'" in msg and "belum ada di basis data" in msg and "not in the store" in msg
     assert f"geozones rules import {rulesets.RULES_DIR / (DKI_ID + '.yaml')}" in msg
-    rulesets.import_ruleset(store, people["admin"], NASIONAL_TEXT_FOR_TEST())
+    rulesets.import_ruleset(store, people["admin"], NASIONAL_TEXT)
     with pytest.raises(InputError, match=DKI_ID):
         rulesets.import_ruleset(store, people["admin"], TEXT, source="jp.yaml")
     assert [v.version for v in rulesets.list_versions(store, people["admin"], NASIONAL_ID)] == ["2024.1"]
 
 
-def NASIONAL_TEXT_FOR_TEST() -> str:  # noqa: N802
-    from tests.store.stacked import NASIONAL_TEXT
-
-    return NASIONAL_TEXT
-
-
 def test_a_parent_version_is_checked_against_the_kota_layers_below_it(store, people, two_versions):
-    from tests.store.stacked import NASIONAL_TEXT
-
     bad = with_version(NASIONAL_TEXT, "2024.2").replace("layer: worship", "layer: no_such_layer", 1)
     with pytest.raises(InputError, match="unknown layer 'no_such_layer'"):
         rulesets.import_ruleset(store, people["admin"], bad, source="nasional-bad.yaml")
@@ -181,8 +183,6 @@ def test_export_of_one_level_gives_an_equal_level(store, two_versions):
 
 def _national_v2() -> str:
     """National 2024.2: the estimated grounds of a place of worship widened from 10 m to 150 m."""
-    from tests.store.stacked import NASIONAL_TEXT
-
     out = with_version(NASIONAL_TEXT, "2024.2").replace("spatial: {form: within, distance: 10 m}",
                                                         "spatial: {form: within, distance: 150 m}", 1)
     assert "distance: 150 m" in out

@@ -119,7 +119,7 @@ def test_check_uses_the_store_and_ruleset_refs(cli, tmp_path, shared_data):
     sites = tmp_path / "s.csv"
     sites.write_text("id,lon,lat,installed_at\na,106.8227,-6.1754,2024-10-01T10:00\n", encoding="utf-8")
     out_file = tmp_path / "v.geojson"
-    code, out, err = cli("check", str(sites), "--data-dir", str(shared_data), "--no-progress", "--out", str(out_file))
+    code, _, err = cli("check", str(sites), "--data-dir", str(shared_data), "--no-progress", "--out", str(out_file))
     assert code == 0, err
     attribution = " ".join(json.loads(out_file.read_text(encoding="utf-8"))["attribution"])
     assert f"{JP_ID} v{JP_VERSION}" in attribution
