@@ -92,17 +92,22 @@ def run(args: argparse.Namespace) -> int:
         warning = None
     if warning:
         print(f"geozones: peringatan / warning: {warning}", file=sys.stderr)
-    result = checker.check(sites, at, progress=progress)
+    result = checker.check(sites, at, progress=progress, reasons=_reasons(args), lang=args.lang)
     if bar is not None:
         bar.close()
     return _write(args, fmt, result, checker.attribution())
+
+
+def _reasons(args: argparse.Namespace) -> str:
+    """``--reasons`` (compact by default: the legal basis once, in the metadata)."""
+    return getattr(args, "reasons", None) or "compact"
 
 
 def _run_versioned(args: argparse.Namespace, fmt: str, at, sites, catalog, ruleset_id: str) -> int:
     """Each site judged with the stored version in force at its own time (installed_at, else --at, else now)."""
     from geozones.services.versioned import check_by_version
 
-    result, checkers = check_by_version(catalog, ruleset_id, sites, at)
+    result, checkers = check_by_version(catalog, ruleset_id, sites, at, reasons=_reasons(args), lang=args.lang)
     attribution: list[str] = []
     for checker in checkers.values():
         attribution += [line for line in checker.attribution() if line not in attribution]
@@ -110,13 +115,16 @@ def _run_versioned(args: argparse.Namespace, fmt: str, at, sites, catalog, rules
 
 
 def _write(args: argparse.Namespace, fmt: str, result, attribution: list[str]) -> int:
+    # compact and none: kecamatan/kota columns and rule texts once, in the metadata (issue 12)
+    lean = _reasons(args) != "full"
     if args.out is None:
-        sys.stdout.write(table_csv(result.table, attribution=attribution, lang=args.lang).decode("utf-8"))
+        sys.stdout.write(table_csv(result.table, attribution=attribution, lang=args.lang,
+                                   lean=lean).decode("utf-8"))
     else:
         write_table(result.table, args.out, fmt, attribution=attribution, lang=args.lang,
-                    provenance=result.provenance)
+                    provenance=result.provenance, legend=result.legend, lean=lean)
     counts = Counter(result.table["verdict"])
-    lang = args.lang
+    lang = "en" if args.lang == "en" else "id"
     head = "Ringkasan" if lang == "id" else "Summary"
     parts = [f"{label(v, lang)}: {counts[v.value]}" for v in Verdict if counts.get(v.value)]
     print(f"geozones: {head} ({len(result.table)} {'titik' if lang == 'id' else 'sites'}): "

@@ -73,7 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--out", type=Path, default=None, help="output file (default: print CSV)")
     check.add_argument("--format", choices=("csv", "geojson", "gpkg", "xlsx"), default=None,
                        help="output format (default: from --out's extension, else csv)")
-    check.add_argument("--lang", choices=("id", "en"), default="id", help="language of the summary")
+    check.add_argument("--lang", choices=("id", "en", "both"), default="id",
+                       help="language of the reasons and the summary (both: reasons in id and en)")
+    check.add_argument("--reasons", choices=("compact", "full", "none"), default="compact",
+                       help="compact: rule, feature, distance per site, legal basis once in the metadata; "
+                       "full: every reason with its legal basis (both languages); none: rule ids only")
     check.add_argument("--layer", default=None, help="layer of a multi-layer sites file, or the one sheet of "
                        "a workbook (default: every sheet with coordinate columns)")
     check.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")

@@ -52,7 +52,8 @@ class Checker:
     grants: list[Grant] = field(default_factory=list)
 
     def check(self, sites: gpd.GeoDataFrame, at: object | None = None, *,
-              progress: Callable[[str, float], None] | None = None) -> Evaluation:
+              progress: Callable[[str, float], None] | None = None, reasons: str = "full",
+              lang: str = "both") -> Evaluation:
         """Judge every site (see :func:`geozones.engine.evaluate`).
 
         Parameters
@@ -63,6 +64,8 @@ class Checker:
             Time for sites without ``installed_at`` (WIB if naive); default now.
         progress : callable, optional
             ``progress(step, fraction)``.
+        reasons, lang
+            ``full``/``compact``/``none`` and ``id``/``en``/``both``: see :func:`geozones.engine.explain`.
 
         Returns
         -------
@@ -70,7 +73,7 @@ class Checker:
             With ``provenance`` set.
         """
         ev = evaluate_detailed(sites, self.layers, self.ruleset, at, prepared=self.prepared,
-                               grants=self.grants, progress=progress)
+                               grants=self.grants, progress=progress, reasons=reasons, lang=lang)
         ev.provenance = self.provenance
         return ev
 

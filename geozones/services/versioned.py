@@ -31,7 +31,8 @@ def stack_name(stack: tuple[tuple[str, str], ...]) -> str:
 
 
 def check_by_version(catalog: StoreCatalog, ruleset_id: str, sites: gpd.GeoDataFrame,
-                     at: object | None = None) -> tuple[Evaluation, dict[str, Checker]]:
+                     at: object | None = None, *, reasons: str = "full",
+                     lang: str = "both") -> tuple[Evaluation, dict[str, Checker]]:
     """Judge ``sites`` with ``ruleset_id``'s stack, each level in its version in force at each site's time.
 
     Parameters
@@ -43,6 +44,8 @@ def check_by_version(catalog: StoreCatalog, ruleset_id: str, sites: gpd.GeoDataF
         Points, EPSG:4326; ``installed_at`` optional.
     at : datetime or str, optional
         Time for sites without ``installed_at`` (WIB if naive); default now.
+    reasons, lang
+        ``full``/``compact``/``none`` and ``id``/``en``/``both``: see :func:`geozones.engine.explain`.
 
     Returns
     -------
@@ -88,7 +91,7 @@ def check_by_version(catalog: StoreCatalog, ruleset_id: str, sites: gpd.GeoDataF
         at_group._files = catalog._files  # its manifests are read once per batch
         checker = open_checker(at_group, ruleset_id)
         checkers[stack_name(key)] = checker
-        parts.append(checker.check(sites.iloc[idx], when))
+        parts.append(checker.check(sites.iloc[idx], when, reasons=reasons, lang=lang))
         order += idx
     leaf_versions = list(dict.fromkeys(key[-1][1] for key in groups))
     stacks = [[{"ruleset_id": rid, "version": v} for rid, v in key] for key in groups]

@@ -82,13 +82,22 @@ def test_check_vector_outputs(env, sites_csv, tmp_path, fmt):
     gdf = gpd.read_file(out)
     assert len(gdf) == 4 and gdf.crs.to_epsg() == 4326
     assert gdf.set_index("site_id").loc["istiqlal", "verdict"] == "FORBIDDEN"
-    assert "Place of worship" in gdf.set_index("site_id").loc["istiqlal", "reasons"]
+    # compact by default: rule, feature, distance; the rule's title and legal basis once, in the metadata
+    assert "R01 inside 'Masjid Istiqlal'" in gdf.set_index("site_id").loc["istiqlal", "reasons"]
     if fmt == "geojson":
         data = json.loads(out.read_text(encoding="utf-8"))
         assert any("OpenStreetMap" in a for a in data["attribution"])
+        legend = data["legend"]
     else:
         meta = pyogrio.read_info(out)["dataset_metadata"]
         assert "OpenStreetMap" in meta["attribution"]
+        legend = json.loads(meta["legend"])
+    r01 = next(r for r in legend["rules"] if r["id"] == "R01")
+    assert r01["title"]["en"].startswith("Place of worship") and r01["legal_basis"]
+    full = tmp_path / f"full.{fmt}"
+    assert main(["check", str(sites_csv), "--at", "2024-10-15", "--out", str(full), "--lang", "en",
+                 "--reasons", "full"]) == 0
+    assert "Place of worship" in gpd.read_file(full).set_index("site_id").loc["istiqlal", "reasons"]
 
 
 def test_vector_sites_input(env, tmp_path):
