@@ -135,8 +135,8 @@ class StoreCatalog:
 
         The level is ``version`` if given, else the version in force at :attr:`at` (default
         now), else the one published as current at :attr:`as_published`. Each parent is its
-        own version in force at :attr:`at` (default: now, or with ``version`` the version's own
-        date of force), or as published at :attr:`as_published`. The flattened set is checked
+        own version in force at :attr:`at` (default now; with a ``version`` that has left force,
+        the last instant it was in force), or as published at :attr:`as_published`. The flattened set is checked
         against its area's layer names.
 
         Returns
@@ -157,7 +157,10 @@ class StoreCatalog:
             leaf = s.get(RuleSetVersion, v.id)
             when = self.at
             if when is None and self.as_published is None:
-                when = leaf.effective_from if version is not None and leaf.effective_from else now_utc()
+                when = now_utc()
+                # A named version that has left force stands with its parents as they were at its end.
+                if version is not None and leaf.effective_to is not None and leaf.effective_to <= when:
+                    when = leaf.effective_to - dt.timedelta(microseconds=1)
             rows = stack_rows(s, leaf, at=when, as_published=self.as_published)
             levels = [stored_level(r) for r in rows]
         source = f"{rid}@{v.version} (store)"

@@ -220,3 +220,27 @@ def test_a_later_national_version_changes_verdicts_only_from_its_effective_date(
     assert stacks == [((NASIONAL_ID, "2024.1"), (DKI_ID, "2024.1"), (RID, V1)),
                       ((NASIONAL_ID, "2024.2"), (DKI_ID, "2024.1"), (RID, V2))]
     assert len(checkers) == 2
+
+
+def test_each_parent_follows_the_same_time_axis_as_the_level(store, people, two_versions):
+    _, v2 = two_versions
+    nat2 = rulesets.import_ruleset(store, people["admin"], _national_v2(), decree_no="PKPU x/2024",
+                                   effective_from=dt.datetime(2024, 11, 1, tzinfo=WIB))
+
+    def stack(cat):
+        return [(lv.ruleset_id, lv.version) for lv in cat.ruleset().levels]
+
+    # Transaction time: what the tool served then (the national 2024.2 was not published yet at v2's publication).
+    assert stack(StoreCatalog(store, as_published=v2.published_at)) == [
+        (NASIONAL_ID, "2024.1"), (DKI_ID, "2024.1"), (RID, V2)]
+    assert stack(StoreCatalog(store, as_published=nat2.published_at)) == [
+        (NASIONAL_ID, "2024.2"), (DKI_ID, "2024.1"), (RID, V2)]
+    # Valid time: each level's version in force at the date.
+    assert stack(StoreCatalog(store, at=dt.datetime(2024, 10, 15, tzinfo=WIB))) == [
+        (NASIONAL_ID, "2024.1"), (DKI_ID, "2024.1"), (RID, V1)]
+    assert stack(StoreCatalog(store, at=dt.datetime(2024, 11, 5, tzinfo=WIB))) == [
+        (NASIONAL_ID, "2024.2"), (DKI_ID, "2024.1"), (RID, V2)]
+    # A named version that has left force stands with its parents as they were at its end; the current one
+    # with today's.
+    assert StoreCatalog(store).ruleset(RID, V1).levels[0].version == "2024.1"
+    assert StoreCatalog(store).ruleset(RID, V2).levels[0].version == "2024.2"
