@@ -63,7 +63,26 @@ LEVEL_OF = {**dict.fromkeys(["R01", "R01-H", "R02", "R02-H", "R03", "R03-H", "R0
 
 
 def _digest(obj) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:16]
+    return hashlib.sha256(json.dumps(_as_written_in_v2024_1(obj), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _as_written_in_v2024_1(obj):
+    """A model dump in the form of commit c1c05d2, where the digests were frozen.
+
+    Since then a legal basis says ``verified: false`` (with an optional ``subject``) where
+    v2024.1 wrote the shorthand ``article: "verify (subject)"``; the rule model reads the
+    shorthand into the new fields, so mapping them back recovers exactly what was frozen.
+    """
+    if isinstance(obj, list):
+        return [_as_written_in_v2024_1(v) for v in obj]
+    if not isinstance(obj, dict):
+        return obj
+    out = {k: _as_written_in_v2024_1(v) for k, v in obj.items()}
+    if "verified" in out and "instrument" in out:
+        verified, subject = out.pop("verified"), out.pop("subject", None)
+        if not verified:
+            out["article"] = "verify" + (f" ({subject})" if subject else "")
+    return out
 
 
 def _sample(layers):
