@@ -7,12 +7,12 @@ import sys
 from collections import Counter
 
 from geozones.cli.common import catalog, store_selection
-from geozones.core.errors import InputError
+from geozones.core.errors import InputError, escape_control
 from geozones.core.time import resolve_at
 from geozones.core.verdicts import Verdict, label
 from geozones.io.exports import metadata_path, table_csv, write_table
 from geozones.io.sites import read_sites
-from geozones.services.checking import open_checker
+from geozones.services.checking import open_checker, sign_hints
 
 #: Inputs at least this large get a progress bar on stderr.
 PROGRESS_MIN_SITES = 10_000
@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     result = checker.check(sites, at, progress=progress, reasons=_reasons(args), lang=args.lang)
     if bar is not None:
         bar.close()
-    return _write(args, fmt, result, checker.attribution())
+    return _write(args, fmt, result, checker.attribution(), checker.layers)
 
 
 def _reasons(args: argparse.Namespace) -> str:
@@ -116,10 +116,10 @@ def _run_versioned(args: argparse.Namespace, fmt: str, at, sites, catalog, rules
     attribution: list[str] = []
     for checker in checkers.values():
         attribution += [line for line in checker.attribution() if line not in attribution]
-    return _write(args, fmt, result, attribution)
+    return _write(args, fmt, result, attribution, next(iter(checkers.values())).layers)
 
 
-def _write(args: argparse.Namespace, fmt: str, result, attribution: list[str]) -> int:
+def _write(args: argparse.Namespace, fmt: str, result, attribution: list[str], layers) -> int:
     # compact and none: kecamatan/kota columns and rule texts once, in the metadata (issue 12)
     lean = _reasons(args) != "full"
     if args.out is None:
@@ -130,6 +130,8 @@ def _write(args: argparse.Namespace, fmt: str, result, attribution: list[str]) -
                     provenance=result.provenance, legend=result.legend, lean=lean)
     counts = Counter(result.table["verdict"])
     lang = "en" if args.lang == "en" else "id"
+    for hint in sign_hints(result.table, layers):
+        print(f"geozones: peringatan / warning: {escape_control(hint)}", file=sys.stderr)
     head = "Ringkasan" if lang == "id" else "Summary"
     parts = [f"{label(v, lang)}: {counts[v.value]}" for v in Verdict if counts.get(v.value)]
     print(f"geozones: {head} ({len(result.table)} {'titik' if lang == 'id' else 'sites'}): "

@@ -103,6 +103,39 @@ class Checker:
         return attribution_lines(self.layers.attributions(), title=title, digests=digests)
 
 
+def sign_hints(table: pd.DataFrame, layers: LayerSet) -> list[str]:
+    """Hints for sites outside the area that would lie inside it with a sign flipped.
+
+    Field teams often drop the minus of southern latitudes (``6.183`` for ``-6.183``) or of
+    western longitudes; such sites are OUTSIDE_AREA, and nothing in the file alone shows it
+    when every row lost its sign. A site counts when its mirrored position falls inside the
+    area's kelurahan (``covers``, EPSG:4326).
+
+    Returns
+    -------
+    list of str
+        One bilingual message per kind of flip found (naming up to five site ids), else empty.
+    """
+    if "verdict" not in table or not len(table):
+        return []
+    out = table["verdict"].to_numpy() == "OUTSIDE_AREA"
+    if not out.any():
+        return []
+    area = shapely.union_all(layers.kelurahan.geometry.values)
+    lon = table["lon"].to_numpy(dtype=float)[out]
+    lat = table["lat"].to_numpy(dtype=float)[out]
+    ids = table["site_id"].astype(str).to_numpy()[out]
+    hints = []
+    for name_id, name_en, x, y in (("lintang", "latitude", lon, -lat), ("bujur", "longitude", -lon, lat)):
+        hit = shapely.covers(area, shapely.points(x, y))
+        if hit.any():
+            shown = ", ".join(ids[hit][:5]) + (" ..." if hit.sum() > 5 else "")
+            hints.append(f"{int(hit.sum())} titik di luar wilayah akan berada di dalamnya jika tanda {name_id} "
+                         f"dibalik (tanda minus hilang?): {shown} / {int(hit.sum())} sites outside the area would "
+                         f"lie inside it with the sign of their {name_en} flipped (a missing minus?): {shown}")
+    return hints
+
+
 def open_checker(catalog: Catalog, ruleset_id: str | None = None, version: str | None = None) -> Checker:
     """Load and compile the rule set (and its area's layers) that ``catalog`` serves.
 
