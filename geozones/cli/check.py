@@ -7,12 +7,12 @@ import sys
 from collections import Counter
 
 from geozones.cli.common import catalog, store_selection
-from geozones.core.errors import InputError
+from geozones.core.errors import InputError, escape_control
 from geozones.core.time import resolve_at
 from geozones.core.verdicts import Verdict, label
 from geozones.io.exports import metadata_path, table_csv, write_table
 from geozones.io.sites import read_sites
-from geozones.services.checking import open_checker
+from geozones.services.checking import open_checker, sign_hints
 
 #: Inputs at least this large get a progress bar on stderr.
 PROGRESS_MIN_SITES = 10_000
@@ -24,9 +24,10 @@ def _format(args: argparse.Namespace) -> str:
     if args.out is None:
         return "csv"
     ext = args.out.suffix.lower()
-    fmt = {".csv": "csv", ".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg", ".xlsx": "xlsx"}.get(ext)
+    fmt = {".csv": "csv", ".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg", ".xlsx": "xlsx",
+           ".parquet": "parquet", ".geoparquet": "parquet"}.get(ext)
     if fmt is None:
-        raise InputError(f"cannot tell the output format from '{ext}'; use --format csv|geojson|gpkg|xlsx",
+        raise InputError(f"cannot tell the output format from '{ext}'; use --format csv|geojson|gpkg|xlsx|parquet",
                          source=str(args.out))
     return fmt
 
@@ -56,6 +57,10 @@ def run(args: argparse.Namespace) -> int:
     fmt = _format(args)
     if fmt != "csv" and args.out is None:
         raise InputError(f"--format {fmt} needs --out FILE")
+    from geozones.cli.batch import run_streamed, wants_stream
+
+    if wants_stream(args, fmt):  # chunks, --jobs, --dask, GeoParquet or a large input
+        return run_streamed(args, fmt)
     at = resolve_at(args.at) if args.at else None
     # Read the sites first: a bad or hostile file is refused before the layers are loaded.
     sites = read_sites(args.sites, layer=args.layer, lon_col=getattr(args, "lon", None),
@@ -92,31 +97,41 @@ def run(args: argparse.Namespace) -> int:
         warning = None
     if warning:
         print(f"geozones: peringatan / warning: {warning}", file=sys.stderr)
-    result = checker.check(sites, at, progress=progress)
+    result = checker.check(sites, at, progress=progress, reasons=_reasons(args), lang=args.lang)
     if bar is not None:
         bar.close()
-    return _write(args, fmt, result, checker.attribution())
+    return _write(args, fmt, result, checker.attribution(), checker.layers)
+
+
+def _reasons(args: argparse.Namespace) -> str:
+    """``--reasons`` (compact by default: the legal basis once, in the metadata)."""
+    return getattr(args, "reasons", None) or "compact"
 
 
 def _run_versioned(args: argparse.Namespace, fmt: str, at, sites, catalog, ruleset_id: str) -> int:
     """Each site judged with the stored version in force at its own time (installed_at, else --at, else now)."""
     from geozones.services.versioned import check_by_version
 
-    result, checkers = check_by_version(catalog, ruleset_id, sites, at)
+    result, checkers = check_by_version(catalog, ruleset_id, sites, at, reasons=_reasons(args), lang=args.lang)
     attribution: list[str] = []
     for checker in checkers.values():
         attribution += [line for line in checker.attribution() if line not in attribution]
-    return _write(args, fmt, result, attribution)
+    return _write(args, fmt, result, attribution, next(iter(checkers.values())).layers)
 
 
-def _write(args: argparse.Namespace, fmt: str, result, attribution: list[str]) -> int:
+def _write(args: argparse.Namespace, fmt: str, result, attribution: list[str], layers) -> int:
+    # compact and none: kecamatan/kota columns and rule texts once, in the metadata (issue 12)
+    lean = _reasons(args) != "full"
     if args.out is None:
-        sys.stdout.write(table_csv(result.table, attribution=attribution, lang=args.lang).decode("utf-8"))
+        sys.stdout.write(table_csv(result.table, attribution=attribution, lang=args.lang,
+                                   lean=lean).decode("utf-8"))
     else:
         write_table(result.table, args.out, fmt, attribution=attribution, lang=args.lang,
-                    provenance=result.provenance)
+                    provenance=result.provenance, legend=result.legend, lean=lean)
     counts = Counter(result.table["verdict"])
-    lang = args.lang
+    lang = "en" if args.lang == "en" else "id"
+    for hint in sign_hints(result.table, layers):
+        print(f"geozones: peringatan / warning: {escape_control(hint)}", file=sys.stderr)
     head = "Ringkasan" if lang == "id" else "Summary"
     parts = [f"{label(v, lang)}: {counts[v.value]}" for v in Verdict if counts.get(v.value)]
     print(f"geozones: {head} ({len(result.table)} {'titik' if lang == 'id' else 'sites'}): "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from geozones.cli.store_common import acting_principal, add_store_options, open_cli_store
-from geozones.core.errors import InputError
+from geozones.core.errors import InputError, Problem
 
 __all__ = ["register"]
 
@@ -56,7 +56,7 @@ def verify(args: argparse.Namespace) -> int:
     finally:
         store.dispose()
     if not report.ok:
-        raise InputError(["verifikasi gagal / verification failed", *report.problems()])
+        raise InputError([Problem(m) for m in ("verifikasi gagal / verification failed", *report.problems())])
     print(f"geozones: ok: {report.events} peristiwa audit / audit events, {report.media} media, "
           f"{report.versions} versi aturan / rule-set versions verified")
     return 0

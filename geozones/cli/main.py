@@ -54,6 +54,17 @@ def _add_reading(p: argparse.ArgumentParser) -> None:
     p.add_argument("--encoding", default=None, help="text encoding of a Shapefile's DBF (default: detected)")
 
 
+def _add_scale(p: argparse.ArgumentParser) -> None:
+    """Large batches: chunks, worker processes, a Dask cluster."""
+    p.add_argument("--chunk-size", type=int, default=None, metavar="N",
+                   help="judge and write N sites at a time (bounded memory; default: streamed from 100 MB of "
+                        "input or with --jobs/--dask/GeoParquet, 100000 a chunk)")
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes for the chunks (default 1)")
+    p.add_argument("--dask", default=None, metavar="ADDRESS",
+                   help="run on a Dask cluster: a scheduler address (tcp://host:8786) or local:N for N local "
+                        "workers; input GeoParquet, e.g. partitioned by kab/kota code")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = _Parser(prog="geozones", description="Where may campaign props (APK) stand? "
@@ -71,13 +82,18 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--at", default=None, help="judge at this time (ISO 8601; WIB if no offset); "
                        "a site's own installed_at wins")
     check.add_argument("--out", type=Path, default=None, help="output file (default: print CSV)")
-    check.add_argument("--format", choices=("csv", "geojson", "gpkg", "xlsx"), default=None,
+    check.add_argument("--format", choices=("csv", "geojson", "gpkg", "xlsx", "parquet"), default=None,
                        help="output format (default: from --out's extension, else csv)")
-    check.add_argument("--lang", choices=("id", "en"), default="id", help="language of the summary")
+    check.add_argument("--lang", choices=("id", "en", "both"), default="id",
+                       help="language of the reasons and the summary (both: reasons in id and en)")
+    check.add_argument("--reasons", choices=("compact", "full", "none"), default="compact",
+                       help="compact: rule, feature, distance per site, legal basis once in the metadata; "
+                       "full: every reason with its legal basis (both languages); none: rule ids only")
     check.add_argument("--layer", default=None, help="layer of a multi-layer sites file, or the one sheet of "
                        "a workbook (default: every sheet with coordinate columns)")
     check.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     _add_reading(check)
+    _add_scale(check)
     check.set_defaults(func=_lazy("geozones.cli.check", "run"))
 
     rules = sub.add_parser("rules", help="validate, show or export the schema of rule sets")

@@ -14,19 +14,23 @@ __all__ = ["register"]
 
 def register(rsub: argparse._SubParsersAction) -> None:
     """Add the store commands to the ``rules`` tree."""
-    imp = rsub.add_parser("import", help="store a validated rule-set YAML as a published version "
-                          "(admin or kpu_publisher; audited)")
+    imp = rsub.add_parser("import", help="store one level of a rule stack (its YAML as written) as a published "
+                          "version (admin or kpu_publisher; audited)",
+                          description="Store one rule-set level as a published version. A level that extends a "
+                          "parent (a kota its province, a province the national base) needs its parents in the "
+                          "store first; otherwise it is refused, naming the parent and the command that imports "
+                          "it. The flattened stack is checked against the kota area's layer names.")
     imp.add_argument("file", type=Path)
     imp.add_argument("--decree", default=None, help="decree number (nomor SK)")
     imp.add_argument("--signed", default=None, help="decree signing date (YYYY-MM-DD)")
     imp.add_argument("--effective-from", default=None, help="in force from (ISO 8601, WIB if no offset; default "
-                     "the signing date, else the campaign start)")
+                     "the file's effective_from, else the signing date, else the stack's campaign start)")
     imp.add_argument("--effective-to", default=None, help="in force until (exclusive)")
     imp.add_argument("--decree-pdf", type=Path, default=None, help="the decree PDF (its sha256 is recorded)")
     imp.add_argument("--reason", default=None)
     add_store_options(imp)
     imp.set_defaults(func=import_)
-    exp = rsub.add_parser("export", help="write a stored version back as YAML")
+    exp = rsub.add_parser("export", help="write one stored level's version back as its YAML (as imported)")
     exp.add_argument("ref", help="ID or ID@VERSION (default: the version in force now)")
     exp.add_argument("--out", type=Path, required=True)
     add_store_options(exp)
@@ -147,7 +151,7 @@ def list_(args: argparse.Namespace) -> int:
     if not rows:
         print("geozones: basis data belum berisi aturan / the store holds no rule set (geozones rules import FILE)")
     for rec, versions in rows:
-        print(f"{rec.id}  [{rec.area}]  {rec.title}")
+        print(f"{rec.id}  [{rec.area or '-'}]  {rec.title}")
         _print_versions(versions)
     return 0
 

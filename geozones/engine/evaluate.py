@@ -52,7 +52,8 @@ def compiled_for(layers: LayerSet, ruleset: RuleSet, prepared: PreparedRules | N
 def evaluate_detailed(sites: gpd.GeoDataFrame, layers: LayerSet, ruleset: RuleSet,
                       at: object | None = None, *, prepared: PreparedRules | None = None,
                       grants: Iterable[Grant] = (),
-                      progress: Callable[[str, float], None] | None = None) -> Evaluation:
+                      progress: Callable[[str, float], None] | None = None, reasons: str = "full",
+                      lang: str = "both") -> Evaluation:
     """Judge every site and explain the verdicts; see :func:`evaluate` for the table.
 
     Parameters
@@ -66,13 +67,15 @@ def evaluate_detailed(sites: gpd.GeoDataFrame, layers: LayerSet, ruleset: RuleSe
         Extra discretion grants on top of the rule set's own.
     progress : callable, optional
         Called as ``progress(step_name, fraction_done)``.
+    reasons, lang
+        How much reason text, in which language(s): see :func:`geozones.engine.explain.explain`.
 
     Returns
     -------
     Evaluation
     """
     j = judge(sites, compiled_for(layers, ruleset, prepared), at, grants=grants, progress=progress)
-    result = explain(j)
+    result = explain(j, reasons=reasons, lang=lang)
     if progress:
         progress("done", 1.0)
     return result

@@ -78,7 +78,11 @@ def cite(bases: list[LegalBasis], lang: str | None = None) -> str:
 
 
 def rule_templates(rule: Rule) -> tuple[ReasonTemplate, ReasonTemplate]:
-    """Reason templates (id, en) of a rule, with ``name`` and ``m`` slots (``when`` for ``anywhere`` rules)."""
+    """Reason templates (id, en) of a rule, with ``name`` and ``m`` slots (``when`` for ``anywhere`` rules).
+
+    A rule of a stacked rule set names its level before its legal basis
+    (``Dasar [nasional]: PKPU 13/2024 ...``; :attr:`geozones.rules.model.Rule.origin`).
+    """
     form = rule.spatial.form
     basis_id, basis_en = cite(rule.legal_basis, "id"), cite(rule.legal_basis, "en")
     adv_id = f" (anjuran: {rule.note.id})" if rule.advisory and rule.note else (
@@ -98,8 +102,44 @@ def rule_templates(rule: Rule) -> tuple[ReasonTemplate, ReasonTemplate]:
     else:
         where_id, where_en = (WHEN,), (WHEN,)
     v = rule.verdict.value
-    return (template(f"{rule.id} {rule.title.id}: ", *where_id, f"{adv_id}. Dasar: {basis_id} [{v}]"),
-            template(f"{rule.id} {rule.title.en}: ", *where_en, f"{adv_en}. Basis: {basis_en} [{v}]"))
+    # A stacked rule cites the level it came from ("Dasar [DKI]: ..."), see geozones.rules.stack.
+    lvl_id, lvl_en = (f" [{rule.origin.label.id}]", f" [{rule.origin.label.en}]") if rule.origin else ("", "")
+    return (template(f"{rule.id} {rule.title.id}: ", *where_id, f"{adv_id}. Dasar{lvl_id}: {basis_id} [{v}]"),
+            template(f"{rule.id} {rule.title.en}: ", *where_en, f"{adv_en}. Basis{lvl_en}: {basis_en} [{v}]"))
+
+
+#: Words of a compact reason (:func:`compact_template`), per language.
+COMPACT_WORDS = {
+    "id": {"inside": "di dalam ", "from": " m dari ", "axis": " m dari as ", "if": "jika ", "grant": "diskresi "},
+    "en": {"inside": "inside ", "from": " m from ", "axis": " m from the axis of ", "if": "if ",
+           "grant": "discretion "},
+}
+
+
+def compact_template(rule: Rule, lang: str) -> ReasonTemplate:
+    """The compact reason of one match in ``lang``: only what is specific to the site.
+
+    The rule id, the feature and the distance in metres (``R01 35 m dari 'Masjid Istiqlal'``);
+    the rule's title, legal basis, evidence grade and advisory note are written once,
+    in the output's legend (:func:`geozones.engine.explain.legend`). Rules that hold
+    anywhere (``anywhere`` form) give only their id: the judging time is a column.
+    """
+    w = COMPACT_WORDS[lang]
+    form = rule.spatial.form
+    if form == "inside":
+        return template(f"{rule.id} ", w["inside"], NAME)
+    if form == "within":
+        return template(f"{rule.id} ", METRES, w["from"], NAME)
+    if form == "corridor":
+        return template(f"{rule.id} ", METRES, w["axis"], NAME)
+    return template(rule.id)
+
+
+def compact_condition(types: list[ApkType] | tuple[ApkType, ...], lang: str) -> str:
+    """The compact prefix of a reason that holds only for some APK types: ``jika billboard: ``."""
+    order = list(ApkType)
+    codes = "/".join(t.value for t in sorted({ApkType(t) for t in types}, key=order.index))
+    return f"{COMPACT_WORDS[lang]['if']}{codes}: "
 
 
 def apk_condition(types: list[ApkType] | tuple[ApkType, ...]) -> tuple[str, str]:
@@ -111,6 +151,29 @@ def apk_condition(types: list[ApkType] | tuple[ApkType, ...]) -> tuple[str, str]
     order = list(ApkType)
     names = [APK_LABELS[t][0].lower() for t in sorted({ApkType(t) for t in types}, key=order.index)]
     return (f"jika {' atau '.join(names)}: ", f"if it is a {' or '.join(names)}: ")
+
+
+def rule_legend(rule: Rule) -> dict:
+    """What a rule says once per output (the legend of a compact table).
+
+    Returns
+    -------
+    dict
+        ``id``, ``title`` (``{"id", "en"}``), ``verdict``, ``form``, ``metres``,
+        ``legal_basis`` (list of ``{"cite", "instrument", "article", "grade", "url"}``;
+        grade P primary text, S reported by a named official, I inferred),
+        ``advisory`` and ``note`` (``{"id", "en"}`` or None), and ``reason``: the
+        full reason templates as text (``{name}``, ``{m}``, ``{when}`` mark the slots).
+    """
+    tid, ten = rule_templates(rule)
+    show = lambda t: "".join(p if i % 2 == 0 else "{" + p + "}" for i, p in enumerate(t.parts))  # noqa: E731
+    return {"id": rule.id, "title": {"id": rule.title.id, "en": rule.title.en}, "verdict": rule.verdict.value,
+            "form": rule.spatial.form, "metres": getattr(rule.spatial, "metres", None),
+            "legal_basis": [{"cite": b.cite(), "instrument": b.instrument, "article": b.article, "grade": b.grade,
+                             "url": b.url} for b in rule.legal_basis],
+            "advisory": bool(rule.advisory),
+            "note": {"id": rule.note.id, "en": rule.note.en} if rule.note else None,
+            "reason": {"id": show(tid), "en": show(ten)}}
 
 
 def feature_label(layer: str, name: str, feature_id: str) -> str:
@@ -133,9 +196,19 @@ def join_per_site(n_sites: int, site: np.ndarray, texts: list[str], default: str
     starts = np.concatenate([[0], bounds])
     ends = np.concatenate([bounds, [len(site)]])
     single = ends - starts == 1
-    arr = np.asarray(texts, dtype=object)
+    arr = np.empty(len(texts), dtype=object)
+    arr[:] = texts
     out[site[starts[single]]] = arr[starts[single]]
-    for s, e in zip(starts[~single].tolist(), ends[~single].tolist(), strict=True):
-        part = texts[s:e]
-        out[site[s]] = sep.join(dict.fromkeys(part) if unique else part)
+    if unique:
+        for s, e in zip(starts[~single].tolist(), ends[~single].tolist(), strict=True):
+            out[site[s]] = sep.join(dict.fromkeys(texts[s:e]))
+        return out
+    # Column by column instead of site by site: the k-th text of every site with more than k
+    # (object-array additions run in C; a site rarely has more than a handful of texts).
+    counts = ends - starts
+    acc = arr[starts]
+    for k in range(1, int(counts.max())):
+        more = counts > k
+        acc[more] = acc[more] + sep + arr[starts[more] + k]
+    out[site[starts]] = acc
     return out

@@ -31,11 +31,19 @@ def _cell_text(v: object) -> str:
 def _text(series: pd.Series) -> pd.Series:
     """Cells as stripped text, with missing values (None, NaN, "", "nan") as None."""
     missing_words = ["", "nan", "NaN", "None", "NaT"]
-    if pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
-        # All text: vectorised (a 1e6-row table would spend seconds in a per-cell function).
-        text = series.astype(object).str.strip()
-        keep = text.notna() & ~text.isin(missing_words)
-        return text.astype(object).where(keep, None).reset_index(drop=True).set_axis(series.index)
+    if isinstance(series.dtype, pd.StringDtype) or pd.api.types.infer_dtype(series, skipna=True) in ("string",
+                                                                                                    "empty"):
+        # All text: vectorised (a 1e6-row table would spend seconds in a per-cell function);
+        # Arrow strings strip in Arrow, Python strings through map(str.strip) in C.
+        if isinstance(series.dtype, pd.StringDtype):
+            arr = series.str.strip().to_numpy(dtype=object, na_value=None)
+        else:
+            arr = series.to_numpy(dtype=object, copy=True)
+            present = ~pd.isna(arr)
+            arr[present] = np.fromiter(map(str.strip, arr[present]), dtype=object, count=int(present.sum()))
+        keep = ~pd.isna(arr) & ~pd.Series(arr).isin(missing_words).to_numpy()
+        arr[~keep] = None
+        return pd.Series(arr, index=series.index, dtype=object)
     obj = series.astype(object)
     missing = obj.isna().to_numpy()
     text = obj.map(_cell_text)
@@ -179,8 +187,10 @@ def normalize_sites(gdf: gpd.GeoDataFrame, *, source: str = "<sites>",
     used = {id_col, apk_col, paslon_col, time_col} | coord_cols
     extra = gdf[[c for c in gdf.columns if c not in used and c != gdf.geometry.name]]
     out = gpd.GeoDataFrame(
-        {"site_id": ids.to_numpy(dtype=object), "apk_type": apk.to_numpy(dtype=object),
-         "paslon": paslon.to_numpy(dtype=object)},
+        # object columns: inferring Arrow strings for a million ids costs more than the check itself
+        {"site_id": pd.Series(ids.to_numpy(dtype=object), dtype=object, copy=False),
+         "apk_type": pd.Series(apk.to_numpy(dtype=object), dtype=object, copy=False),
+         "paslon": pd.Series(paslon.to_numpy(dtype=object), dtype=object, copy=False)},
         geometry=gdf.geometry.values, crs=gdf.crs)
     out["installed_at"] = pd.Series(installed.array, index=out.index)
     # All extra columns at once: adding them one by one grows time with the square of their number.

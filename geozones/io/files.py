@@ -5,12 +5,19 @@ Shared by every reader and writer of :mod:`geozones.io` and :mod:`geozones.sourc
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import fcntl
 import hashlib
+import json
 import os
+import socket
+import sys
 import tempfile
+import time
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -228,3 +235,70 @@ def sha256_file(path: str | os.PathLike) -> str:
 def file_digest(path: str | os.PathLike) -> str:
     """Content digest of a file as carried in provenance records: ``sha256:<hex>``."""
     return f"sha256:{sha256_file(path)}"
+
+
+#: Default seconds a writer waits for another writer of the same layer.
+DEFAULT_LOCK_TIMEOUT = 60.0
+
+
+def lock_timeout() -> float:
+    """``GEOZONES_LOCK_TIMEOUT`` (seconds) or :data:`DEFAULT_LOCK_TIMEOUT`."""
+    try:
+        return float(os.environ.get("GEOZONES_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT))
+    except ValueError:
+        return DEFAULT_LOCK_TIMEOUT
+
+
+@contextlib.contextmanager
+def file_lock(lock_path: Path, *, timeout: float | None = None, what: str = "") -> Iterator[None]:
+    """Hold an exclusive lock on ``lock_path``; wait at most ``timeout`` seconds.
+
+    The holder writes who it is (pid, host, command, since) into the lock file, so
+    a writer that gives up can name it.
+
+    Raises
+    ------
+    InputError
+        When the lock is still held after ``timeout`` seconds, naming the holder.
+    """
+    timeout = lock_timeout() if timeout is None else timeout
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = lock_holder(lock_path)
+                    raise InputError.bi(
+                        f"{what or lock_path.name} sedang ditulis oleh proses lain ({holder}); sudah menunggu "
+                        f"{timeout:g} detik. Coba lagi setelah proses itu selesai (atau naikkan "
+                        "GEOZONES_LOCK_TIMEOUT)",
+                        f"{what or lock_path.name} is being written by another process ({holder}); waited "
+                        f"{timeout:g} s. Try again when it has finished (or raise GEOZONES_LOCK_TIMEOUT)",
+                        source=str(lock_path.parent.parent)) from None
+                time.sleep(0.05)
+        info = json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                           "command": " ".join(sys.argv)[:300],
+                           "since": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()})
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, info.encode("utf-8"), 0)
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)
+        os.close(fd)  # closing releases the flock
+
+
+def lock_holder(lock_path: Path) -> str:
+    """Who holds ``lock_path`` (pid, host, since, command), as its holder wrote it."""
+    try:
+        info = json.loads(lock_path.read_text(encoding="utf-8") or "{}")
+    except (OSError, json.JSONDecodeError):
+        return "unknown process"
+    if not info:
+        return "unknown process"
+    return f"pid {info.get('pid')} on {info.get('host')} since {info.get('since')}: {info.get('command', '')}"

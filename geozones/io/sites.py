@@ -73,7 +73,8 @@ def read_sites(path: str | os.PathLike, *, source_name: str | None = None,
     ext = path.suffix.lower()
     skipped: list[str] = []
     if ext in TABLE_EXTENSIONS:
-        df = read_table(path, source_name=name, sheet=layer, lon_col=lon_col, lat_col=lat_col, limits=limits)
+        df = read_table(path, source_name=name, sheet=layer, lon_col=lon_col, lat_col=lat_col, limits=limits,
+                        numeric_coordinates=True)
         gdf = table_to_points(df, source=name, lon_col=lon_col, lat_col=lat_col)
         labels = df.attrs.get("row_labels")
         skipped += [f"sheet '{t}': {why}" for t, why in df.attrs.get("skipped_sheets", [])]

@@ -16,6 +16,7 @@ import itertools
 import os
 import re
 import warnings
+from collections import defaultdict
 from pathlib import Path
 
 import geopandas as gpd
@@ -63,6 +64,8 @@ def _decode(raw: bytes, source: str) -> tuple[str, str]:
 
 def strip_preamble(text: str) -> str:
     """Drop the ``# `` provenance lines geozones' own CSV exports start with."""
+    if not text.startswith("# "):
+        return text  # nothing to drop: no copy of a large file
     lines = text.splitlines(keepends=True)
     skip = 0
     while skip < len(lines) and lines[skip].startswith("# "):
@@ -95,7 +98,7 @@ def _scan_lines(data: bytes, limits: Limits, source: str) -> int:
 
 def read_table(path: str | os.PathLike, *, source_name: str | None = None, sheet: str | None = None,
                lon_col: str | None = None, lat_col: str | None = None,
-               limits: Limits | None = None) -> pd.DataFrame:
+               limits: Limits | None = None, numeric_coordinates: bool = False) -> pd.DataFrame:
     """Read a CSV (any common encoding and delimiter) or XLSX file as strings.
 
     Parameters
@@ -112,11 +115,18 @@ def read_table(path: str | os.PathLike, *, source_name: str | None = None, sheet
         Coordinate columns the user named (decide which sheets qualify).
     limits : Limits, optional
         Default :func:`~geozones.io.limits.current_limits`.
+    numeric_coordinates : bool
+        Parse a CSV's longitude and latitude columns straight to float64 when every
+        cell of both is a finite plain number (pandas' C parser: the fast path of a
+        large clean file); otherwise, or for a workbook, they stay text like every
+        other cell, for :func:`coordinates` to diagnose row by row. Which happened
+        is in ``df.attrs["numeric_coordinates"]`` (the two column names, or absent).
 
     Returns
     -------
     pandas.DataFrame
-        All cells as strings (empty cells as ``""``), columns stripped. The
+        All cells as strings (empty cells as ``""``; the coordinate columns float64 when
+        ``numeric_coordinates`` succeeded), columns stripped. The
         attribute ``df.attrs["encoding"]`` records the encoding used; for a
         workbook ``df.attrs["row_labels"]`` names each row (sheet and row) and
         ``df.attrs["skipped_sheets"]`` lists ``(sheet, reason)``.
@@ -153,9 +163,9 @@ def read_table(path: str | os.PathLike, *, source_name: str | None = None, sheet
     if not text.strip():
         raise InputError.bi("berkas tidak berisi data, hanya baris komentar", "file has no data, only comment lines",
                             source=name)
+    # UTF-8 bytes for the parser: io.StringIO would hold the text at four bytes a character
     data = text.encode("utf-8")
     _scan_lines(data, limits, name)
-    del data
     try:
         sep = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|").delimiter
     except csv.Error:
@@ -166,9 +176,12 @@ def read_table(path: str | os.PathLike, *, source_name: str | None = None, sheet
     for i, row in enumerate(head[1:], start=1):
         if len(row) > len(header):
             raise _extra_fields(name, sep, header, row, i)
+    del text
+    df = _read_numeric(data, sep, header, lon_col, lat_col, name) if numeric_coordinates else None
     try:
-        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                         skipinitialspace=True, index_col=False)
+        if df is None:
+            df = pd.read_csv(io.BytesIO(data), sep=sep, dtype=str, keep_default_na=False,
+                             skipinitialspace=True, index_col=False, encoding="utf-8")
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         detail = str(exc).strip()
         if "out of memory" in detail:
@@ -181,13 +194,45 @@ def read_table(path: str | os.PathLike, *, source_name: str | None = None, sheet
                                 f"{m.group(1)}; check the separator or quotes", source=name) from None
         raise InputError.bi(f"tidak dapat dibaca sebagai CSV: {detail}", f"cannot be read as CSV: {detail}",
                             source=name) from None
-    del text
+    del data
     _check_cells(df, limits, name)
     df.attrs["encoding"] = enc
     df.columns = [str(c).strip() for c in df.columns]
     if len(df) == 0:
         raise InputError.bi("ada kepala tabel tetapi tidak ada baris data", "has a header but no data rows",
                             source=name)
+    return df
+
+
+def _read_numeric(data: bytes, sep: str, header: list[str], lon_col: str | None, lat_col: str | None,
+                  name: str) -> pd.DataFrame | None:
+    """The table with its two coordinate columns parsed as float64, or None where that is not clean.
+
+    None (the caller parses every cell as text and diagnoses row by row) when the
+    coordinate columns cannot be told from the header, a header cell is not
+    as pandas names it, a coordinate cell is not a plain number, or a value is
+    missing or not finite: the per-row messages then say which row and why.
+    """
+    if len(set(header)) != len(header) or any(h != h.strip() for h in header):
+        return None
+    try:
+        cols = coordinate_columns(header, lon=lon_col, lat=lat_col, source=name)
+    except InputError:
+        return None
+    if reference_column(header, cols[0]) is not None or reference_column(header, cols[1]) is not None:
+        return None  # EXIF hemisphere columns: the text path applies the sign
+    dtype = defaultdict(lambda: str, {c: np.float64 for c in cols})
+    try:
+        df = pd.read_csv(io.BytesIO(data), sep=sep, dtype=dtype, keep_default_na=False,
+                         skipinitialspace=True, index_col=False, encoding="utf-8")
+    except (ValueError, TypeError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        return None
+    if list(df.columns) != header or len(df) == 0:
+        return None
+    for c in cols:
+        if df[c].dtype != np.float64 or not np.isfinite(df[c].to_numpy()).all():
+            return None
+    df.attrs["numeric_coordinates"] = cols
     return df
 
 
@@ -208,6 +253,8 @@ def _extra_fields(name: str, sep: str, header: list[str], row: list[str], i: int
 
 def _check_cells(df: pd.DataFrame, limits: Limits, source: str) -> None:
     for c in df.columns:
+        if pd.api.types.is_float_dtype(df[c].dtype):
+            continue  # parsed numbers (the line-length scan bounded their text)
         lengths = df[c].str.len()
         if len(lengths) and lengths.max() > limits.max_cell_bytes:
             i = int(lengths.to_numpy().argmax())

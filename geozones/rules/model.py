@@ -29,6 +29,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from geozones.core.apk import ApkType, normalize_apk_type
 from geozones.core.errors import InputError, Problem
@@ -37,8 +38,10 @@ from geozones.core.verdicts import Verdict
 from geozones.core.yamlsafe import YamlLimits, bilingual, load_yaml
 
 SCHEMA_VERSION = 1
-#: The published rule set used when none is named (Jakarta Pusat, Pilkada 2024).
-DEFAULT_RULES = Path(__file__).resolve().parents[2] / "rules" / "dki-jakarta-pusat-pilkada-2024.yaml"
+#: The folder of published rule sets; parents named by ``extends`` are looked up here by id.
+RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
+#: The published rule set used when none is named (Jakarta Pusat, Pilkada 2024; extends DKI and the national base).
+DEFAULT_RULES = RULES_DIR / "dki-jakarta-pusat-pilkada-2024.yaml"
 
 #: Identifiers that name files (areas, rule sets) or layers: never a path.
 AREA_ID = r"^[a-z0-9][a-z0-9-]{0,63}$"
@@ -378,6 +381,22 @@ def _apk_list(value: Any) -> Any:
     return [normalize_apk_type(v) for v in value]
 
 
+LevelKind = Literal["nasional", "provinsi", "kota"]
+#: How each level is cited in reasons when its rule set gives no ``label``.
+LEVEL_LABELS = {"nasional": ("nasional", "national"), "provinsi": ("provinsi", "province"),
+                "kota": ("kota", "city")}
+
+
+class LevelRef(_Model):
+    """One level of a rule stack as it was used: what a reason cites and provenance records."""
+
+    ruleset_id: str
+    version: str
+    level: LevelKind
+    label: Text
+    status: str = "published"
+
+
 class Rule(_Model):
     """One rule: a place (layer + filter, or typed zones), a verdict and its legal basis."""
 
@@ -395,6 +414,9 @@ class Rule(_Model):
     window: Window = Field(default_factory=Window)
     advisory: bool = Field(False, description="True when the geometry stands in for unknown data")
     note: Text | None = Field(None, description="Shown with the reason, e.g. what the advisory stands for")
+    #: The level (rule set id, version, label) the rule came from; set by stacking
+    #: (:func:`geozones.rules.stack.flatten`), never written in a file.
+    origin: SkipJsonSchema[LevelRef | None] = Field(None, exclude=True)
 
     @model_validator(mode="after")
     def _place(self) -> Rule:
@@ -418,6 +440,33 @@ class Rule(_Model):
         if self.where and not self.layer:
             raise ValueError(bilingual("'where' menyaring sebuah layer; aturan ini tidak punya layer",
                                        "'where' filters a layer; this rule has none"))
+        return self
+
+
+class Amendment(_Model):
+    """A child level's change to an inherited rule, which it must name: tighten it or lift it.
+
+    ``tighten`` may set a stricter ``verdict`` (never a weaker one), a wider ``spatial``
+    distance of the same form, or more ``apk_types``; ``lift`` removes the rule for this
+    level and those below it. Checked when the stack is flattened
+    (:func:`geozones.rules.stack.flatten`).
+    """
+
+    rule: str = Field(min_length=1, description="Id of the inherited rule")
+    action: Literal["tighten", "lift"]
+    legal_basis: list[LegalBasis] = Field(min_length=1, description="The child's authority for the change")
+    reason: Text
+    verdict: Verdict | None = None
+    spatial: Spatial | None = None
+    apk_types: Annotated[list[ApkType] | None, BeforeValidator(_apk_list)] = None
+
+    @model_validator(mode="after")
+    def _what(self) -> Amendment:
+        changes = [k for k in ("verdict", "spatial", "apk_types") if k in self.model_fields_set]
+        if self.action == "lift" and changes:
+            raise ValueError(f"a lift removes rule {self.rule}; it takes no {', '.join(changes)}")
+        if self.action == "tighten" and not changes:
+            raise ValueError(f"tighten rule {self.rule}: give a stricter verdict, spatial or apk_types")
         return self
 
 
@@ -466,7 +515,15 @@ class Grant(_Model):
 
 
 class RuleSet(_Model):
-    """A published rule set for one jurisdiction and one election."""
+    """A published rule set for one jurisdiction and one election: one level of a stack.
+
+    A level may name a parent (``extends``): a kota extends its province, a province the
+    national base. A child adds rules, and changes an inherited rule only by naming it in
+    ``amendments``; :func:`geozones.rules.stack.flatten` resolves the stack into the one
+    rule set the engine compiles, with each rule's :attr:`Rule.origin` and all the
+    levels used in :attr:`levels`. A root (no ``extends``) must give the schedule and
+    the default reason; a kota level must name its ``area`` and ``jurisdiction``.
+    """
 
     schema_version: Literal[1] = 1
     id: str = Field(min_length=1, max_length=128, pattern=RULESET_ID)
@@ -475,21 +532,50 @@ class RuleSet(_Model):
     supersedes: list[Annotated[str, Field(pattern=RULESET_ID, max_length=128)]] = Field(default_factory=list)
     status: Literal["draft", "published", "superseded"] = "draft"
     issued_by: str = Field(min_length=1)
+    level: LevelKind = Field("kota", description="nasional (PKPU), provinsi (KPU Provinsi) or kota (KPU Kab/Kota)")
+    label: Text | None = Field(None, description="How reasons cite this level, e.g. {id: DKI, en: DKI}")
+    extends: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9.-]*$",
+                                description="Id of the parent rule set (a kota's province, a province's national base)")
+    effective_from: Instant | None = Field(
+        None, description="When this version comes into force (WIB if naive); open when omitted")
     jurisdiction: dict[Literal["kemendagri", "bps"], list[Annotated[str, Field(pattern=r"^[0-9.]+$")]]] = Field(
-        min_length=1, description="Kota codes: {'kemendagri': ['31.71'], 'bps': ['3173']}")
-    area: str = Field(pattern=AREA_ID, description="Area manifest id (shapefiles/<area>.yaml); never a path")
+        default_factory=dict,
+        description="Codes: kota {'kemendagri': ['31.71'], 'bps': ['3173']}, province {'kemendagri': ['31']}; "
+                    "empty for the national base")
+    area: str | None = Field(None, pattern=AREA_ID, description="Area manifest id (shapefiles/<area>.yaml); "
+                             "on a province level, the province-wide area used for a kota without its own level; "
+                             "never a path")
     # Only WIB for now: naive times in the file and in site lists are read as WIB throughout.
     timezone: Literal["Asia/Jakarta"] = TIMEZONE
-    schedule: Schedule
+    schedule: Schedule | None = None
     default_verdict: Verdict = Verdict.NEEDS_OWNER_CONSENT
-    default_reason: Text
+    default_reason: Text | None = None
     default_legal_basis: list[LegalBasis] = Field(default_factory=list)
-    rules: list[Rule] = Field(min_length=1)
+    rules: list[Rule] = Field(default_factory=list)
+    amendments: list[Amendment] = Field(default_factory=list,
+                                        description="Inherited rules this level tightens or lifts, by id")
     quotas: list[Quota] = Field(default_factory=list)
     grants: list[Grant] = Field(default_factory=list)
+    #: The levels a flattened rule set was built from, root first; set by stacking, never in a file.
+    levels: SkipJsonSchema[list[LevelRef]] = Field(default_factory=list)
+
+    @property
+    def level_ref(self) -> LevelRef:
+        """The rule set as one level (id, version, kind, label) for reasons and provenance."""
+        label = self.label or Text(id=LEVEL_LABELS[self.level][0], en=LEVEL_LABELS[self.level][1])
+        return LevelRef(ruleset_id=self.id, version=self.version, level=self.level, label=label,
+                        status=self.status)
 
     @model_validator(mode="after")
     def _consistent(self) -> RuleSet:
+        if self.extends is None and (self.schedule is None or self.default_reason is None):
+            raise ValueError("a rule set without a parent ('extends') must give 'schedule' and 'default_reason'")
+        if self.extends is None and self.amendments:
+            raise ValueError("'amendments' change inherited rules; this rule set has no parent ('extends')")
+        if self.level == "kota" and (not self.area or not self.jurisdiction):
+            raise ValueError("a kota rule set must name its 'area' and 'jurisdiction'")
+        if self.extends == self.id:
+            raise ValueError(f"rule set {self.id} extends itself")
         ids = [r.id for r in self.rules]
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:
@@ -499,12 +585,13 @@ class RuleSet(_Model):
         if gdup:
             raise ValueError(bilingual(f"id diskresi ganda: {', '.join(gdup)}",
                                        f"duplicate grant id(s): {', '.join(gdup)}"))
-        known = set(ids)
+        # A child's windows may use its parent's schedule and its grants may lift inherited
+        # rules: both are checked once the stack is flattened.
         for r in self.rules:
             self._check_window(r.window, f"rule {r.id}")
         for g in self.grants:
-            unknown = [x for x in g.lifts if x not in known]
-            if unknown:
+            unknown = [x for x in g.lifts if x not in ids]
+            if unknown and self.extends is None:
                 raise ValueError(bilingual(f"diskresi {g.id} mencabut aturan yang tidak ada: {', '.join(unknown)}",
                                            f"grant {g.id} lifts unknown rule(s): {', '.join(unknown)}"))
             self._check_window(g.window, f"grant {g.id}")
@@ -515,6 +602,8 @@ class RuleSet(_Model):
         return self
 
     def _check_window(self, w: Window, what: str) -> None:
+        if self.schedule is None and any(isinstance(b, str) for b in (w.start, w.end)):
+            return
         start = self.instant(w.start) if w.start is not None else None
         end = self.instant(w.end) if w.end is not None else None
         if start is not None and end is not None and end <= start:
@@ -539,7 +628,12 @@ class RuleSet(_Model):
         ValueError
             For an unknown schedule reference.
         """
-        return bound if isinstance(bound, dt.datetime) else self.schedule.resolve(bound)
+        if isinstance(bound, dt.datetime):
+            return bound
+        if self.schedule is None:
+            raise ValueError(f"'{bound}' refers to the schedule, which rule set {self.id} inherits; "
+                             "resolve the stack first")
+        return self.schedule.resolve(bound)
 
     def rule(self, rule_id: str) -> Rule:
         """The rule with id ``rule_id``.
@@ -603,13 +697,15 @@ def _locate(data: Any, loc: tuple) -> tuple[str | None, str]:
     parts: list[str] = []
     node = data
     for i, key in enumerate(loc):
-        if isinstance(key, int) and i > 0 and loc[i - 1] in ("rules", "grants", "quotas") \
+        if isinstance(key, int) and i > 0 and loc[i - 1] in ("rules", "grants", "quotas", "amendments") \
                 and isinstance(node, list) and key < len(node):
             item = node[key]
             label = loc[i - 1][:-1]
             ident = item.get("id") if isinstance(item, dict) else None
             if loc[i - 1] == "quotas" and isinstance(item, dict):
                 ident = f"{item.get('apk_type')}/{item.get('unit')}"
+            if loc[i - 1] == "amendments" and isinstance(item, dict):
+                ident = item.get("rule")
             owner = f"{label} {ident}" if ident else f"{label} #{key + 1}"
             parts = []
         else:
@@ -808,6 +904,16 @@ def parse_ruleset(data: Any, *, source: str = "<rules>",
     problems = _size_problems(data, limits, source)
     if problems:
         raise InputError(problems)
+    # Stacking sets these; a file that wrote them would pass off its rules as another level's.
+    stacked = [Problem(bilingual("'levels' diisi saat susunan aturan diselesaikan, tidak ditulis di berkas aturan",
+                                 "'levels' is set when a stack is resolved, not written in a rule file"), source, None,
+                       "levels")] if data.get("levels") else []
+    stacked += [Problem(bilingual("'origin' diisi saat susunan aturan diselesaikan, tidak ditulis di berkas aturan",
+                                 "'origin' is set when a stack is resolved, not written in a rule file"), source,
+                        f"rule {r.get('id')}", "origin")
+                for r in data.get("rules") or [] if isinstance(r, dict) and "origin" in r]
+    if stacked:
+        raise InputError(stacked)
     try:
         rs = RuleSet.model_validate(data)
     except ValidationError as exc:
@@ -816,20 +922,43 @@ def parse_ruleset(data: Any, *, source: str = "<rules>",
             owner, fieldpath = _locate(data, tuple(err["loc"]))
             problems.append(Problem(_message(err), source, owner, fieldpath))
         raise InputError(problems) from None
-    if known_layers is not None:
-        names = ", ".join(sorted(known_layers))
-        problems = [Problem(bilingual(f"layer '{r.layer}' tidak dikenal; manifes wilayah memuat: {names}",
-                                      f"unknown layer '{r.layer}'; the area manifest has: {names}"),
-                            source, f"rule {r.id}", "layer")
-                    for r in rs.rules if r.layer and r.layer not in known_layers]
-        if problems:
-            raise InputError(problems)
+    check_layers(rs, known_layers, source)
     return rs
 
 
-def load_ruleset(path: str | os.PathLike, *, known_layers: set[str] | None = None,
-                 limits: RuleSetLimits | None = None) -> RuleSet:
-    """Read and validate a rule-set YAML file.
+def check_layers(rs: RuleSet, known_layers: set[str] | None, source: str) -> None:
+    """Refuse rules naming a layer the area manifest does not have.
+
+    Parameters
+    ----------
+    rs : RuleSet
+        One level or a flattened stack (an inherited rule is named with its level).
+    known_layers : set of str or None
+        Layer names of the area manifest; None checks nothing.
+    source : str
+        File name for messages.
+
+    Raises
+    ------
+    InputError
+        One problem per rule naming an unknown layer.
+    """
+    if known_layers is None:
+        return
+    # An inherited rule is named with the level that holds it (its file is the parent's).
+    names = ", ".join(sorted(known_layers))
+    problems = [Problem(bilingual(f"layer '{r.layer}' tidak dikenal; manifes wilayah memuat: {names}",
+                                  f"unknown layer '{r.layer}'; the area manifest has: {names}"),
+                        f"{source} (level {r.origin.ruleset_id})" if r.origin and r.origin.ruleset_id != rs.id
+                        else source, f"rule {r.id}", "layer")
+                for r in rs.rules if r.layer and r.layer not in known_layers]
+    if problems:
+        raise InputError(problems)
+
+
+def load_ruleset(path: str | os.PathLike, *, known_layers: set[str] | None = None, resolve: bool = True,
+                 at: dt.datetime | None = None, limits: RuleSetLimits | None = None) -> RuleSet:
+    """Read and validate a rule-set YAML file, with the levels it extends.
 
     The file's size is checked before it is read, its aliases before they are expanded and
     its keys for duplicates (see :mod:`geozones.core.yamlsafe`), then :func:`parse_ruleset`.
@@ -839,7 +968,15 @@ def load_ruleset(path: str | os.PathLike, *, known_layers: set[str] | None = Non
     path : path-like
         A rule-set YAML file (e.g. :data:`DEFAULT_RULES`, the published Jakarta Pusat set).
     known_layers : set of str, optional
-        Layer names of the area manifest (see :func:`parse_ruleset`).
+        Layer names of the area manifest (see :func:`parse_ruleset`); checked on the
+        flattened stack.
+    resolve : bool
+        With ``extends``: look each parent up by id in the file's folder, then in
+        :data:`RULES_DIR`, and return the flattened stack
+        (:func:`geozones.rules.stack.flatten`). False returns the level alone (for editing
+        and diffs).
+    at : datetime, optional
+        Choose each parent's version in force at this instant (default: the newest).
 
     Returns
     -------
@@ -848,14 +985,122 @@ def load_ruleset(path: str | os.PathLike, *, known_layers: set[str] | None = Non
     Raises
     ------
     InputError
-        If the file is missing, too large, not YAML, has a duplicate key, or does not validate.
+        If a file is missing, too large, not UTF-8, not YAML (naming the line), has a duplicate
+        key, does not validate, or a parent is missing, circular or breaks a stacking rule.
+    """
+    rs = read_level(path, limits=limits)
+    if resolve and rs.extends:
+        from geozones.rules.stack import flatten  # stack builds on this module
+
+        index = level_index(Path(path).parent, RULES_DIR)
+        chain = [rs]
+        while chain[-1].extends:
+            parent_id = chain[-1].extends
+            if parent_id in {c.id for c in chain}:
+                raise InputError(f"rule sets extend each other in a circle: "
+                                 f"{' -> '.join([*(c.id for c in chain), parent_id])}", source=str(path),
+                                 field="extends")
+            found = index.get(parent_id)
+            if not found:
+                raise InputError(f"parent rule set '{parent_id}' not found in {Path(path).parent} or {RULES_DIR}",
+                                 source=str(path), field="extends")
+            chain.append(in_force(found, at, parent_id))
+        rs = flatten(chain[::-1], source=str(path))
+    check_layers(rs, known_layers, str(path))
+    return rs
+
+
+def in_force(versions: list[RuleSet], at: dt.datetime | None, ruleset_id: str) -> RuleSet:
+    """The version of one rule set in force at ``at``: the latest ``effective_from`` not after it.
+
+    Parameters
+    ----------
+    versions : list of RuleSet
+        Versions of one rule set id; one without ``effective_from`` is in force from the start.
+    at : datetime or None
+        Aware instant; None picks the newest.
+    ruleset_id : str
+        For messages.
+
+    Returns
+    -------
+    RuleSet
+
+    Raises
+    ------
+    InputError
+        When no version is in force yet at ``at``.
+    """
+    floor = dt.datetime.min.replace(tzinfo=dt.UTC)
+    ordered = sorted(versions, key=lambda r: (r.effective_from or floor, r.version))
+    if at is not None:
+        ordered = [r for r in ordered if (r.effective_from or floor) <= at]
+    if not ordered:
+        raise InputError(f"no version of rule set '{ruleset_id}' is in force on {at}", source=ruleset_id,
+                         field="effective_from")
+    return ordered[-1]
+
+
+def level_index(*folders: Path) -> dict[str, list[RuleSet]]:
+    """Every rule set (one level, unresolved) in ``folders``, by id; earlier folders win for a version.
+
+    Parameters
+    ----------
+    *folders : pathlib.Path
+        Folders of ``*.yaml`` rule files; missing folders, and YAML files that are not rule sets
+        (no ``issued_by``, e.g. area manifests), are skipped.
+
+    Returns
+    -------
+    dict of str to list of RuleSet
+        Each id's versions (a version in a later folder is dropped when an earlier one has it).
+
+    Raises
+    ------
+    InputError
+        When a ``*.yaml`` file there is not a valid rule set.
+    """
+    out: dict[str, list[RuleSet]] = {}
+    seen: set[Path] = set()
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for f in sorted(folder.glob("*.yaml")):
+            if f.resolve() in seen:
+                continue
+            seen.add(f.resolve())
+            try:
+                head = load_yaml(f, limits=RuleSetLimits.from_env().yaml)
+            except InputError:
+                head = None
+            # Area manifests and other YAML may share the folder: only files that claim to be a
+            # rule set (every one names its issuer) are read, and then must be valid.
+            if not (isinstance(head, dict) and "issued_by" in head):
+                continue
+            rs = read_level(f)
+            if all(v.version != rs.version for v in out.get(rs.id, [])):
+                out.setdefault(rs.id, []).append(rs)
+    return out
+
+
+def read_level(path: str | os.PathLike, *, limits: RuleSetLimits | None = None) -> RuleSet:
+    """Read and validate one rule-set file as written (its ``extends`` not resolved).
+
+    The file's size is checked before it is read, its aliases before they are expanded and
+    its keys for duplicates (see :mod:`geozones.core.yamlsafe`), then :func:`parse_ruleset`.
+
+    Raises
+    ------
+    InputError
+        If the file is missing, too large, not UTF-8, not YAML (naming the line), has a duplicate
+        key, or does not validate.
     """
     path = Path(path)
     limits = limits or RuleSetLimits.from_env()
     if not path.is_file():
         raise InputError(bilingual("berkas aturan tidak ditemukan", "rule set file not found"), source=str(path))
     data = load_yaml(path, limits=limits.yaml)
-    return parse_ruleset(data, source=str(path), known_layers=known_layers, limits=limits)
+    return parse_ruleset(data, source=str(path), limits=limits)
 
 
 def json_schema() -> dict[str, Any]:

@@ -17,12 +17,13 @@ from sqlalchemy import select
 
 from geozones.core.errors import InputError
 from geozones.rules.model import Grant
+from geozones.rules.stack import flatten
 from geozones.services.authz import Action, Forbidden, Principal, authorize
 from geozones.services.concurrency import checked_update, conflict_for, now_utc
-from geozones.services.rulesets import get_version, parse_yaml_text
+from geozones.services.rulesets import get_version, stack_rows, stored_level
 from geozones.store.audit import append_event
 from geozones.store.database import Store
-from geozones.store.models import DiskresiGrant, RuleSetRecord
+from geozones.store.models import DiskresiGrant, RuleSetRecord, RuleSetVersion
 
 __all__ = ["DECISIONS", "GrantInfo", "decide_grant", "list_grants", "request_grant"]
 
@@ -67,7 +68,10 @@ def request_grant(store: Store, actor: Principal, ruleset_id: str, grant: dict, 
     except ValidationError as exc:
         raise InputError("; ".join(e["msg"] for e in exc.errors()), source="grant", field="grant") from None
     v = get_version(store, actor, ruleset_id)
-    rs = parse_yaml_text(v.yaml_text, source=f"{ruleset_id}@{v.version}")
+    # A kota's grant may lift a rule it inherits (a DKI protocol road): check against the whole stack in force.
+    with store.read() as s:
+        levels = [stored_level(r) for r in stack_rows(s, s.get(RuleSetVersion, v.id))]
+    rs = flatten(levels, source=f"{ruleset_id}@{v.version}") if len(levels) > 1 else levels[0]
     unknown = [r for r in g.lifts if r not in {x.id for x in rs.rules}]
     if unknown:
         raise InputError(f"aturan tidak dikenal / unknown rule(s): {', '.join(unknown)}", field="lifts")

@@ -22,7 +22,9 @@ from sqlalchemy.orm import Session
 
 from geozones.areas.manifest import load_manifest
 from geozones.core.errors import InputError
-from geozones.rules.model import RuleSet, parse_ruleset
+from geozones.rules.model import RULES_DIR, RuleSet, parse_ruleset
+from geozones.rules.model import check_layers as check_rule_layers
+from geozones.rules.stack import flatten
 from geozones.services.authz import Action, Forbidden, Principal, authorize, can
 from geozones.services.concurrency import checked_update, conflict_for, now_utc
 from geozones.store.audit import append_event
@@ -31,8 +33,8 @@ from geozones.store.models import RuleSetRecord, RuleSetVersion, ZoneFeature
 
 __all__ = [
     "PUBLIC_STATUSES", "RuleSetInfo", "VersionInfo", "as_published_on", "create_draft", "get_version", "import_ruleset",
-    "in_force_on", "list_rulesets", "list_versions", "parse_yaml_text", "publish", "submit", "update_draft",
-    "withdraw",
+    "in_force_on", "list_rulesets", "list_versions", "parse_yaml_text", "publish", "stack_rows", "stored_level",
+    "submit", "update_draft", "withdraw",
 ]
 
 #: Statuses anyone may read; drafts and versions in review only rule editors see.
@@ -92,9 +94,163 @@ def parse_yaml_text(text: str, *, source: str = "<rules>", check_layers: bool = 
             known = None  # the rule set's own errors first; the manifest's below
     # One validation pass: a 5,000-zone rule set takes seconds to validate (bench/store.py).
     rs = parse_ruleset(data, source=source, known_layers=known)
-    if check_layers and known is None:
+    if check_layers and known is None and rs.area:
         load_manifest(rs.area)
     return rs
+
+
+#: Stored levels parsed once per text (by sha256): a published version's text never changes.
+_PARSED: dict[str, RuleSet] = {}
+_PARSED_MAX = 256
+
+
+def stored_level(v: RuleSetVersion) -> RuleSet:
+    """One stored version as a level of a stack: its validated text, ``extends`` unresolved.
+
+    ``effective_from`` is the store's (the decree's date of force, which the import or
+    publication set), so :func:`geozones.rules.model.in_force` and the batch checker
+    choose versions by the same dates the store does.
+
+    Raises
+    ------
+    InputError
+        When the stored text no longer validates (a format change; named ``ID@VERSION (store)``).
+    """
+    rs = _PARSED.get(v.sha256)
+    if rs is None:
+        rs = parse_yaml_text(v.yaml_text, source=f"{v.ruleset_id}@{v.version} (store)", check_layers=False)
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[v.sha256] = rs
+    update: dict[str, object] = {}
+    if v.effective_from is not None:
+        update["effective_from"] = v.effective_from
+    if v.status in ("draft", "published", "superseded"):
+        update["status"] = v.status
+    return rs.model_copy(update=update) if update else rs
+
+
+def _missing_parent(child: str, parent: str, source: str) -> InputError:
+    """The refusal for a level whose parent is not in the store, naming the command that imports it."""
+    path = RULES_DIR / f"{parent}.yaml"
+    if not path.is_file():
+        path = next((f for f in sorted(RULES_DIR.glob("*.yaml")) if _file_id(f) == parent), None)
+    cmd = f"geozones rules import {path}" if path else "geozones rules import <berkas/file>"
+    return InputError(f"aturan '{child}' memperluas '{parent}', yang belum ada di basis data; impor induknya dulu: "
+                      f"{cmd} / rule set '{child}' extends '{parent}', which is not in the store; import the parent "
+                      f"first: {cmd}", source=source, field="extends")
+
+
+def _file_id(path) -> str | None:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    return data.get("id") if isinstance(data, dict) else None
+
+
+def parent_rows(s: Session, level: RuleSet, *, at: dt.datetime | None = None, as_published: dt.datetime | None = None,
+                source: str = "<rules>", earliest_if_none: bool = False) -> list[RuleSetVersion]:
+    """The stored versions of the levels ``level`` extends, root first.
+
+    Each parent is the version in force at ``at`` (valid time; default now), or the one
+    the tool served at ``as_published`` (transaction time).
+
+    Parameters
+    ----------
+    earliest_if_none : bool
+        For validation only: a parent with no version in force then stands in with its
+        earliest published one (the one that will apply once it is in force).
+
+    Raises
+    ------
+    InputError
+        A parent not in the store (naming the command that imports it), none in force
+        then, or levels extending each other in a circle.
+    """
+    chain: list[RuleSetVersion] = []
+    seen = [level.id]
+    cur = level
+    while cur.extends:
+        pid = cur.extends
+        if pid in seen:
+            raise InputError(f"aturan saling memperluas / rule sets extend each other in a circle: "
+                             f"{' -> '.join([*seen, pid])}", source=source, field="extends")
+        seen.append(pid)
+        if s.get(RuleSetRecord, pid) is None:
+            raise _missing_parent(cur.id, pid, source)
+        if as_published is not None:
+            row = as_published_on(s, pid, as_published)
+            when = as_published
+        else:
+            when = at or now_utc()
+            row = in_force_on(s, pid, when)
+        if row is None and earliest_if_none:
+            row = s.execute(select(RuleSetVersion).where(
+                RuleSetVersion.ruleset_id == pid, RuleSetVersion.status.in_(("published", "superseded")))
+                .order_by(RuleSetVersion.effective_from)).scalars().first()
+        if row is None:
+            verb = ("terbit / published" if as_published is not None else "berlaku / in force")
+            raise InputError(f"induk '{pid}' dari '{cur.id}' tidak punya versi yang {verb.split(' / ')[0]} pada "
+                             f"{when.isoformat()} / parent '{pid}' of '{cur.id}' has no version "
+                             f"{verb.split(' / ')[1]} on {when.isoformat()}", source=source, field="extends")
+        chain.append(row)
+        cur = stored_level(row)
+    return chain[::-1]
+
+
+def stack_rows(s: Session, leaf: RuleSetVersion, *, at: dt.datetime | None = None,
+               as_published: dt.datetime | None = None) -> list[RuleSetVersion]:
+    """``leaf`` with the stored versions of every level above it, root first (see :func:`parent_rows`)."""
+    return [*parent_rows(s, stored_level(leaf), at=at, as_published=as_published,
+                         source=f"{leaf.ruleset_id}@{leaf.version} (store)"), leaf]
+
+
+def _flat(levels: list[RuleSet], source: str) -> RuleSet:
+    return flatten(levels, source=source) if len(levels) > 1 else levels[0]
+
+
+def _check_stack(s: Session, rs: RuleSet, at: dt.datetime | None, source: str) -> list[str]:
+    """Validate level ``rs`` stacked on the stored levels above it, and under the stored levels below it.
+
+    The flattened stack is checked against its kota area's layer names
+    (:mod:`geozones.areas.manifest`); so is each stored stack that would use ``rs``
+    (a province's new version under every stored kota level extending it).
+
+    Returns
+    -------
+    list of str
+        ``ID@VERSION`` of the levels ``rs`` was stacked on, root first (for the audit).
+
+    Raises
+    ------
+    InputError
+        A missing parent, a broken stack, or a rule naming a layer the area lacks.
+    """
+    rows = parent_rows(s, rs, at=at, source=source, earliest_if_none=True)
+    flat = _flat([*(stored_level(r) for r in rows), rs], source)
+    if flat.area:
+        check_rule_layers(flat, load_manifest(flat.area).layer_names, source)
+    for rec_id in s.execute(select(RuleSetRecord.id).where(RuleSetRecord.id != rs.id)).scalars().all():
+        top = _current_published(s, rec_id)
+        if top is None:
+            continue
+        chain = [stored_level(top)]
+        while chain[-1].extends and chain[-1].extends != rs.id and len(chain) < 8:
+            row = in_force_on(s, chain[-1].extends, at or now_utc()) or _current_published(s, chain[-1].extends)
+            if row is None:
+                break
+            chain.append(stored_level(row))
+        if chain[-1].extends != rs.id:
+            continue
+        chain.append(rs)
+        rows_above = parent_rows(s, rs, at=at, source=source, earliest_if_none=True)
+        below = _flat([*(stored_level(r) for r in rows_above), *chain[::-1]],
+                      f"{source} (di bawahnya / under it: {top.ruleset_id}@{top.version})")
+        if below.area:
+            check_rule_layers(below, load_manifest(below.area).layer_names,
+                              f"{source} (di bawahnya / under it: {top.ruleset_id}@{top.version})")
+    return [f"{r.ruleset_id}@{r.version}" for r in rows]
 
 
 def _sha(text: str) -> str:
@@ -124,7 +280,9 @@ def _zones(s: Session, version_id: int, rs: RuleSet) -> None:
 def _ensure_ruleset(s: Session, rs: RuleSet, actor: str, now: dt.datetime) -> RuleSetRecord:
     rec = s.get(RuleSetRecord, rs.id)
     if rec is None:
-        rec = RuleSetRecord(id=rs.id, area=rs.area, title_id=rs.title.id, title_en=rs.title.en,
+        # A national level judges no area of its own: stored as "" (the column predates stacking and
+        # is NOT NULL; a migration making it nullable can follow without touching callers).
+        rec = RuleSetRecord(id=rs.id, area=rs.area or "", title_id=rs.title.id, title_en=rs.title.en,
                             jurisdiction={k: list(v) for k, v in rs.jurisdiction.items()}, created_at=now,
                             created_by=actor)
         s.add(rec)
@@ -163,29 +321,51 @@ def import_ruleset(store: Store, actor: Principal, yaml_text: str, *, source: st
                    decree_no: str | None = None, signed_on: dt.date | None = None,
                    effective_from: dt.datetime | None = None, effective_to: dt.datetime | None = None,
                    decree_pdf_sha256: str | None = None, reason: str | None = None) -> VersionInfo:
-    """Store a validated YAML rule set as a published version (first loading and migration).
+    """Store one level of a rule stack, its YAML text as written, as a published version.
 
-    ``effective_from`` defaults to 00:00 WIB of the decree's signing date, else the
-    start of the rule set's campaign. The version published before it is superseded;
-    its valid time ends where this one's begins.
+    For first loading and migration. Each level (national base, province, kota) is
+    stored and versioned on its own, under its own decree. A level that ``extends`` a
+    parent not yet in the store is refused, naming the parent and the command that
+    imports it: the parents are never imported implicitly, because each level is a
+    separate decree (its own number, signing date and date of force) that the person
+    importing must state and the audit trail must attribute.
+
+    The level is validated stacked on the stored levels above it (each in force at this
+    version's ``effective_from``, else its earliest published) and the flattened stack
+    against the kota area's layer names; a province or national version is also checked
+    under every stored level below it. ``effective_from`` defaults to the file's own
+    ``effective_from``, else 00:00 WIB of the decree's signing date, else the start of the
+    stack's campaign. The version published before it is superseded; its valid time
+    ends where this one's begins. The audit event records the level, its parent and the
+    ``ID@VERSION`` of each level it was stacked on.
 
     Raises
     ------
     Forbidden
-        Unless ``actor`` is an admin or a ``kpu_publisher`` (scoped to the rule set's kota).
+        Unless ``actor`` is an admin or a ``kpu_publisher`` (scoped to the rule set's kota;
+        a national or province level needs an unscoped grant).
     InputError
-        Invalid YAML or rule set; the version already stored.
+        Invalid YAML or rule set; the version already stored; a parent missing from the
+        store; a broken stack; a rule naming a layer the kota area lacks.
     """
     rs = parse_yaml_text(yaml_text, source=source)
     target = {"kota": list(rs.jurisdiction.get("kemendagri", []))}
     if effective_from is None:
-        effective_from = _midnight_wib(signed_on) if signed_on else rs.schedule.campaign.start
-    if effective_to is not None and effective_to <= effective_from:
+        effective_from = rs.effective_from or (_midnight_wib(signed_on) if signed_on else None)
+    if effective_to is not None and effective_from is not None and effective_to <= effective_from:
         raise InputError("effective_to harus setelah effective_from / effective_to must be after effective_from",
                          source=source, field="effective_to")
     with store.write() as s:
         role = authorize(actor, Action.IMPORT_RULESET, target)
         now = now_utc()
+        if effective_from is None:
+            # No date of force given: the start of the campaign the (flattened) stack schedules.
+            rows = parent_rows(s, rs, source=source, earliest_if_none=True)
+            effective_from = _flat([*(stored_level(r) for r in rows), rs], source).schedule.campaign.start
+            if effective_to is not None and effective_to <= effective_from:
+                raise InputError("effective_to harus setelah effective_from / effective_to must be after "
+                                 "effective_from", source=source, field="effective_to")
+        stacked_on = _check_stack(s, rs, effective_from, source)
         existing = s.execute(select(RuleSetVersion).where(RuleSetVersion.ruleset_id == rs.id,
                                                           RuleSetVersion.version == rs.version)).scalars().first()
         if existing is not None:
@@ -210,17 +390,22 @@ def import_ruleset(store: Store, actor: Principal, yaml_text: str, *, source: st
         append_event(s, actor=actor.name, role=role, action="ruleset.import", entity_type="ruleset_version",
                      entity_id=f"{rs.id}@{rs.version}", reason=reason, at=now,
                      after={"sha256": v.sha256, "decree_no": decree_no, "signed_on": signed_on,
-                            "effective_from": effective_from, "effective_to": effective_to, "source": source})
+                            "effective_from": effective_from, "effective_to": effective_to, "source": source,
+                            "level": rs.level, "extends": rs.extends, "stacked_on": stacked_on})
         return VersionInfo.of(v)
 
 
 def create_draft(store: Store, actor: Principal, yaml_text: str, *, source: str = "<draft>",
                  reason: str | None = None) -> VersionInfo:
-    """Start a draft version from a YAML text (rule editors; its parent is the version published now)."""
+    """Start a draft version from a YAML text (rule editors; its parent is the version published now).
+
+    Validated as :func:`import_ruleset` validates: stacked on the stored levels it extends.
+    """
     rs = parse_yaml_text(yaml_text, source=source)
     with store.write() as s:
         role = authorize(actor, Action.EDIT_RULES, {"kota": list(rs.jurisdiction.get("kemendagri", []))})
         now = now_utc()
+        _check_stack(s, rs, rs.effective_from, source)
         if s.execute(select(RuleSetVersion.id).where(RuleSetVersion.ruleset_id == rs.id,
                                                      RuleSetVersion.version == rs.version)).first():
             raise InputError(f"versi {rs.id}@{rs.version} sudah ada / version {rs.id}@{rs.version} already exists",
@@ -263,6 +448,7 @@ def update_draft(store: Store, actor: Principal, version_id: int, yaml_text: str
         if rs.id != v.ruleset_id or rs.version != v.version:
             raise InputError("id dan versi draf tidak boleh berubah / a draft keeps its id and version",
                              field="version")
+        _check_stack(s, rs, rs.effective_from, f"<draft #{version_id}>")
         before = {"sha256": v.sha256}
         checked_update(s, RuleSetVersion, v.id, expected_row_version, actor.name,
                        f"rule set {v.ruleset_id}@{v.version}", yaml_text=yaml_text, sha256=_sha(yaml_text))

@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import json
 import os
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from geozones.core.errors import InputError
-from geozones.io.files import sha256_file, write_atomic
+from geozones.io.files import file_lock, sha256_file, write_atomic
 
 PROVENANCE_FILE = "provenance.json"
 PREVIOUS_DIR = ".previous"
@@ -60,24 +58,8 @@ def provenance_lock(data_dir: str | Path, timeout: float = 60.0) -> Iterator[Non
     InputError
         When another writer holds it for more than ``timeout`` seconds.
     """
-    path = Path(data_dir) / ".locks" / "provenance.json.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise InputError.bi(f"provenance.json dikunci proses lain lebih dari {timeout:g} detik",
-                                        f"provenance.json was locked by another process for more than {timeout:g} s",
-                                        source=str(data_dir)) from None
-                time.sleep(0.02)
+    with file_lock(Path(data_dir) / ".locks" / "provenance.json.lock", timeout=timeout, what="provenance.json"):
         yield
-    finally:
-        os.close(fd)
 
 
 def updated_document(data_dir: str | Path, records: dict[str, dict]) -> dict:

@@ -59,12 +59,12 @@ def test_map_page_verdict_panel_shows_what_the_verdict_rests_on(app, shared_data
     app.run()
     assert not app.exception
     text = _texts(app)
-    assert "Dasar putusan\\: aturan dki\\-jakarta\\-pusat\\-pilkada\\-2024 v2024\\.1" in text
+    assert "Dasar putusan\\: aturan dki\\-jakarta\\-pusat\\-pilkada\\-2024 v2024\\.2" in text
     # the worship layer's row carries the digest of the very file it was read from
     digest = file_digest(shared_data / "jakpus_worship.geojson")
     assert f"| worship | {digest.replace(':', chr(92) + ':')} |" in text
     app.sidebar.radio(key="lang").set_value("en").run()
-    assert "Verdict rests on\\: rule set dki\\-jakarta\\-pusat\\-pilkada\\-2024 v2024\\.1" in _texts(app)
+    assert "Verdict rests on\\: rule set dki\\-jakarta\\-pusat\\-pilkada\\-2024 v2024\\.2" in _texts(app)
 
 
 def test_map_page_quiet_period_is_out_of_window(app):

@@ -82,13 +82,22 @@ def test_check_vector_outputs(env, sites_csv, tmp_path, fmt):
     gdf = gpd.read_file(out)
     assert len(gdf) == 4 and gdf.crs.to_epsg() == 4326
     assert gdf.set_index("site_id").loc["istiqlal", "verdict"] == "FORBIDDEN"
-    assert "Place of worship" in gdf.set_index("site_id").loc["istiqlal", "reasons"]
+    # compact by default: rule, feature, distance; the rule's title and legal basis once, in the metadata
+    assert "R01 inside 'Masjid Istiqlal'" in gdf.set_index("site_id").loc["istiqlal", "reasons"]
     if fmt == "geojson":
         data = json.loads(out.read_text(encoding="utf-8"))
         assert any("OpenStreetMap" in a for a in data["attribution"])
+        legend = data["legend"]
     else:
         meta = pyogrio.read_info(out)["dataset_metadata"]
         assert "OpenStreetMap" in meta["attribution"]
+        legend = json.loads(meta["legend"])
+    r01 = next(r for r in legend["rules"] if r["id"] == "R01")
+    assert r01["title"]["en"].startswith("Place of worship") and r01["legal_basis"]
+    full = tmp_path / f"full.{fmt}"
+    assert main(["check", str(sites_csv), "--at", "2024-10-15", "--out", str(full), "--lang", "en",
+                 "--reasons", "full"]) == 0
+    assert "Place of worship" in gpd.read_file(full).set_index("site_id").loc["istiqlal", "reasons"]
 
 
 def test_vector_sites_input(env, tmp_path):
@@ -116,13 +125,21 @@ def test_bad_sites_exit_2_without_traceback(env, tmp_path, content, expect):
     assert "Traceback" not in r.stderr and r.stdout == ""
 
 
-def test_bad_rule_set_exit_2(env, sites_csv, tmp_path):
+def _stack_with_bad_base(tmp_path, edit):
+    """The Jakarta Pusat stack copied to ``tmp_path`` with its national base edited (R01-R04 live there)."""
+    from geozones.rules.model import RULES_DIR
     from tests.conftest import DEFAULT_RULES
 
-    bad = tmp_path / "rules.yaml"
-    text = DEFAULT_RULES.read_text(encoding="utf-8").replace("distance: 10 m", "distance: 10", 1)
-    text = text.replace("layer: health", "layer: hospitals", 1)
-    bad.write_text(text, encoding="utf-8")
+    for name in ("dki-jakarta-pilkada-2024.yaml", DEFAULT_RULES.name):
+        (tmp_path / name).write_text((RULES_DIR / name).read_text(encoding="utf-8"), encoding="utf-8")
+    base = (RULES_DIR / "nasional-pilkada-2024.yaml").read_text(encoding="utf-8")
+    (tmp_path / "nasional-pilkada-2024.yaml").write_text(edit(base), encoding="utf-8")
+    return tmp_path / DEFAULT_RULES.name
+
+
+def test_bad_rule_set_exit_2(env, sites_csv, tmp_path):
+    bad = _stack_with_bad_base(tmp_path, lambda text: text.replace("distance: 10 m", "distance: 10", 1)
+                               .replace("layer: health", "layer: hospitals", 1))
     r = run_cli("check", sites_csv, "--rules", bad)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "rule R01-H, field 'spatial.distance'" in r.stderr and "has no unit" in r.stderr
@@ -131,11 +148,7 @@ def test_bad_rule_set_exit_2(env, sites_csv, tmp_path):
 
 
 def test_unknown_layer_in_rule_set(env, tmp_path):
-    from tests.conftest import DEFAULT_RULES
-
-    bad = tmp_path / "rules.yaml"
-    bad.write_text(DEFAULT_RULES.read_text(encoding="utf-8").replace("layer: health", "layer: hospitals", 1),
-                   encoding="utf-8")
+    bad = _stack_with_bad_base(tmp_path, lambda text: text.replace("layer: health", "layer: hospitals", 1))
     r = run_cli("rules", "validate", bad)
     assert r.returncode == 2 and "rule R02, field 'layer': layer 'hospitals' tidak dikenal" in r.stderr
     assert "/ unknown layer 'hospitals'" in r.stderr

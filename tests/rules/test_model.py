@@ -124,7 +124,7 @@ def test_bad_yaml_names_the_line(tmp_path):
     assert "r.yaml" in str(e.value) and "line" in str(e.value)
 
 
-def test_readme_grant_example_validates_and_lifts_only_its_rules(jakpus_layers):
+def test_readme_grant_example_validates_and_lifts_only_its_rules(jakpus_layers, tmp_path):
     import re
 
     from geozones.engine import evaluate
@@ -133,12 +133,15 @@ def test_readme_grant_example_validates_and_lifts_only_its_rules(jakpus_layers):
     block = re.search(r"```yaml\n(grants:.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S).group(1)
     data = yaml.safe_load(DEFAULT_RULES.read_text(encoding="utf-8"))
     data.update(yaml.safe_load(block))
-    rs = parse_ruleset(data, known_layers=jakpus_layers.manifest.layer_names)
+    # The kota level's grant lifts rules of the DKI level above it: resolved with the stack.
+    (tmp_path / "with.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    (tmp_path / "without.yaml").write_text(yaml.safe_dump({**data, "grants": []}), encoding="utf-8")
+    rs = load_ruleset(tmp_path / "with.yaml", known_layers=jakpus_layers.manifest.layer_names)
     g = rs.grants[0]
     assert g.lifts == ["R15", "R05-K"] and g.place.radius == 15.0
     lon, lat = g.place.geometry["coordinates"]
     site = sites_frame(lon, lat, apk_type="spanduk")
-    without = evaluate(site, jakpus_layers, parse_ruleset({**data, "grants": []}), at="2024-10-15T10:00")
+    without = evaluate(site, jakpus_layers, load_ruleset(tmp_path / "without.yaml"), at="2024-10-15T10:00")
     assert {"R15", "R05-K"} <= set(without["rule_ids"].iloc[0].split(";"))  # the example point needs the grant
     t = evaluate(site, jakpus_layers, rs, at="2024-10-15T10:00")
     assert not {"R15", "R05-K"} & set(t["rule_ids"].iloc[0].split(";"))

@@ -9,7 +9,7 @@ import pytest
 from geozones.services import accounts, rulesets
 from geozones.services.authz import PUBLIC, Action, Forbidden, Principal, RoleGrantView, can
 from geozones.services.maintenance import verify_store
-from tests.conftest import DEFAULT_RULES
+from tests.store.stacked import JP_ID, JP_TEXT, import_parents, with_version
 
 ROLES = ("public", "paslon", "bawaslu", "kpu_editor", "kpu_publisher", "admin")
 # Copied from the issue: one row per action, one column per role in ROLES order.
@@ -52,12 +52,13 @@ def test_scoped_grants_only_reach_their_scope():
 
 
 def _draft_text(version: str) -> str:
-    return DEFAULT_RULES.read_text(encoding="utf-8").replace('version: "2024.1"', f'version: "{version}"')
+    return with_version(JP_TEXT, version)
 
 
 def test_direct_service_calls_are_refused_per_role(store, people):
     """Each service refuses exactly the roles the table refuses, when called directly."""
-    text = DEFAULT_RULES.read_text(encoding="utf-8")
+    text = JP_TEXT
+    import_parents(store, people["admin"])  # the levels Jakarta Pusat extends, loaded first
     outcomes: dict[tuple[str, str], bool] = {}
 
     def attempt(key, fn):
@@ -87,9 +88,9 @@ def test_direct_service_calls_are_refused_per_role(store, people):
     # reading a draft: rule editors only; published text: everyone
     for role in ROLES:
         attempt(("read_draft", role), lambda r=role: rulesets.get_version(store, people[r],
-                                                                          "dki-jakarta-pusat-pilkada-2024", "2025.3"))
+                                                                          JP_ID, "2025.3"))
         attempt(("read_published", role), lambda r=role: rulesets.get_version(
-            store, people[r], "dki-jakarta-pusat-pilkada-2024", "2024.14"))
+            store, people[r], JP_ID, "2024.14"))
 
     expected = {
         "import": {"kpu_publisher", "admin"},
@@ -107,6 +108,7 @@ def test_direct_service_calls_are_refused_per_role(store, people):
 
 
 def test_four_eyes_a_publisher_cannot_publish_its_own_draft(store, people):
+    import_parents(store, people["admin"])
     d = rulesets.create_draft(store, people["kpu_publisher"], _draft_text("2030.1"))
     with pytest.raises(Forbidden, match="four eyes"):
         rulesets.publish(store, people["kpu_publisher"], d.id, d.row_version, decree_no="SK 2/2030",

@@ -58,3 +58,20 @@ def test_file_catalog_is_a_catalog_and_checks_id_and_version(tmp_path):
     layers = cat.layers(rs.area)
     assert layers.manifest.id == rs.area
     assert all(not lyr.present for lyr in layers.layers.values())  # empty folder: every layer absent
+
+
+def test_key_follows_the_levels_a_stack_is_made_of(tmp_path):
+    from geozones.rules.model import RULES_DIR
+
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    for name in ("nasional-pilkada-2024.yaml", "dki-jakarta-pilkada-2024.yaml", "dki-jakarta-pusat-pilkada-2024.yaml"):
+        shutil.copy(RULES_DIR / name, rules / name)
+    cat = FileCatalog(rules / "dki-jakarta-pusat-pilkada-2024.yaml", tmp_path)
+    s0 = cat.key()
+    dki = rules / "dki-jakarta-pilkada-2024.yaml"
+    dki.write_text(dki.read_text(encoding="utf-8").replace("half_width: 25 m", "half_width: 30 m", 1),
+                   encoding="utf-8")
+    assert cat.key() != s0  # an edited province level changes what a kota's verdicts rest on
+    assert FileCatalog(rules / "dki-jakarta-pusat-pilkada-2024.yaml", tmp_path).ruleset().rule("R05").spatial.metres \
+        == 30.0  # and the stack read from the rule file's own folder uses it

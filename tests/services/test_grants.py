@@ -9,9 +9,9 @@ from geozones.services import grants, rulesets
 from geozones.services.authz import Forbidden
 from geozones.services.concurrency import Conflict
 from geozones.services.store_catalog import StoreCatalog
-from tests.conftest import DEFAULT_RULES
+from tests.store.stacked import JP_ID, JP_TEXT, import_parents
 
-RID = "dki-jakarta-pusat-pilkada-2024"
+RID = JP_ID
 GRANT = {"id": "D-001", "lifts": ["R09"], "place": {"site_id": "A-17"},
          "window": {"start": "2024-10-01T00:00:00+07:00", "end": "campaign.end"},
          "reference": "Surat KPU Jakpus 12/2024", "granted_by": "KPU Kota Jakarta Pusat"}
@@ -19,7 +19,8 @@ GRANT = {"id": "D-001", "lifts": ["R09"], "place": {"site_id": "A-17"},
 
 @pytest.fixture
 def stored(store, people):
-    rulesets.import_ruleset(store, people["admin"], DEFAULT_RULES.read_text(encoding="utf-8"))
+    import_parents(store, people["admin"])
+    rulesets.import_ruleset(store, people["admin"], JP_TEXT)
     return store
 
 
@@ -54,3 +55,12 @@ def test_the_requester_cannot_decide_its_own_request(stored, people):
     g = grants.request_grant(stored, people["kpu_publisher"], RID, GRANT)
     with pytest.raises(Forbidden, match="four eyes"):
         grants.decide_grant(stored, people["kpu_publisher"], g.id, g.row_version, "granted")
+
+
+def test_a_kota_grant_may_lift_a_rule_it_inherits_from_the_province(stored, people):
+    """R05 (a DKI protocol road) is not in the Jakarta Pusat level's own text, but in its stack."""
+    g = grants.request_grant(stored, people["kpu_editor"], RID, {**GRANT, "id": "D-002", "lifts": ["R05"]})
+    grants.decide_grant(stored, people["kpu_publisher"], g.id, g.row_version, "granted")
+    cat = StoreCatalog(stored)
+    served = cat.grants(cat.ruleset())
+    assert [(x.id, x.lifts) for x in served] == [("D-002", ["R05"])]

@@ -11,9 +11,10 @@ import time
 import pytest
 
 from geozones.services import accounts, rulesets
-from tests.conftest import DEFAULT_RULES, ROOT
+from tests.conftest import ROOT
+from tests.store.stacked import JP_TEXT, import_parents, with_version
 
-TEXT = DEFAULT_RULES.read_text(encoding="utf-8").replace('version: "2024.1"', 'version: "2025.1"')
+TEXT = with_version(JP_TEXT, "2025.1")
 
 
 def _race(url, what, version_id, expected, who, texts, tmp_path):
@@ -46,6 +47,7 @@ def _race(url, what, version_id, expected, who, texts, tmp_path):
 def test_two_writers_one_success_one_conflict_naming_the_winner(store, people, what, tmp_path):
     admin = people["admin"]
     accounts.add_account(store, admin, "ed2", role="kpu_editor", password="ed2-pass-12")
+    import_parents(store, admin)
     draft = rulesets.create_draft(store, people["kpu_editor"], TEXT)
     if what == "edit":
         who = [("kpu_editor1", "kpu_editor-pass-1"), ("ed2", "ed2-pass-12")]

@@ -137,18 +137,17 @@ def test_fetch_osm_classifies_into_rule_set_layers(overpass, data_dir, capsys):
 
 def test_rule_set_filters_find_the_fetched_features(overpass, data_dir):
     """The values the rule set filters on (R04 government, R05/R11 roads) are what classification wrote."""
-    import yaml
-
+    from geozones.rules.model import load_ruleset
     from tests.conftest import DEFAULT_RULES
 
     fetch_osm(data_dir=data_dir, overpass_url=overpass.url, timeout=20)
-    rules = yaml.safe_load(DEFAULT_RULES.read_text())["rules"]
+    rules = load_ruleset(DEFAULT_RULES)  # the stack: R04 is national, R05/R06/R11 DKI
     files = {"government": "jakpus_government.geojson", "roads": "jakpus_roads_major.geojson"}
     for rid in ("R04", "R05", "R06", "R11"):
-        rule = next(r for r in rules if r["id"] == rid)
-        gdf = gpd.read_file(data_dir / files[rule["layer"]])
+        rule = rules.rule(rid)
+        gdf = gpd.read_file(data_dir / files[rule.layer])
         mask = True
-        for col, values in rule["where"].items():
+        for col, values in rule.where.items():
             mask = mask & gdf[col].isin(values)
         assert mask.any(), rid
 

@@ -9,12 +9,13 @@ from sqlalchemy.exc import DBAPIError
 from geozones.services import accounts, rulesets
 from geozones.services.maintenance import verify_store
 from geozones.store.audit import verify_chain
-from tests.conftest import DEFAULT_RULES
+from tests.store.stacked import JP_ID, JP_TEXT, JP_VERSION, import_parents
 
 
 @pytest.fixture
 def history(store, people):
-    rulesets.import_ruleset(store, people["admin"], DEFAULT_RULES.read_text(encoding="utf-8"), decree_no="SK 1")
+    import_parents(store, people["admin"])
+    rulesets.import_ruleset(store, people["admin"], JP_TEXT, decree_no="SK 1")
     accounts.grant_role(store, people["admin"], "bawaslu1", "kpu_editor")
     return store
 
@@ -79,9 +80,9 @@ def test_verify_finds_an_altered_rule_set_text(history, people):
         _raw(history, "ALTER TABLE ruleset_version DISABLE TRIGGER ruleset_version_frozen")
     else:
         _raw(history, "DROP TRIGGER ruleset_version_frozen")
-    _raw(history, "UPDATE ruleset_version SET yaml_text = yaml_text || '# edited'")
+    _raw(history, f"UPDATE ruleset_version SET yaml_text = yaml_text || '# edited' WHERE ruleset_id = '{JP_ID}'")
     report = verify_store(history, people["admin"])
-    assert report.bad_versions == ["dki-jakarta-pusat-pilkada-2024@2024.1"]
+    assert report.bad_versions == [f"{JP_ID}@{JP_VERSION}"]
 
 
 def test_cli_db_verify_exit_2_names_the_break(history, people, monkeypatch, capsys):

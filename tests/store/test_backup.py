@@ -16,19 +16,20 @@ from geozones.services.backup import dump_archive, restore_archive
 from geozones.services.maintenance import verify_store
 from geozones.store.database import open_store
 from geozones.store.models import Media
-from tests.conftest import DEFAULT_RULES
 from tests.store.backends import create_pg_database, drop_pg_database
+from tests.store.stacked import JP_ID, JP_TEXT, JP_VERSION, import_parents, with_version
 
-TEXT = DEFAULT_RULES.read_text(encoding="utf-8")
+TEXT = JP_TEXT
 
 
 @pytest.fixture
 def filled(store, people):
     admin = people["admin"]
+    import_parents(store, admin)
     rulesets.import_ruleset(store, admin, TEXT, decree_no="SK 135/2024", signed_on=dt.date(2024, 9, 20))
-    rulesets.import_ruleset(store, admin, TEXT.replace('version: "2024.1"', 'version: "2024.2"'),
+    rulesets.import_ruleset(store, admin, with_version(TEXT, "2024.3"),
                             effective_from=dt.datetime(2024, 11, 1, tzinfo=dt.UTC))
-    rulesets.create_draft(store, people["kpu_editor"], TEXT.replace('version: "2024.1"', 'version: "2025.1"'))
+    rulesets.create_draft(store, people["kpu_editor"], with_version(TEXT, "2025.1"))
     with store.write() as s:
         data = b"\x89PNG fake photo bytes"
         s.add(Media(sha256=hashlib.sha256(data).hexdigest(), size=len(data), mime="image/png", filename="a.png",
@@ -67,7 +68,7 @@ def test_round_trip_gives_the_same_store(filled, people, tmp_path, empty_url):
         admin = accounts.authenticate(target, "admin1", "admin-pass-1")
         accounts.grant_role(target, admin, "bawaslu1", "kpu_editor")
         assert verify_store(target, admin).ok
-        v = rulesets.get_version(target, people["public"], "dki-jakarta-pusat-pilkada-2024", "2024.1")
+        v = rulesets.get_version(target, people["public"], JP_ID, JP_VERSION)
         assert v.yaml_text == TEXT
     finally:
         target.dispose()
@@ -81,7 +82,7 @@ def test_accounts_leave_their_password_hashes_behind_unless_asked(filled, people
     assert accts and all("password_hash" not in a for a in accts)
 
 
-@pytest.mark.parametrize("member", ["audit.jsonl", "versions/dki-jakarta-pusat-pilkada-2024@2024.1.yaml",
+@pytest.mark.parametrize("member", ["audit.jsonl", f"versions/{JP_ID}@{JP_VERSION}.yaml",
                                     "media.json"])
 def test_a_tampered_archive_is_refused_naming_what_differs(filled, people, tmp_path, empty_url, member):
     archive = tmp_path / "backup.zip"

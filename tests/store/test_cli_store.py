@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 from sqlalchemy import text
 
 from geozones.cli.main import main
+from geozones.rules.model import RULES_DIR
 from tests.conftest import DEFAULT_RULES
+from tests.store.stacked import DKI_ID, JP_ID, JP_VERSION, NASIONAL_ID
+
+NASIONAL_FILE, DKI_FILE = RULES_DIR / f"{NASIONAL_ID}.yaml", RULES_DIR / f"{DKI_ID}.yaml"
+
+
+def _import_parents(cli) -> None:
+    for f in (NASIONAL_FILE, DKI_FILE):
+        code, _, err = cli("rules", "import", str(f), user="root", password="root-pass-1")
+        assert code == 0, err
 
 
 @pytest.fixture
@@ -67,17 +78,25 @@ def test_first_admin_then_accounts_need_an_admin(cli, store_url):
 
 def test_rules_import_list_history_export_and_check(cli, store_url, tmp_path):
     cli("users", "add", "root", "--role", "admin", stdin="root-pass-1\n")
+    # a level whose parents are not stored yet: refused, naming the parent and the command that imports it
+    code, _, err = cli("rules", "import", str(DEFAULT_RULES), user="root", password="root-pass-1")
+    assert code == 2 and f"'{DKI_ID}'" in err and f"geozones rules import {DKI_FILE}" in err and "Traceback" not in err
+    assert _count(store_url, "SELECT count(*) FROM ruleset_version") == 0
+    _import_parents(cli)
     code, out, err = cli("rules", "import", str(DEFAULT_RULES), "--decree", "SK 135/2024", "--signed", "2024-09-20",
                          user="root", password="root-pass-1")
     assert code == 0, err
-    assert "2024.1" in out and "20-09-2024 00:00 WIB" in out
+    assert JP_VERSION in out and "20-09-2024 00:00 WIB" in out
     code, out, _ = cli("rules", "list")
-    assert "dki-jakarta-pusat-pilkada-2024" in out and "SK 135/2024" in out
-    code, out, _ = cli("rules", "history", "dki-jakarta-pusat-pilkada-2024")
-    assert out.splitlines()[1].startswith("2024.1\tpublished\tSK 135/2024\t2024-09-20")
+    assert JP_ID in out and "SK 135/2024" in out and NASIONAL_ID in out and DKI_ID in out
+    code, out, _ = cli("rules", "history", JP_ID)
+    assert out.splitlines()[1].startswith(f"{JP_VERSION}\tpublished\tSK 135/2024\t2024-09-20")
     dest = tmp_path / "out.yaml"
-    assert cli("rules", "export", "dki-jakarta-pusat-pilkada-2024@2024.1", "--out", str(dest))[0] == 0
+    assert cli("rules", "export", f"{JP_ID}@{JP_VERSION}", "--out", str(dest))[0] == 0
     assert dest.read_bytes() == DEFAULT_RULES.read_bytes()
+    # one level exports alone: the DKI level as written (its extends unresolved)
+    assert cli("rules", "export", DKI_ID, "--out", str(dest))[0] == 0
+    assert dest.read_bytes() == DKI_FILE.read_bytes()
     # importing the same version again is refused, nothing written
     n = _count(store_url, "SELECT count(*) FROM audit_event")
     code, _, err = cli("rules", "import", str(DEFAULT_RULES), user="root", password="root-pass-1")
@@ -85,22 +104,27 @@ def test_rules_import_list_history_export_and_check(cli, store_url, tmp_path):
     assert _count(store_url, "SELECT count(*) FROM audit_event") == n
     # a bad YAML: exit 2, named, nothing written
     bad = tmp_path / "bad.yaml"
-    bad.write_text(DEFAULT_RULES.read_text(encoding="utf-8").replace('version: "2024.1"', "version: [oops"),
+    bad.write_text(DEFAULT_RULES.read_text(encoding="utf-8").replace(f'version: "{JP_VERSION}"', "version: [oops"),
                    encoding="utf-8")
     code, _, err = cli("rules", "import", str(bad), user="root", password="root-pass-1")
     assert code == 2 and "bad.yaml" in err and "Traceback" not in err
-    assert _count(store_url, "SELECT count(*) FROM ruleset_version") == 1
+    assert _count(store_url, "SELECT count(*) FROM ruleset_version") == 3
 
 
 @pytest.mark.realdata
 def test_check_uses_the_store_and_ruleset_refs(cli, tmp_path, shared_data):
     cli("users", "add", "root", "--role", "admin", stdin="root-pass-1\n")
+    _import_parents(cli)
     cli("rules", "import", str(DEFAULT_RULES), user="root", password="root-pass-1")
     sites = tmp_path / "s.csv"
     sites.write_text("id,lon,lat,installed_at\na,106.8227,-6.1754,2024-10-01T10:00\n", encoding="utf-8")
-    code, out, err = cli("check", str(sites), "--data-dir", str(shared_data), "--no-progress")
+    out_file = tmp_path / "v.geojson"
+    code, _, err = cli("check", str(sites), "--data-dir", str(shared_data), "--no-progress", "--out", str(out_file))
     assert code == 0, err
-    assert "dki-jakarta-pusat-pilkada-2024 v2024.1" in out
+    attribution = " ".join(json.loads(out_file.read_text(encoding="utf-8"))["attribution"])
+    assert f"{JP_ID} v{JP_VERSION}" in attribution
+    # every level, each in its version from the store
+    assert f"nasional 2024.1 > DKI 2024.1 > Jakarta Pusat {JP_VERSION}" in attribution
     code, _, err = cli("check", str(sites), "--data-dir", str(shared_data), "--ruleset",
                        "dki-jakarta-pusat-pilkada-2024@1999.1")
     assert code == 2 and "1999.1" in err
@@ -120,13 +144,14 @@ def test_decree_pdf_is_stored_and_an_oversized_one_refused(cli, store_url, tmp_p
     from geozones.services import media
 
     cli("users", "add", "root", "--role", "admin", stdin="root-pass-1\n")
+    _import_parents(cli)
     pdf = tmp_path / "sk.pdf"
     pdf.write_bytes(b"%PDF-1.7 " + b"x" * 2000)
     monkeypatch.setattr(media, "MAX_BYTES", 1000)
     code, _, err = cli("rules", "import", str(DEFAULT_RULES), "--decree-pdf", str(pdf), user="root",
                        password="root-pass-1")
     assert code == 2 and "exceeds" in err and "sk.pdf" in err
-    assert _count(store_url, "SELECT count(*) FROM ruleset_version") == 0
+    assert _count(store_url, "SELECT count(*) FROM ruleset_version") == 2
     monkeypatch.setattr(media, "MAX_BYTES", 10_000)
     code, _, err = cli("rules", "import", str(DEFAULT_RULES), "--decree-pdf", str(pdf), user="root",
                        password="root-pass-1")

@@ -60,9 +60,10 @@ def test_utc_type_keeps_the_instant_and_refuses_naive_times(store):
 def test_wkb_geometry_round_trip(store, people):
     from geozones.services import rulesets
     from geozones.store.models import ZoneFeature
-    from tests.conftest import DEFAULT_RULES
+    from tests.store.stacked import JP_TEXT, import_parents
 
-    rulesets.import_ruleset(store, people["admin"], DEFAULT_RULES.read_text(encoding="utf-8"))
+    import_parents(store, people["admin"])
+    rulesets.import_ruleset(store, people["admin"], JP_TEXT)
     with store.read() as s:
         zones = s.query(ZoneFeature).all()
     assert zones

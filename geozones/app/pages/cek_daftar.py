@@ -16,6 +16,7 @@ from geozones.app.widgets.panel import after_election, after_election_note, attr
 from geozones.core.errors import InputError
 from geozones.core.verdicts import COLORS, Verdict, label
 from geozones.io import exports
+from geozones.services.checking import sign_hints
 
 SAMPLE = ("id,lon,lat,apk_type,paslon,installed_at\n"
           "A1,106.83109,-6.17025,spanduk,1,2024-10-01T08:00\n"
@@ -63,6 +64,8 @@ if cached is None or cached[0] != cache_key:
 _, res, secs = st.session_state["list_result"]
 table = res.table
 st.success(t("list.checked", lang, n=len(table), s=f"{secs:.2f}"))
+for hint in sign_hints(table, ctx.layers):  # e.g. latitudes that lost their minus sign
+    st.warning(md_escape(hint))
 
 # --- filters ---
 with st.container(border=True):

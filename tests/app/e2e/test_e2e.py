@@ -259,7 +259,7 @@ def test_list_chips_table_and_csv_match_the_cli(offline_page, tmp_path, e2e_data
     import subprocess
     import sys
 
-    from tests.app.conftest import ROOT
+    from tests.app.e2e.conftest import ROOT
 
     page = offline_page
     page.goto(f"{page.base}/cek-daftar?lang=en", wait_until="domcontentloaded")

@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
-from tests.app.conftest import ROOT, _free_port
+from tests.app.e2e.conftest import ROOT, _free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -1,0 +1,103 @@
+"""``geozones check`` for large batches: streamed in chunks, over worker processes or a Dask cluster.
+
+:func:`geozones.cli.check.run` hands over here when ``--chunk-size``, ``--jobs`` above 1,
+``--dask`` or GeoParquet (in or out) is asked for, or when the input is larger than
+:data:`STREAM_FROM_BYTES`. The output is the same as the one-shot path's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from geozones.cli.common import catalog
+from geozones.core.errors import InputError
+from geozones.core.time import resolve_at
+from geozones.core.verdicts import Verdict, label
+from geozones.io.chunks import DEFAULT_CHUNK_ROWS, SiteChunks, csv_bytes_size
+from geozones.io.exports import metadata_path
+from geozones.io.parquet import is_parquet
+
+__all__ = ["STREAM_FROM_BYTES", "run_streamed", "wants_stream"]
+
+#: Inputs at least this large stream by default (about two million sites of a plain CSV).
+STREAM_FROM_BYTES = 100 * 1024 * 1024
+
+
+def wants_stream(args: argparse.Namespace, fmt: str) -> bool:
+    """True when the check should run chunk by chunk."""
+    return bool(getattr(args, "chunk_size", None) or getattr(args, "jobs", 1) > 1 or getattr(args, "dask", None)
+                or fmt == "parquet" or is_parquet(args.sites) or csv_bytes_size(args.sites) >= STREAM_FROM_BYTES)
+
+
+def run_streamed(args: argparse.Namespace, fmt: str) -> int:
+    """Judge ``args.sites`` in chunks and write the table; summary on stderr like the one-shot path."""
+    from geozones.cli.check import outside_schedule_warning
+    from geozones.services.batch import open_cached_checker, run_batch
+
+    chunk = args.chunk_size or DEFAULT_CHUNK_ROWS
+    jobs = getattr(args, "jobs", 1) or 1
+    if chunk < 1:
+        raise InputError("--chunk-size harus 1 atau lebih / --chunk-size must be 1 or more", field="--chunk-size")
+    if jobs < 1:
+        raise InputError("--jobs harus 1 atau lebih / --jobs must be 1 or more", field="--jobs")
+    if fmt == "parquet" and args.out is None:
+        raise InputError("--format parquet needs --out FILE")
+    source = SiteChunks(args.sites, chunk_rows=chunk, layer=args.layer, lon_col=getattr(args, "lon", None),
+                        lat_col=getattr(args, "lat", None), id_col=getattr(args, "id", None),
+                        date_order=getattr(args, "date_order", None),
+                        skip_invalid=getattr(args, "skip_invalid", False), encoding=getattr(args, "encoding", None))
+    at = resolve_at(args.at) if args.at else resolve_at(None)
+    t0 = time.perf_counter()
+    checker, status = open_cached_checker(catalog(args))
+    lang = args.lang
+    print(f"geozones: {'aturan terkompilasi' if lang == 'id' else 'compiled rules'}: "
+          f"{'dari cache' if status == 'hit' and lang == 'id' else status} ({time.perf_counter() - t0:.2f} s)",
+          file=sys.stderr)
+    if args.dask:
+        from geozones.services.dask_batch import run_dask
+
+        result = run_dask(checker, source, at, address=args.dask, out=args.out, fmt=fmt, lang=lang,
+                             reasons=getattr(args, "reasons", None) or "compact")
+    else:
+        bar = None
+        if not args.no_progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=100, file=sys.stderr, unit="%", desc="geozones check",
+                       bar_format="{desc}: {percentage:3.0f}% |{bar}| {postfix}")
+
+        def progress(step: str, frac: float) -> None:
+            if bar is not None:
+                bar.n = int(frac * 100)
+                bar.set_postfix_str(step)
+                bar.refresh()
+
+        try:
+            result = run_batch(checker, source, at, out=args.out, fmt=fmt, lang=lang, jobs=jobs, progress=progress,
+                               reasons=getattr(args, "reasons", None) or "compact")
+        finally:
+            if bar is not None:
+                bar.close()
+    if not args.at and result.untimed:
+        warning = outside_schedule_warning(checker.ruleset, at)
+        if warning:
+            print(f"geozones: peringatan / warning: {warning}", file=sys.stderr)
+    counts = result.counts
+    head = "Ringkasan" if lang == "id" else "Summary"
+    parts = [f"{label(v, lang)}: {counts[v.value]}" for v in Verdict if counts.get(v.value)]
+    print(f"geozones: {head} ({result.sites} {'titik' if lang == 'id' else 'sites'}, {result.chunks} "
+          f"{'potong' if lang == 'id' else 'chunks'}): " + ", ".join(parts), file=sys.stderr)
+    not_checked = checker.prepared.not_checked
+    if not_checked:
+        what = "tidak diperiksa (lapisan tidak ada)" if lang == "id" else "not checked (layer absent)"
+        print(f"geozones: {what}: " + ", ".join(f"{c['rule_id']} ({c['layer']})" for c in not_checked),
+              file=sys.stderr)
+    if args.out is not None:
+        print(f"geozones: {'ditulis' if lang == 'id' else 'written'}: {args.out}", file=sys.stderr)
+        if fmt == "csv":
+            what = "metadata CSVW (sumber, versi aturan, jenis kolom)" if lang == "id" else \
+                "CSVW metadata (sources, rule-set version, column types)"
+            print(f"geozones: {what}: {metadata_path(args.out)}", file=sys.stderr)
+    return 0
