@@ -74,6 +74,7 @@ class StoreCatalog:
     principal: Principal = PUBLIC
     default_id: str | None = None
     _files: FileCatalog = field(init=False, repr=False)
+    _overlays: dict = field(init=False, repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self._files = FileCatalog(DEFAULT_RULES, self.data_dir)
@@ -108,7 +109,12 @@ class StoreCatalog:
         """
         rid = ruleset_id or self._default()
         v = get_version(self.store, self.principal, rid, version, at=self.at, as_published=self.as_published)
-        return parse_yaml_text(v.yaml_text, source=f"{rid}@{v.version} (store)")
+        rs = parse_yaml_text(v.yaml_text, source=f"{rid}@{v.version} (store)")
+        from geozones.services.drafts import overlay_features
+
+        # the KPU overlay drawn with this version goes with it into layers() (issue 10 §1)
+        self._overlays[rs.area] = overlay_features(self.store, v.id)
+        return rs
 
     def version_in_force(self, ruleset_id: str, at: dt.datetime) -> str | None:
         """The version number in force at ``at`` (None when none is)."""
@@ -117,8 +123,20 @@ class StoreCatalog:
             return v.version if v else None
 
     def layers(self, area: str) -> LayerSet:
-        """Every layer of ``area`` from the data directory (as :class:`FileCatalog`)."""
-        return self._files.layers(area)
+        """Every layer of ``area`` from the data directory, with the KPU overlay of the version last served.
+
+        :meth:`ruleset` remembers the overlay features stored with the version it
+        returned for ``area``; they are merged into their layers
+        (:func:`geozones.engine.zones.with_overlay`), so R08 ``parks`` matches parks
+        drawn by KPU staff. Call :meth:`ruleset` first (as ``open_checker`` does).
+        """
+        layers = self._files.layers(area)
+        features = self._overlays.get(area) or []
+        if not features:
+            return layers
+        from geozones.engine.zones import with_overlay
+
+        return with_overlay(layers, features)
 
     def grants(self, ruleset: RuleSet) -> list[Grant]:
         """Granted discretions in the register for ``ruleset`` (beyond those inside its YAML)."""
