@@ -53,8 +53,8 @@ from geozones.store.database import Store
 from geozones.store.models import RuleSetRecord, RuleSetVersion, ZoneFeature
 
 __all__ = [
-    "ZoneInput", "add_zones", "diff_versions", "draft_yaml", "new_draft", "overlay_features", "remove_zone",
-    "return_draft", "set_rule", "withdraw_draft",
+    "ZoneInput", "add_zones", "diff_versions", "draft_yaml", "draft_zones", "new_draft", "overlay_features",
+    "remove_zone", "return_draft", "set_rule", "withdraw_draft",
 ]
 
 _TOP_VERSION = re.compile(r"^version:.*$", re.M)
@@ -444,3 +444,22 @@ def parse_instant(value: dt.datetime | None) -> dt.datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=dt.timezone(dt.timedelta(hours=7), "WIB"))
+
+
+def draft_zones(store: Store, actor: Principal, version_id: int) -> list[dict[str, Any]]:
+    """The zones of a version for the editor.
+
+    Each: ``zone_id``, ``name``, ``rule_id``, ``layer`` (overlay) and ``geometry``
+    (GeoJSON, EPSG:4326). Drafts only for rule editors; published versions for everyone.
+    """
+    from geozones.services.rulesets import _visible
+
+    with store.read() as s:
+        v = _version_row(s, version_id)
+        if v.status not in _visible(actor, s.get(RuleSetRecord, v.ruleset_id)):
+            raise Forbidden(f"{v.ruleset_id}@{v.version} adalah {v.status} / is a {v.status}; only rule editors may "
+                            "read it")
+        rows = s.execute(select(ZoneFeature).where(ZoneFeature.version_id == version_id)
+                         .order_by(ZoneFeature.id)).scalars().all()
+        return [{"zone_id": z.zone_id, "name": z.name, "rule_id": z.rule_id, "source": z.source,
+                 "layer": (z.props or {}).get("layer"), "geometry": shapely.geometry.mapping(z.geom)} for z in rows]
