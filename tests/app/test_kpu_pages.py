@@ -135,3 +135,20 @@ def test_public_map_follows_the_page_date_and_shows_grants(kpu_home):
     grants_table = next(d.value for d in at.dataframe if any("123/PL.02.4-SD/3171/2024" in str(v)
                                                              for v in d.value.to_numpy().ravel()))
     assert "maks. 2 baliho" in grants_table.to_string()
+
+
+def test_grants_layer_shows_grants_in_force_with_letter_and_escapes():
+    from geozones.app import mapview
+    from geozones.rules.model import Grant
+
+    g = Grant.model_validate({
+        "id": "D-<b>1</b>", "lifts": ["R15"], "reference": "123/PL.02.4-SD/3171/2024", "granted_by": "pub",
+        "place": {"geometry": {"type": "Point", "coordinates": list(ROAD_XY)}, "radius": "15 m"},
+        "window": {"start": "2024-10-10T00:00:00+07:00", "end": "2024-11-01T00:00:00+07:00"},
+        "conditions": {"id": "maks. 2 baliho <script>", "en": "at most 2 baliho"}})
+    assert mapview.grants_layer([g], dt.datetime(2024, 11, 2, tzinfo=WIB)) is None
+    m = mapview.base_map()
+    mapview.grants_layer([g], dt.datetime(2024, 10, 20, tzinfo=WIB)).add_to(m)
+    html = m.get_root().render()
+    assert "123/PL.02.4-SD/3171/2024" in html and "10-10-2024 00:00 WIB" in html and "maks. 2 baliho" in html
+    assert "<script>" not in html.split("maks. 2 baliho")[1][:20] and "<b>1</b>" not in html

@@ -36,6 +36,17 @@ def _read_zones(upload):
     return gdf
 
 
+def _day(text: str, what: str) -> dt.date | None:
+    from geozones.app.state import parse_date
+
+    if not text.strip():
+        return None
+    day = parse_date(text)
+    if day is None:
+        raise InputError(f"'{text}' bukan tanggal DD/MM/YYYY / is not a DD/MM/YYYY date", field=what)
+    return day
+
+
 store, me = session()
 st.title(tr("KPU · Draf aturan dan zona", "KPU · Rule and zone drafts"))
 rid = ruleset_choice(store, "kpu_rid")
@@ -199,15 +210,23 @@ with tab_review:
         st.subheader(tr("Terbitkan dengan SK", "Publish under a decree"))
         with st.form("kpu_publish"):
             decree = st.text_input(tr("Nomor SK", "Decree number"), key="kpu_decree")
-            signed = st.date_input(tr("Tanggal tanda tangan", "Signed on"), key="kpu_signed",
-                                   value=dt.date.today())
-            start = st.date_input(tr("Berlaku sejak", "Effective from"), key="kpu_from", value=dt.date.today())
-            end = st.date_input(tr("Berlaku sampai (opsional)", "Effective to (optional)"), key="kpu_to", value=None)
+            # text fields (DD/MM/YYYY), as the public date picker: what is shown is what is sent
+            signed_text = st.text_input(tr("Tanggal tanda tangan", "Signed on"), key="kpu_signed",
+                                        placeholder="DD/MM/YYYY")
+            start_text = st.text_input(tr("Berlaku sejak", "Effective from"), key="kpu_from", placeholder="DD/MM/YYYY")
+            end_text = st.text_input(tr("Berlaku sampai (opsional)", "Effective to (optional)"), key="kpu_to",
+                                     placeholder="DD/MM/YYYY")
             pdf = st.file_uploader(tr("PDF SK (opsional)", "Decree PDF (optional)"), type=["pdf"], key="kpu_pdf")
             pub_reason = st.text_input(tr("Alasan", "Reason"), key="kpu_pub_reason")
             go = st.form_submit_button(tr("Terbitkan", "Publish"), type="primary")
         if go:
             try:
+                signed, start, end = (_day(x, label) for x, label in (
+                    (signed_text, "signed"), (start_text, "effective-from"), (end_text, "effective-to")))
+                if signed is None or start is None:
+                    raise InputError(tr("tanggal tanda tangan dan berlaku sejak wajib (DD/MM/YYYY)",
+                                        "the signing and effective-from dates are required (DD/MM/YYYY)"),
+                                     field="effective-from")
                 sha = None
                 if pdf is not None:
                     from geozones.services import media

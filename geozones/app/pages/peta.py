@@ -11,40 +11,6 @@ from geozones.app.widgets.panel import after_election, attribution_footer, sched
 from geozones.core.apk import ApkType
 from geozones.core.verdicts import COLORS, Verdict, label
 
-
-def _grants_layer(grants, at, lang: str):
-    """Discretion grants in force at ``at``: place, window, conditions and letter (every text escaped)."""
-    import folium
-    import shapely.geometry
-
-    from geozones.core.time import format_wib
-
-    def inside(g) -> bool:
-        start, end = g.window.start, g.window.end
-        if isinstance(start, str) or isinstance(end, str):  # schedule names: judged by the engine, shown always
-            return True
-        return (start is None or start <= at) and (end is None or at < end)
-
-    live = [g for g in grants if inside(g)]
-    if not live:
-        return None
-    fg = folium.FeatureGroup(name="Diskresi berlaku" if lang == "id" else "Discretion in force")
-    for g in live:
-        geom = shapely.geometry.shape(g.place.geometry) if g.place.geometry else None
-        if geom is None:
-            continue
-        window = " – ".join(format_wib(x) if x else "…" for x in (g.window.start, g.window.end))
-        cond = g.conditions.get(lang) if g.conditions else "-"
-        html = (f"<b>{mapview.safe_text('DISKRESI' if lang == 'id' else 'DISCRETION')} {mapview.safe_text(g.id)}</b>"
-                f"<br>{mapview.safe_text(g.reference)}<br>{mapview.safe_text(window)}"
-                f"<br>{mapview.safe_text(', '.join(g.lifts))}<br>{mapview.safe_text(cond)}")
-        c = geom.centroid
-        folium.Circle([c.y, c.x], radius=max(float(g.place.radius), 8.0), color="#1d4ed8", fill=True,
-                      fill_opacity=0.35, popup=folium.Popup(html, max_width=320),
-                      tooltip=mapview.safe_text(f"{g.id} · {g.reference}")).add_to(fg)
-    return fg
-
-
 lang, ctx = page.start("peta_at")
 st.title(t("map.title", lang))
 st.caption(md_escape(t("map.help", lang)))
@@ -104,7 +70,7 @@ with map_slot:
     for fg in mapview.restricted_layers(restricted, names=names, lang=lang, tooltip_aliases=tips,
                                         categories=("parcel", "corridor", "kawasan")):
         fg.add_to(m)
-    grants_fg = _grants_layer([*ctx.ruleset.grants, *ctx.checker.grants], at, lang)
+    grants_fg = mapview.grants_layer([*ctx.ruleset.grants, *ctx.checker.grants], at, lang)
     if grants_fg is not None:
         grants_fg.add_to(m)
     legend = [(COLORS[v], label(v, lang)) for v in (Verdict.FORBIDDEN, Verdict.NEEDS_DISCRETION,
