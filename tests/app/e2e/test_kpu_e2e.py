@@ -231,7 +231,6 @@ def test_editor_draws_publisher_publishes_public_sees(page, kpu_server):
          "maks. 2 baliho / at most 2 baliho", "--reason", "disetujui")
     road = _verdict_at(page, "20/10/2024", ROAD)
     assert "ALLOWED" in road and LETTER in road
-    _shot(page, "kpu-grant-public-map.png")
     assert "NEEDS_DISCRETION" in _verdict_at(page, "05/11/2024", ROAD)
 
     page.get_by_role("link", name="KPU: riwayat & audit").click()
