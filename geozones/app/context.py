@@ -55,20 +55,89 @@ class Context:
         return self.layers.attributions()
 
 
+#: Session key of the instant the page's context was built for ("in force on date D").
+AT_KEY = "geozones_context_at"
+#: Prefix of the rule-set slot of :func:`keys` when the rules come from the store.
+STORE_PREFIX = "store:"
+
+
 def catalog() -> FileCatalog:
-    """The catalog in use: ``$GEOZONES_RULES`` (else the Jakarta Pusat rule set) and ``$GEOZONES_DATA_DIR``."""
+    """The file catalog: ``$GEOZONES_RULES`` (else the Jakarta Pusat rule set) and ``$GEOZONES_DATA_DIR``."""
     return FileCatalog()
+
+
+def _store_version(at: dt.datetime) -> tuple[str, str, str] | None:
+    """The store's rule set for the default area in force at ``at``: ``(id, version, store digest)``.
+
+    None to fall back to the files: no store, nothing published for the area, none in force then.
+    """
+    from geozones.app.login import _store_or_none
+
+    store = _store_or_none()
+    if store is None:
+        return None
+    from sqlalchemy import select
+
+    from geozones.services.store_catalog import StoreCatalog
+    from geozones.store.models import RuleSetRecord
+
+    files = catalog()
+    try:
+        area = files.ruleset().area
+    except Exception:  # noqa: BLE001 - a broken rule file must not hide a good store
+        area = None
+    try:
+        with store.read() as s:
+            q = select(RuleSetRecord.id).order_by(RuleSetRecord.id)
+            ids = list(s.execute(q.where(RuleSetRecord.area == area) if area else q).scalars())
+        cat = StoreCatalog(store, data_dir=files.data_dir)
+        for rid in ids:
+            version = cat.version_in_force(rid, at)
+            if version is not None:
+                return rid, version, cat.key()
+    except Exception:  # an unmigrated or unreachable store: the files still serve the public
+        import logging
+
+        logging.getLogger("geozones.app").exception("store not usable; serving the rule files")
+    return None
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _context(data_dir_: str, rules_path_: str, key_: str) -> Context:
-    checker = open_checker(FileCatalog(Path(rules_path_), Path(data_dir_)))
+    if rules_path_.startswith(STORE_PREFIX):
+        from geozones.app.login import _store
+        from geozones.services.store_catalog import StoreCatalog
+
+        rid, _, version = rules_path_.removeprefix(STORE_PREFIX).partition("@")
+        checker = open_checker(StoreCatalog(_store(), data_dir=Path(data_dir_)), rid, version)
+    else:
+        checker = open_checker(FileCatalog(Path(rules_path_), Path(data_dir_)))
     return Context(checker=checker, covers=zoning.rule_covers(checker.prepared))
 
 
-def context() -> Context:
-    """The shared layers, rule set and prepared rules (rebuilt when a rule or data file changes)."""
+def context(at: dt.datetime | None = None) -> Context:
+    """The shared layers, rule set and prepared rules in force at ``at`` (default: the page's date, else now).
+
+    From the store when it publishes a rule set for the area (the version in force
+    then, with its KPU overlay and the grants register), else from the files; the
+    cache follows the content (store digest, file digests), so a publication shows
+    on the next run.
+    """
+    if at is not None:
+        st.session_state[AT_KEY] = at
     return _context(*keys())
+
+
+def page_instant(date_key: str) -> dt.datetime | None:
+    """The instant a page's date field (``{date_key}_date``, DD/MM/YYYY) holds, at noon WIB; None if unset."""
+    from geozones.app import state
+
+    text = st.session_state.get(f"{date_key}_date")
+    day = state.parse_date(text) if text else None
+    if day is None:
+        return None
+    clock = st.session_state.get(f"{date_key}_time") or dt.time(12, 0)
+    return dt.datetime.combine(day, clock, tzinfo=state.WIB)
 
 
 @st.cache_resource(show_spinner=False)
@@ -156,6 +225,13 @@ def coverage_report(data_dir_: str, rules_path_: str, key_: str, today: dt.date)
 
 
 def keys() -> tuple[str, str, str]:
-    """Cache keys of the data in use: (data directory, rule file, content digest of both)."""
+    """Cache keys of the data in use: (data directory, rule file or ``store:ID@VERSION``, content digest)."""
+    from geozones.app import state
+
     cat = catalog()
+    at = st.session_state.get(AT_KEY) or state.now_wib()
+    stored = _store_version(at)
+    if stored is not None:
+        rid, version, key = stored
+        return str(cat.data_dir.resolve()), f"{STORE_PREFIX}{rid}@{version}", key
     return str(cat.data_dir.resolve()), str(cat.rules_path.resolve()), cat.key()

@@ -463,3 +463,49 @@ def geojson_feature_count(layer: folium.GeoJson) -> int:
     """Number of features a folium GeoJson layer will draw."""
     data = layer.data if isinstance(layer.data, dict) else json.loads(layer.data)
     return len(data.get("features", []))
+
+
+def grants_layer(grants, at, lang: str = "id"):
+    """Discretion grants in force at ``at`` as circles: place, window, conditions and letter (text escaped).
+
+    Parameters
+    ----------
+    grants : list of geozones.rules.model.Grant
+        The rule set's own and the register's granted ones.
+    at : datetime
+        Aware instant; grants whose window holds it are drawn.
+
+    Returns
+    -------
+    folium.FeatureGroup or None
+        None when no grant is in force then.
+    """
+    import folium
+    import shapely.geometry
+
+    from geozones.core.time import format_wib
+
+    def inside(g) -> bool:
+        start, end = g.window.start, g.window.end
+        if isinstance(start, str) or isinstance(end, str):  # schedule names: judged by the engine, shown always
+            return True
+        return (start is None or start <= at) and (end is None or at < end)
+
+    live = [g for g in grants if inside(g)]
+    if not live:
+        return None
+    fg = folium.FeatureGroup(name="Diskresi berlaku" if lang == "id" else "Discretion in force")
+    for g in live:
+        geom = shapely.geometry.shape(g.place.geometry) if g.place.geometry else None
+        if geom is None:
+            continue
+        window = " – ".join(format_wib(x) if x else "…" for x in (g.window.start, g.window.end))
+        cond = g.conditions.get(lang) if g.conditions else "-"
+        html = (f"<b>{safe_text('DISKRESI' if lang == 'id' else 'DISCRETION')} {safe_text(g.id)}</b>"
+                f"<br>{safe_text(g.reference)}<br>{safe_text(window)}"
+                f"<br>{safe_text(', '.join(g.lifts))}<br>{safe_text(cond)}")
+        c = geom.centroid
+        folium.Circle([c.y, c.x], radius=max(float(g.place.radius), 8.0), color="#1d4ed8", fill=True,
+                      fill_opacity=0.35, popup=folium.Popup(html, max_width=320),
+                      tooltip=safe_text(f"{g.id} · {g.reference}")).add_to(fg)
+    return fg

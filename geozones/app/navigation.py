@@ -25,6 +25,27 @@ def pages(lang: str) -> list[st.Page]:
         *_casework_pages(lang),
         # Login for KPU and Bawaslu staff (geozones/app/login.py); public pages never need it.
         st.Page(login.login_page, title=login.nav_title(), icon=":material/login:", url_path="masuk"),
+        *kpu_pages(lang),
+    ]
+
+
+def kpu_pages(lang: str) -> list[st.Page]:
+    """The KPU workspace, listed only for kpu_editor / kpu_publisher sessions (the services authorize anyway)."""
+    from geozones.app.kpu_common import is_kpu
+
+    try:
+        if not is_kpu(login.current_principal()):
+            return []
+    except Exception:  # noqa: BLE001 - an expired session or an unset store shows the public pages
+        return []
+    en = lang == "en"
+    return [
+        st.Page(PAGES_DIR / "kpu_draf.py", title="KPU: drafts" if en else "KPU: draf", icon=":material/edit:",
+                url_path="kpu-draf"),
+        st.Page(PAGES_DIR / "kpu_diskresi.py", title="KPU: discretion" if en else "KPU: diskresi",
+                icon=":material/approval:", url_path="kpu-diskresi"),
+        st.Page(PAGES_DIR / "kpu_riwayat.py", title="KPU: history & audit" if en else "KPU: riwayat & audit",
+                icon=":material/history:", url_path="kpu-riwayat"),
     ]
 
 

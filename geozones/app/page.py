@@ -33,15 +33,18 @@ def load_failure(err: InputError) -> str:
     return "data"
 
 
-def start():
+def start(date_key: str | None = None):
     """Return ``(lang, ctx)``; stops the page with a message when the rules or data cannot be loaded.
+
+    ``date_key`` names the page's date picker: the rule-set version in force on the
+    date it shows is the one loaded (from the store when it publishes one).
 
     The public sees what is wrong (the rule file, naming the rule and field, or the
     area data) with file names only; the server paths go to the log.
     """
     lang = state.lang()
     try:
-        ctx = data.context()
+        ctx = data.context((data.page_instant(date_key) if date_key else None) or state.now_wib())
     except InputError as err:
         cat = data.catalog()
         kind = load_failure(err)

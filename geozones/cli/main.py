@@ -112,14 +112,16 @@ def build_parser() -> argparse.ArgumentParser:
     rj.add_argument("--out", type=Path, default=None)
     rj.set_defaults(func=_lazy("geozones.cli.rules", "schema"))
     from geozones.cli import db as db_commands
-    from geozones.cli import store_rules, users
+    from geozones.cli import kpu, store_rules, users
 
     store_rules.register(rsub)
+    kpu.register_rules(rsub)
     db_commands.register(sub, _Parser)
     users.register(sub, _Parser)
     from geozones.cli import casework
 
     casework.register(sub, _Parser)
+    kpu.register(sub, _Parser)
 
     data = sub.add_parser("data", help="layers: what is there, fetch, import, coverage")
     dsub = data.add_subparsers(dest="data_command", parser_class=_Parser, required=True)

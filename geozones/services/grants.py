@@ -25,9 +25,11 @@ from geozones.store.audit import append_event
 from geozones.store.database import Store
 from geozones.store.models import DiskresiGrant, RuleSetRecord, RuleSetVersion
 
-__all__ = ["DECISIONS", "GrantInfo", "decide_grant", "list_grants", "request_grant"]
+__all__ = ["DECISIONS", "PENDING_REFERENCE", "GrantInfo", "decide_grant", "get_grant", "list_grants", "request_grant"]
 
 DECISIONS = ("granted", "refused", "revoked")
+#: The letter number of a request not yet decided (the decision names the real letter).
+PENDING_REFERENCE = "(belum diputus / not decided)"
 
 
 @dataclass(frozen=True)
@@ -43,11 +45,19 @@ class GrantInfo:
     requested_by: str
     decided_by: str | None
     row_version: int
+    place: dict | None = None
+    window_start: dt.datetime | None = None
+    window_end: dt.datetime | None = None
+    addressee: str | None = None
+    conditions: dict | None = None
+    attachment_sha256: str | None = None
+    public: bool = True
 
 
 def _info(g: DiskresiGrant) -> GrantInfo:
     return GrantInfo(g.id, g.ruleset_id, g.grant_id, list(g.lifts), g.status, g.reference, g.requested_by,
-                     g.decided_by, g.row_version)
+                     g.decided_by, g.row_version, dict(g.place or {}), g.window_start, g.window_end, g.addressee,
+                     dict(g.conditions) if g.conditions else None, g.attachment_sha256, bool(g.public))
 
 
 def _aware(value) -> dt.datetime | None:
@@ -55,7 +65,8 @@ def _aware(value) -> dt.datetime | None:
 
 
 def request_grant(store: Store, actor: Principal, ruleset_id: str, grant: dict, *, addressee: str | None = None,
-                  public: bool = True, reason: str | None = None) -> GrantInfo:
+                  public: bool = True, reason: str | None = None,
+                  attachment_sha256: str | None = None) -> GrantInfo:
     """Record a grant request (rule editors); ``grant`` is a mapping in the rule-set ``grants:`` format.
 
     Raises
@@ -72,6 +83,10 @@ def request_grant(store: Store, actor: Principal, ruleset_id: str, grant: dict, 
     with store.read() as s:
         levels = [stored_level(r) for r in stack_rows(s, s.get(RuleSetVersion, v.id))]
     rs = flatten(levels, source=f"{ruleset_id}@{v.version}") if len(levels) > 1 else levels[0]
+    start, end = _aware(g.window.start), _aware(g.window.end)
+    if start is not None and end is not None and end <= start:
+        raise InputError("jendela diskresi kosong: akhir tidak setelah awal / empty grant window: the end is not "
+                         "after the start", source="grant", field="--to")
     unknown = [r for r in g.lifts if r not in {x.id for x in rs.rules}]
     if unknown:
         raise InputError(f"aturan tidak dikenal / unknown rule(s): {', '.join(unknown)}", field="lifts")
@@ -87,6 +102,7 @@ def request_grant(store: Store, actor: Principal, ruleset_id: str, grant: dict, 
                             window_start=_aware(g.window.start), window_end=_aware(g.window.end),
                             reference=g.reference, granted_by=g.granted_by, addressee=addressee,
                             conditions=g.conditions.model_dump() if g.conditions else None, public=public,
+                            attachment_sha256=attachment_sha256,
                             status="requested", requested_by=actor.name, created_at=now, updated_at=now,
                             updated_by=actor.name, row_version=1)
         s.add(row)
@@ -98,8 +114,13 @@ def request_grant(store: Store, actor: Principal, ruleset_id: str, grant: dict, 
 
 
 def decide_grant(store: Store, actor: Principal, grant_row_id: int, expected_row_version: int, decision: str, *,
-                 reason: str | None = None) -> GrantInfo:
-    """Grant, refuse or revoke (``kpu_publisher``; not a request one made oneself)."""
+                 reason: str | None = None, reference: str | None = None,
+                 conditions: dict | None = None) -> GrantInfo:
+    """Grant, refuse or revoke (``kpu_publisher``; not a request one made oneself).
+
+    A grant names its letter (``reference``, the KPU letter number every verdict it
+    touches cites) and may carry ``conditions`` (``{"id": ..., "en": ...}``).
+    """
     if decision not in DECISIONS:
         raise InputError(f"keputusan / decision must be one of {', '.join(DECISIONS)}", field="decision")
     with store.write() as s:
@@ -118,11 +139,20 @@ def decide_grant(store: Store, actor: Principal, grant_row_id: int, expected_row
             raise InputError(f"diskresi berstatus {g.status} tidak dapat menjadi {decision} / a {g.status} grant "
                              f"cannot become {decision}")
         before = g.status
+        extra: dict = {}
+        reference = reference or (g.reference if g.reference != PENDING_REFERENCE else None)
+        if decision == "granted" and not reference:
+            raise InputError("nomor surat wajib untuk mengabulkan / a letter number is required to grant",
+                             field="--letter")
+        if decision == "granted":
+            extra = {"reference": reference, "granted_by": actor.name}
+            if conditions:
+                extra["conditions"] = conditions
         checked_update(s, DiskresiGrant, g.id, expected_row_version, actor.name, f"grant {g.grant_id}",
-                       status=decision, decided_by=actor.name)
+                       status=decision, decided_by=actor.name, **extra)
         append_event(s, actor=actor.name, role=role, action=f"grant.{decision}", entity_type="diskresi_grant",
-                     entity_id=f"{g.ruleset_id}/{g.grant_id}", before={"status": before}, after={"status": decision},
-                     reason=reason)
+                     entity_id=f"{g.ruleset_id}/{g.grant_id}", before={"status": before},
+                     after={"status": decision, **({"reference": reference} if reference else {})}, reason=reason)
         return _info(s.get(DiskresiGrant, g.id, populate_existing=True))
 
 
@@ -137,3 +167,18 @@ def list_grants(store: Store, actor: Principal, ruleset_id: str) -> list[GrantIn
         if not can(actor, Action.EDIT_RULES):
             rows = [g for g in rows if g.status == "granted" and g.public]
         return [_info(g) for g in rows]
+
+
+def get_grant(store: Store, actor: Principal, grant_ref: str) -> GrantInfo:
+    """A grant by its row id (``12``) or its grant id (``D-2024-001``); non-public ones for rule editors only."""
+    from geozones.services.authz import can
+
+    authorize(actor, Action.VIEW_PUBLIC)
+    with store.read() as s:
+        g = s.get(DiskresiGrant, int(grant_ref)) if str(grant_ref).isdigit() else None
+        if g is None:
+            g = s.execute(select(DiskresiGrant).where(DiskresiGrant.grant_id == str(grant_ref))
+                          .order_by(DiskresiGrant.id)).scalars().first()
+        if g is None or (not can(actor, Action.EDIT_RULES) and not (g.status == "granted" and g.public)):
+            raise InputError(f"diskresi '{grant_ref}' tidak ada / no grant '{grant_ref}'", field="grant")
+        return _info(g)

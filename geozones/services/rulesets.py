@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from geozones.areas.manifest import load_manifest
 from geozones.core.errors import InputError
+from geozones.core.time import format_wib
 from geozones.rules.model import RULES_DIR, RuleSet, parse_ruleset
 from geozones.rules.model import check_layers as check_rule_layers
 from geozones.rules.stack import flatten
@@ -453,7 +454,8 @@ def update_draft(store: Store, actor: Principal, version_id: int, yaml_text: str
         checked_update(s, RuleSetVersion, v.id, expected_row_version, actor.name,
                        f"rule set {v.ruleset_id}@{v.version}", yaml_text=yaml_text, sha256=_sha(yaml_text))
         for z in s.execute(select(ZoneFeature).where(ZoneFeature.version_id == v.id)).scalars():
-            s.delete(z)
+            if not (z.props or {}).get("layer"):  # KPU overlay features stay with the draft
+                s.delete(z)
         s.flush()
         _zones(s, v.id, rs)
         append_event(s, actor=actor.name, role=role, action="draft.update", entity_type="ruleset_version",
@@ -504,6 +506,7 @@ def publish(store: Store, actor: Principal, version_id: int, expected_row_versio
             raise InputError(f"{v.ruleset_id}@{v.version} sudah {v.status} / is already {v.status}")
         now = now_utc()
         start = effective_from or _midnight_wib(signed_on)
+        _check_window(s, v, start, effective_to)
         _go_live(s, v, start, actor.name, role, now, reason)
         checked_update(s, RuleSetVersion, v.id, expected_row_version, actor.name,
                        f"rule set {v.ruleset_id}@{v.version}", status="published", published_at=now,
@@ -514,6 +517,31 @@ def publish(store: Store, actor: Principal, version_id: int, expected_row_versio
                      after={"status": "published", "decree_no": decree_no, "signed_on": signed_on,
                             "effective_from": start}, reason=reason, at=now)
         return VersionInfo.of(_version_row(s, version_id))
+
+
+def _check_window(s: Session, v: RuleSetVersion, start: dt.datetime, end: dt.datetime | None) -> None:
+    """Refuse an empty window, one that overlaps a later decree, or a draft overtaken by another publication."""
+    if end is not None and end <= start:
+        raise InputError(f"masa berlaku kosong: sampai {format_wib(end)} tidak setelah sejak {format_wib(start)} / "
+                         f"empty effective window: effective-to {format_wib(end)} is not after effective-from "
+                         f"{format_wib(start)}", field="--effective-to")
+    later = s.execute(select(RuleSetVersion).where(
+        RuleSetVersion.ruleset_id == v.ruleset_id, RuleSetVersion.id != v.id,
+        RuleSetVersion.status.in_(("published", "superseded")), RuleSetVersion.effective_from >= start)
+        .order_by(RuleSetVersion.effective_from)).scalars().first()
+    if later is not None:
+        raise InputError(f"masa berlaku tumpang tindih: {later.ruleset_id}@{later.version} "
+                         f"(SK {later.decree_no or '-'}) "
+                         f"sudah berlaku sejak {format_wib(later.effective_from)}, tidak sebelum {format_wib(start)} / "
+                         f"overlapping effective window: {later.ruleset_id}@{later.version} is in force from "
+                         f"{format_wib(later.effective_from)}, not before {format_wib(start)}",
+                         field="--effective-from")
+    current = _current_published(s, v.ruleset_id)
+    if current is not None and v.parent_id is not None and current.id != v.parent_id:
+        raise InputError(f"{current.ruleset_id}@{current.version} baru saja diterbitkan oleh '{current.publisher}' "
+                         f"setelah draf ini dibuat; buat draf baru darinya / was just published by "
+                         f"'{current.publisher}' after this draft was started; start a new draft from it",
+                         field="draft")
 
 
 def withdraw(store: Store, actor: Principal, version_id: int, expected_row_version: int, *, reason: str) -> VersionInfo:

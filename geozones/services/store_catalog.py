@@ -84,6 +84,7 @@ class StoreCatalog:
     principal: Principal = PUBLIC
     default_id: str | None = None
     _files: FileCatalog = field(init=False, repr=False)
+    _overlays: dict = field(init=False, repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self._files = FileCatalog(DEFAULT_RULES, self.data_dir)
@@ -167,6 +168,10 @@ class StoreCatalog:
         rs = flatten(levels, source=source) if len(levels) > 1 else levels[0]
         if rs.area:
             check_layers(rs, self._files.manifest(rs.area).layer_names, source)
+        from geozones.services.drafts import overlay_features
+
+        # the KPU overlay drawn with this version goes with it into layers() (issue 10 §1)
+        self._overlays[rs.area] = overlay_features(self.store, v.id)
         return rs
 
     def version_in_force(self, ruleset_id: str, at: dt.datetime) -> str | None:
@@ -195,8 +200,20 @@ class StoreCatalog:
             return tuple((r.ruleset_id, r.version) for r in stack_rows(s, leaf, at=at))
 
     def layers(self, area: str) -> LayerSet:
-        """Every layer of ``area`` from the data directory (as :class:`FileCatalog`)."""
-        return self._files.layers(area)
+        """Every layer of ``area`` from the data directory, with the KPU overlay of the version last served.
+
+        :meth:`ruleset` remembers the overlay features stored with the version it
+        returned for ``area``; they are merged into their layers
+        (:func:`geozones.engine.zones.with_overlay`), so R08 ``parks`` matches parks
+        drawn by KPU staff. Call :meth:`ruleset` first (as ``open_checker`` does).
+        """
+        layers = self._files.layers(area)
+        features = self._overlays.get(area) or []
+        if not features:
+            return layers
+        from geozones.engine.zones import with_overlay
+
+        return with_overlay(layers, features)
 
     def grants(self, ruleset: RuleSet) -> list[Grant]:
         """Granted discretions in the register for ``ruleset`` (beyond those inside its YAML)."""

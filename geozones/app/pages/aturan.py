@@ -57,12 +57,22 @@ st.dataframe(pd.DataFrame([{
     t("col.legal_basis", lang): "; ".join(b.cite() for b in q.legal_basis)} for q in rs.quotas]),
     hide_index=True, width="stretch", placeholder=EMPTY)
 
+def _place(place) -> str:
+    import shapely.geometry
+
+    c = shapely.geometry.shape(place.geometry).centroid
+    return f"{c.y:.6f}, {c.x:.6f}" + (f" (r {place.radius:g} m)" if place.radius else "")
+
+
 st.subheader(t("rules.grants", lang))
-if rs.grants:
+all_grants = [*rs.grants, *ctx.checker.grants]  # the rule set's own and the KPU register's granted ones
+if all_grants:
     st.dataframe(pd.DataFrame([{
         t("col.id", lang): g.id, t("col.lifts", lang): ", ".join(g.lifts),
-        t("col.window", lang): _window(g.window), t("col.reference", lang): g.reference}
-        for g in rs.grants]), hide_index=True, width="stretch", placeholder=EMPTY)
+        t("col.window", lang): _window((g.window.start, g.window.end)), t("col.reference", lang): g.reference,
+        ("Syarat" if lang == "id" else "Conditions"): g.conditions.get(lang) if g.conditions else "",
+        ("Tempat" if lang == "id" else "Place"): g.place.site_id or _place(g.place)}
+        for g in all_grants]), hide_index=True, width="stretch", placeholder=EMPTY)
 else:
     st.caption(t("rules.grants_none", lang))
 

@@ -23,7 +23,7 @@ SAMPLE = ("id,lon,lat,apk_type,paslon,installed_at\n"
           "A2,106.85210,-6.18200,spanduk,2,\n"
           "A3,106.82290,-6.19500,baliho,3,2024-11-25T09:00\n")
 
-lang, ctx = page.start()
+lang, ctx = page.start("list_at")
 st.title(t("list.title", lang))
 st.caption(md_escape(t("list.help", lang)))
 

@@ -13,7 +13,7 @@ from geozones.core.apk import ApkType
 from geozones.engine import zoning
 from geozones.io import exports
 
-lang, ctx = page.start()
+lang, ctx = page.start("where_at")
 st.title(t("where.title", lang))
 st.caption(md_escape(t("where.help", lang)))
 

@@ -11,7 +11,7 @@ from geozones.app.widgets.panel import after_election, attribution_footer, sched
 from geozones.core.apk import ApkType
 from geozones.core.verdicts import COLORS, Verdict, label
 
-lang, ctx = page.start()
+lang, ctx = page.start("peta_at")
 st.title(t("map.title", lang))
 st.caption(md_escape(t("map.help", lang)))
 
@@ -70,6 +70,9 @@ with map_slot:
     for fg in mapview.restricted_layers(restricted, names=names, lang=lang, tooltip_aliases=tips,
                                         categories=("parcel", "corridor", "kawasan")):
         fg.add_to(m)
+    grants_fg = mapview.grants_layer([*ctx.ruleset.grants, *ctx.checker.grants], at, lang)
+    if grants_fg is not None:
+        grants_fg.add_to(m)
     legend = [(COLORS[v], label(v, lang)) for v in (Verdict.FORBIDDEN, Verdict.NEEDS_DISCRETION,
                                                     Verdict.NEEDS_PERMIT, Verdict.NEEDS_OWNER_CONSENT,
                                                     Verdict.ALLOWED)]

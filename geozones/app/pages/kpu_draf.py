@@ -1,0 +1,244 @@
+"""KPU · Draf: zone editor (draw or import), rule table, YAML, review and publication of a draft."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+import yaml
+
+from geozones.app import mapview
+from geozones.app.kpu_common import fail, ruleset_choice, session, tr
+from geozones.app.text import md_escape
+from geozones.app.widgets.draw import draw_map, split_drawings, zone_features
+from geozones.core.errors import InputError
+from geozones.core.time import WIB
+from geozones.services import drafts, rulesets
+from geozones.services.authz import Action, can
+
+
+def _read_zones(upload):
+    """An uploaded vector file read like ``data import`` (every format read_vector reads), by its name."""
+    import tempfile
+    from pathlib import Path
+
+    from geozones.io.vector import read_vector
+
+    suffix = "".join(Path(upload.name).suffixes[-2:]) or ".geojson"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        path.write_bytes(upload.getvalue())
+        notes: list[str] = []
+        gdf = read_vector(path, source_name=upload.name, on_warning=notes.append)
+    for n in notes[:20]:
+        st.warning(md_escape(n))
+    return gdf
+
+
+def _day(text: str, what: str) -> dt.date | None:
+    from geozones.app.state import parse_date
+
+    if not text.strip():
+        return None
+    day = parse_date(text)
+    if day is None:
+        raise InputError(f"'{text}' bukan tanggal DD/MM/YYYY / is not a DD/MM/YYYY date", field=what)
+    return day
+
+
+store, me = session()
+st.title(tr("KPU · Draf aturan dan zona", "KPU · Rule and zone drafts"))
+rid = ruleset_choice(store, "kpu_rid")
+if rid is None:
+    st.stop()
+
+versions = rulesets.list_versions(store, me, rid)
+open_versions = [v for v in versions if v.status in ("draft", "in_review")]
+with st.expander(tr("Draf baru dari versi yang berlaku", "New draft from the version in force"),
+                 expanded=not open_versions):
+    with st.form("kpu_new_draft"):
+        why = st.text_input(tr("Alasan", "Reason"), key="kpu_new_reason")
+        if st.form_submit_button(tr("Buat draf", "Create draft")):
+            try:
+                v = drafts.new_draft(store, me, rid, reason=why or None)
+                st.session_state["kpu_draft"] = f"{v.ruleset_id}@{v.version}"
+                st.rerun()
+            except InputError as err:
+                fail(err)
+if not open_versions:
+    st.stop()
+labels = [f"{v.ruleset_id}@{v.version}" for v in open_versions]
+current = st.session_state.get("kpu_draft")
+pick = st.selectbox(tr("Draf", "Draft"), labels, index=labels.index(current) if current in labels else 0,
+                    key="kpu_draft_pick")
+draft = open_versions[labels.index(pick)]
+st.caption(md_escape(f"{tr('status', 'status')}: {draft.status} · {tr('penulis', 'author')}: {draft.author} · "
+                     f"{tr('terakhir diubah oleh', 'last edited by')}: {draft.updated_by} · row {draft.row_version}"))
+rs = rulesets.parse_yaml_text(drafts.draft_yaml(store, me, draft.id), source=pick, check_layers=False)
+rule_ids = [r.id for r in rs.rules if r.spatial.form != "anywhere"]
+
+tab_zones, tab_rules, tab_yaml, tab_review = st.tabs([tr("Zona", "Zones"), tr("Tabel aturan", "Rule table"),
+                                                     "YAML", tr("Tinjau & terbitkan", "Review & publish")])
+
+with tab_zones:
+    zones = drafts.draft_zones(store, me, draft.id)
+    stored = zone_features([z for z in zones if z["layer"]])  # KPU overlay zones are the editable ones
+    c1, c2 = st.columns([3, 2], gap="medium")
+    with c1:
+        m = mapview.base_map(online_tiles=False)
+        drawn = draw_map(m, key=f"kpu_draw_{draft.id}_{draft.row_version}", features=stored) \
+            if draft.status == "draft" else []
+        changes = split_drawings(drawn, stored) if draft.status == "draft" else None
+    with c2:
+        if draft.status != "draft":
+            st.info(tr("Draf sedang ditinjau; kembalikan ke draf untuk mengubah.",
+                       "The draft is in review; return it to draft to change it."))
+        st.markdown(f"**{tr('Zona baru dari peta', 'New zones from the map')}**: "
+                    f"{len(changes.new) if changes else 0}")
+        with st.form("kpu_zone_form"):
+            name = st.text_input(tr("Nama zona", "Zone name"), key="kpu_zone_name")
+            rule = st.selectbox(tr("Aturan", "Rule"), rule_ids,
+                                index=rule_ids.index("R08") if "R08" in rule_ids else 0, key="kpu_zone_rule")
+            category = st.text_input(tr("Kategori", "Category"), key="kpu_zone_category")
+            basis = st.text_input(tr("Dasar hukum", "Legal basis"), key="kpu_zone_basis")
+            buffer = st.text_input(tr("Buffer (mis. 10 m)", "Buffer (e.g. 10 m)"), key="kpu_zone_buffer")
+            advisory = st.checkbox(tr("Anjuran (advisory)", "Advisory"), key="kpu_zone_advisory")
+            upload = st.file_uploader(tr("atau impor berkas (GeoJSON, GPKG, KML, SHP zip)",
+                                         "or import a file (GeoJSON, GPKG, KML, SHP zip)"), key="kpu_zone_file")
+            reason = st.text_input(tr("Alasan perubahan", "Reason for the change"), key="kpu_zone_reason")
+            save = st.form_submit_button(tr("Simpan zona", "Save zones"), type="primary")
+        if save:
+            try:
+                inputs, source = [], f"digambar oleh / drawn by {me.name}"
+                if upload is not None:
+                    gdf, source = _read_zones(upload), f"{upload.name} (diimpor oleh / imported by {me.name})"
+                    geoms = [(g.__geo_interface__, f"{name or upload.name} {i}") for i, g in
+                             enumerate(gdf.geometry, 1)]
+                else:
+                    geoms = [(f["geometry"], name or f"zona {i}") for i, f in enumerate(changes.new, 1)]
+                for geom, zname in geoms:
+                    inputs.append(drafts.ZoneInput(geometry=geom, name=zname if len(geoms) > 1 or not name else name,
+                                                   category=category or None, legal_basis=basis or None,
+                                                   buffer=buffer or None, advisory=advisory))
+                v, ids, notes = drafts.add_zones(store, me, draft.id, inputs, rule, source=source, reason=reason,
+                                                 expected_row_version=draft.row_version)
+                for n in notes:
+                    st.warning(md_escape(n))
+                st.success(md_escape(tr(f"Disimpan: {', '.join(ids)}", f"Saved: {', '.join(ids)}")))
+                st.rerun()
+            except InputError as err:
+                fail(err)
+        if changes and changes.deleted:
+            st.warning(md_escape(tr(f"Dihapus di peta: {', '.join(changes.deleted)}",
+                                    f"Deleted on the map: {', '.join(changes.deleted)}")))
+            why = st.text_input(tr("Alasan penghapusan", "Reason for the removal"), key="kpu_del_reason")
+            if st.button(tr("Hapus zona", "Remove zones"), key="kpu_del"):
+                try:
+                    for zid in changes.deleted:
+                        drafts.remove_zone(store, me, draft.id, zid, reason=why)
+                    st.rerun()
+                except InputError as err:
+                    fail(err)
+        if zones:
+            st.dataframe(pd.DataFrame([{k: z[k] for k in ("zone_id", "name", "rule_id", "layer", "source")}
+                                       for z in zones]), hide_index=True, use_container_width=True)
+
+with tab_rules:
+    st.caption(tr("Ubah sel lalu simpan; kesalahan validasi muncul di samping kolom yang disebut.",
+                  "Edit cells, then save; validation errors appear beside the field they name."))
+    table = pd.DataFrame([{"id": r.id, "verdict": str(r.verdict.value if hasattr(r.verdict, "value") else r.verdict),
+                           "layer": r.layer or "", "advisory": r.advisory,
+                           "title_id": r.title.id, "title_en": r.title.en} for r in rs.rules])
+    edited = st.data_editor(table, key=f"kpu_rules_{draft.id}_{draft.row_version}", hide_index=True,
+                            disabled=["id"] if draft.status == "draft" else True, use_container_width=True)
+    rule_reason = st.text_input(tr("Alasan perubahan", "Reason for the change"), key="kpu_rule_reason")
+    if st.button(tr("Simpan aturan", "Save rules"), key="kpu_rule_save", disabled=draft.status != "draft"):
+        row_version = draft.row_version
+        for before, after in zip(table.to_dict("records"), edited.to_dict("records"), strict=True):
+            values = {}
+            for col in ("verdict", "layer", "advisory"):
+                if before[col] != after[col]:
+                    values[col] = after[col] if after[col] not in ("", None) else None
+            if before["title_id"] != after["title_id"] or before["title_en"] != after["title_en"]:
+                values["title"] = {"id": after["title_id"], "en": after["title_en"]}
+            if not values:
+                continue
+            try:
+                v = drafts.set_rule(store, me, draft.id, after["id"], values, reason=rule_reason,
+                                    expected_row_version=row_version)
+                row_version = v.row_version
+            except InputError as err:
+                c_field, c_msg = st.columns([1, 3])
+                c_field.markdown(f"**{md_escape(after['id'])}** · {md_escape(', '.join(values))}")
+                with c_msg:
+                    fail(err)
+                break
+        else:
+            st.rerun()
+
+with tab_yaml:
+    text = drafts.draft_yaml(store, me, draft.id)
+    st.download_button(tr("Unduh YAML", "Download YAML"), text.encode("utf-8"), file_name=f"{rid}-{draft.version}.yaml",
+                       mime="application/yaml", key="kpu_yaml_dl")
+    st.code(text, language="yaml")
+    st.caption(md_escape(f"{len(yaml.safe_load(text).get('rules', []))} rules"))
+
+with tab_review:
+    reason = st.text_input(tr("Alasan / komentar", "Reason / comment"), key="kpu_review_reason")
+    c1, c2, c3 = st.columns(3)
+    if draft.status == "draft" and c1.button(tr("Ajukan untuk ditinjau", "Submit for review"), key="kpu_submit"):
+        try:
+            rulesets.submit(store, me, draft.id, draft.row_version, reason=reason or None)
+            st.rerun()
+        except InputError as err:
+            fail(err)
+    if draft.status == "in_review" and can(me, Action.PUBLISH) and c2.button(
+            tr("Kembalikan ke draf", "Return to draft"), key="kpu_return"):
+        try:
+            drafts.return_draft(store, me, draft.id, reason=reason, expected_row_version=draft.row_version)
+            st.rerun()
+        except InputError as err:
+            fail(err)
+    if c3.button(tr("Tarik draf", "Withdraw draft"), key="kpu_withdraw"):
+        try:
+            drafts.withdraw_draft(store, me, draft.id, reason=reason, expected_row_version=draft.row_version)
+            st.rerun()
+        except InputError as err:
+            fail(err)
+    if can(me, Action.PUBLISH):
+        st.subheader(tr("Terbitkan dengan SK", "Publish under a decree"))
+        with st.form("kpu_publish"):
+            decree = st.text_input(tr("Nomor SK", "Decree number"), key="kpu_decree")
+            # text fields (DD/MM/YYYY), as the public date picker: what is shown is what is sent
+            signed_text = st.text_input(tr("Tanggal tanda tangan", "Signed on"), key="kpu_signed",
+                                        placeholder="DD/MM/YYYY")
+            start_text = st.text_input(tr("Berlaku sejak", "Effective from"), key="kpu_from", placeholder="DD/MM/YYYY")
+            end_text = st.text_input(tr("Berlaku sampai (opsional)", "Effective to (optional)"), key="kpu_to",
+                                     placeholder="DD/MM/YYYY")
+            pdf = st.file_uploader(tr("PDF SK (opsional)", "Decree PDF (optional)"), type=["pdf"], key="kpu_pdf")
+            pub_reason = st.text_input(tr("Alasan", "Reason"), key="kpu_pub_reason")
+            go = st.form_submit_button(tr("Terbitkan", "Publish"), type="primary")
+        if go:
+            try:
+                signed, start, end = (_day(x, label) for x, label in (
+                    (signed_text, "signed"), (start_text, "effective-from"), (end_text, "effective-to")))
+                if signed is None or start is None:
+                    raise InputError(tr("tanggal tanda tangan dan berlaku sejak wajib (DD/MM/YYYY)",
+                                        "the signing and effective-from dates are required (DD/MM/YYYY)"),
+                                     field="effective-from")
+                sha = None
+                if pdf is not None:
+                    from geozones.services import media
+
+                    sha = media.store_media(store, me, pdf.getvalue(), mime="application/pdf", filename=pdf.name,
+                                            action=Action.PUBLISH).sha256
+                v = rulesets.publish(
+                    store, me, draft.id, draft.row_version, decree_no=decree.strip(), signed_on=signed,
+                    effective_from=dt.datetime.combine(start, dt.time(0), tzinfo=WIB),
+                    effective_to=dt.datetime.combine(end, dt.time(0), tzinfo=WIB) if end else None,
+                    decree_pdf_sha256=sha, reason=pub_reason or None)
+                st.success(md_escape(tr(f"Diterbitkan: {v.ruleset_id}@{v.version}",
+                                        f"Published: {v.ruleset_id}@{v.version}")))
+            except InputError as err:
+                fail(err)

@@ -1,0 +1,82 @@
+"""KPU · Riwayat: versions with decree and dates, the diff between two (table and map), the audit trail."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from geozones.app import mapview
+from geozones.app.kpu_common import fail, ruleset_choice, session, tr
+from geozones.app.widgets.map import show_map
+from geozones.core.errors import InputError
+from geozones.core.time import format_wib
+from geozones.rules.diff import CHANGE_LABELS, DIFF_COLORS, diff_frame, diff_map_frame
+from geozones.services import drafts, rulesets
+from geozones.services.audit_log import audit_frame, list_events
+from geozones.services.authz import Action
+
+store, me = session(Action.READ_AUDIT)
+st.title(tr("KPU · Riwayat, perbedaan dan audit", "KPU · History, diff and audit"))
+rid = ruleset_choice(store, "kpu_hist_rid")
+if rid is None:
+    st.stop()
+versions = rulesets.list_versions(store, me, rid)
+st.dataframe(pd.DataFrame([{
+    "version": v.version, "status": v.status, "decree": v.decree_no or "", "signed": str(v.decree_signed_on or ""),
+    "effective_from": format_wib(v.effective_from) if v.effective_from else "",
+    "effective_to": format_wib(v.effective_to) if v.effective_to else "", "author": v.author,
+    "publisher": v.publisher or "", "published_at": format_wib(v.published_at) if v.published_at else ""}
+    for v in versions]), hide_index=True, use_container_width=True)
+
+st.subheader(tr("Perbedaan", "Diff"))
+names = [v.version for v in versions]
+if len(names) >= 2:
+    c1, c2 = st.columns(2)
+    old = c1.selectbox(tr("Dari versi", "From version"), names, index=len(names) - 2, key="kpu_diff_old")
+    new = c2.selectbox(tr("Ke versi", "To version"), names, index=len(names) - 1, key="kpu_diff_new")
+    try:
+        changes = drafts.diff_versions(store, me, rid, old, new)
+    except InputError as err:
+        fail(err)
+        changes = []
+    frame = diff_frame(changes)
+    st.dataframe(frame.drop(columns=["change"]), hide_index=True, use_container_width=True)
+    zones = diff_map_frame(changes)
+    m = mapview.base_map()
+    if len(zones):
+        import folium
+
+        for change, grp in zones.groupby("change"):
+            folium.GeoJson(
+                grp[["key", "name", "change", "geometry"]].assign(
+                    label=CHANGE_LABELS[change], name=grp["name"].map(mapview.safe_text)).to_json(),
+                name=CHANGE_LABELS[change],
+                style_function=lambda _f, c=DIFF_COLORS[change]: {"color": c, "fillColor": c, "weight": 3,
+                                                                  "fillOpacity": 0.4},
+                tooltip=folium.GeoJsonTooltip(["key", "name", "label"])).add_to(m)
+        b = zones.total_bounds
+        m.fit_bounds([[b[1], b[0]], [b[3], b[2]]])
+    mapview.Legend(tr("Perubahan zona", "Zone changes"),
+                   [(DIFF_COLORS[k], CHANGE_LABELS[k]) for k in ("added", "removed", "changed")]).add_to(m)
+    show_map(m, key=f"kpu_diff_map_{old}_{new}", height=420)
+else:
+    st.info(tr("Perlu dua versi untuk dibandingkan.", "Two versions are needed for a diff."))
+
+st.subheader(tr("Jejak audit", "Audit trail"))
+c1, c2, c3 = st.columns(3)
+account = c1.text_input(tr("Akun", "Account"), key="kpu_audit_account")
+entity = c2.text_input(tr("Versi / zona / diskresi", "Version / zone / grant"), key="kpu_audit_entity")
+since = c3.date_input(tr("Sejak", "Since"), value=None, key="kpu_audit_since")
+try:
+    import datetime as dt
+
+    from geozones.core.time import WIB
+
+    rows = list_events(store, me, account=account or None, entity=entity or None,
+                       since=dt.datetime.combine(since, dt.time(0), tzinfo=WIB) if since else None)
+    table = audit_frame(rows)
+    st.dataframe(table, hide_index=True, use_container_width=True)
+    st.download_button("CSV", table.to_csv(index=False).encode("utf-8-sig"), file_name="geozones-audit.csv",
+                       mime="text/csv", key="kpu_audit_csv")
+except InputError as err:
+    fail(err)

@@ -1,0 +1,252 @@
+"""The KPU workspace in Chromium (issue 10 "Done when"), offline.
+
+An editor logs in, starts a draft, draws a polygon around a spot in Johar Baru with
+the toolbar and the mouse, attaches it to the parks rule (R08) and submits; a
+publisher logs in and publishes it under a decree effective from 15 October 2024;
+the public map judges a point inside FORBIDDEN on 20 October and not on 10
+October; the diff map shows the zone added and the audit CSV both actions.
+Screenshots go to docs/screenshots/ when GEOZONES_SCREENSHOTS is set.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.app.e2e.conftest import ROOT, _free_port
+from tests.conftest import DEFAULT_RULES
+
+pytestmark = pytest.mark.e2e
+MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+#: The page's map, not a stale zero-height frame left by the page before during a rerun.
+MAP_SHOWN = MAP_FRAME + ":visible"
+PARK = (-6.187064, 106.85493)  # lat, lon: a spot in Johar Baru no rule matched before
+SHOTS = ROOT / "docs" / "screenshots"
+ROAD = (-6.163501, 106.820072)  # lat, lon: on a candidate protocol road (R05-K, R15 ask for discretion)
+LETTER = "123/PL.02.4-SD/3171/2024"
+
+
+@pytest.fixture(scope="module")
+def kpu_server(e2e_data_dir, tmp_path_factory):
+    home = tmp_path_factory.mktemp("geozones-home")
+    env = {**os.environ, "GEOZONES_HOME": str(home), "GEOZONES_DATA_DIR": str(e2e_data_dir), "PYTHONPATH": str(ROOT)}
+    env.pop("GEOZONES_DATABASE_URL", None)
+    as_root = {**env, "GEOZONES_USER": "root", "GEOZONES_PASSWORD": "root-pass-1"}
+    cli = [sys.executable, "-m", "geozones"]
+    subprocess.run([*cli, "users", "add", "root", "--role", "admin"], input="root-pass-1\n", text=True, env=env,
+                   check=True)
+    for name, role in (("editor", "kpu_editor"), ("publisher", "kpu_publisher")):
+        subprocess.run([*cli, "users", "add", name, "--role", role], input=f"{name}-pass-1\n", text=True,
+                       env=as_root, check=True)
+    subprocess.run([*cli, "rules", "import", str(DEFAULT_RULES), "--decree", "SK 135/2024", "--signed",
+                    "2024-09-20"], env=as_root, check=True)
+    port = _free_port()
+    log = home / "server.log"
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+           "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+           "--server.fileWatcherType", "none"]
+    with open(log, "wb") as fh:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                pytest.fail(f"streamlit exited early:\n{log.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            proc.terminate()
+            pytest.fail("streamlit did not become healthy")
+        yield url, home, env
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _offline(page) -> list[str]:
+    blocked: list[str] = []
+
+    def route(r):
+        if r.request.url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:")):
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort()
+
+    page.context.route("**/*", route)
+    return blocked
+
+
+def _login(page, name: str) -> None:
+    page.get_by_role("link", name="Masuk").click()
+    expect(page.get_by_label("Nama akun")).to_be_visible(timeout=60_000)
+    page.get_by_label("Nama akun").fill(name)
+    page.get_by_label("Kata sandi").fill(f"{name}-pass-1")
+    page.get_by_role("button", name="Masuk").click()
+    expect(page.get_by_text("Masuk sebagai")).to_be_visible(timeout=30_000)
+
+
+def _logout(page) -> None:
+    page.get_by_role("link", name="Masuk").click()
+    page.get_by_role("button", name="Keluar").click()
+    expect(page.get_by_label("Nama akun")).to_be_visible(timeout=30_000)
+
+
+def _shot(page, name: str) -> None:
+    if os.environ.get("GEOZONES_SCREENSHOTS"):
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / name), full_page=False)
+
+
+def _draw_polygon(page, ring) -> None:
+    frame = page.frame_locator(MAP_FRAME).first
+    toolbar = frame.locator("a.leaflet-draw-draw-polygon")
+    expect(toolbar).to_be_visible(timeout=60_000)
+    fr = page.locator(MAP_FRAME).first.element_handle().content_frame()
+    fr.wait_for_function("() => typeof map_div !== 'undefined' && map_div._loaded", timeout=30_000)
+    lat0, lon0 = PARK
+    fr.evaluate(f"() => map_div.setView([{lat0}, {lon0}], 17, {{animate: false}})")
+    page.wait_for_timeout(500)
+    page.locator(MAP_FRAME).first.scroll_into_view_if_needed()
+    toolbar.click()
+    expect(frame.locator(".leaflet-draw-tooltip")).to_be_visible()
+    box = page.locator(MAP_FRAME).first.bounding_box()  # after the click: it may have scrolled the page
+    pixels = []
+    for lat, lon in ring:
+        pt = fr.evaluate(f"() => {{ const p = map_div.latLngToContainerPoint([{lat}, {lon}]); return [p.x, p.y]; }}")
+        pixels.append((box["x"] + pt[0], box["y"] + pt[1]))
+    for x, y in [*pixels, pixels[0]]:
+        page.mouse.move(x, y, steps=4)
+        page.mouse.down()
+        page.mouse.up()
+        page.wait_for_timeout(250)
+
+
+def _versions(env) -> str:
+    out = subprocess.run([sys.executable, "-m", "geozones", "rules", "history", "dki-jakarta-pusat-pilkada-2024"],
+                         env={**env, "GEOZONES_USER": "editor", "GEOZONES_PASSWORD": "editor-pass-1"}, text=True,
+                         capture_output=True, check=True)
+    return out.stdout
+
+
+def _cli(env, user: str, *argv: str) -> str:
+    out = subprocess.run([sys.executable, "-m", "geozones", *argv], text=True, capture_output=True,
+                         env={**env, "GEOZONES_USER": user, "GEOZONES_PASSWORD": f"{user}-pass-1"})
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def _verdict_at(page, day: str, point=None) -> str:
+    page.get_by_role("link", name="Peta").click()
+    date = page.get_by_role("textbox", name="Tanggal penilaian (WIB)")
+    expect(date).to_be_visible(timeout=60_000)
+    date.click()
+    date.press("Control+a")
+    page.keyboard.type(day)
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(1000)
+    coords = page.get_by_text("Atau masukkan koordinat")
+    if not page.get_by_role("spinbutton", name="Lintang (lat)").is_visible():
+        coords.click()
+    lat, lon = point or PARK
+    for name, value in (("Lintang (lat)", lat), ("Bujur (lon)", lon)):
+        field = page.get_by_role("spinbutton", name=name)
+        field.click()
+        field.press("Control+a")
+        page.keyboard.type(f"{value:.6f}")
+    page.get_by_role("button", name="Periksa titik ini").click()
+    expect(page.get_by_text(re.compile(r"Dinilai untuk: " + re.escape(day.replace("/", "-"))))).to_be_visible(
+        timeout=60_000)
+    page.wait_for_timeout(1000)
+    return page.locator('[data-testid="stMain"]').inner_text()
+
+
+def test_editor_draws_publisher_publishes_public_sees(page, kpu_server):
+    url, _home, env = kpu_server
+    blocked = _offline(page)
+    page.goto(url, wait_until="domcontentloaded")
+    expect(page.get_by_role("link", name="Masuk")).to_be_visible(timeout=60_000)
+    _login(page, "editor")
+    page.get_by_role("link", name="KPU: draf").click()
+    page.get_by_label("Alasan").first.fill("taman baru Johar Baru")
+    page.get_by_role("button", name="Buat draf").click()
+    expect(page.get_by_text("row 1")).to_be_visible(timeout=60_000)
+
+    lat0, lon0 = PARK
+    d = 0.0003
+    _draw_polygon(page, [(lat0 + d, lon0 - d), (lat0 + d, lon0 + d), (lat0 - d, lon0 + d), (lat0 - d, lon0 - d)])
+    expect(page.get_by_text("Zona baru dari peta: 1")).to_be_visible(timeout=30_000)
+    page.get_by_label("Nama zona").fill("Taman Johar Baru (uji)")
+    page.get_by_label("Alasan perubahan").first.fill("survei lapangan 12/10")
+    _shot(page, "kpu-editor.png")
+    page.get_by_role("button", name="Simpan zona").click()
+    expect(page.get_by_text("row 2")).to_be_visible(timeout=60_000)
+    page.get_by_role("tab", name="Tinjau & terbitkan").click()
+    page.get_by_label("Alasan / komentar").fill("siap ditinjau")
+    page.get_by_role("button", name="Ajukan untuk ditinjau").click()
+    expect(page.get_by_text("status: in_review", exact=False)).to_be_visible(timeout=60_000)
+    assert "2024.2\tin_review" in _versions(env)
+
+    _logout(page)
+    _login(page, "publisher")
+    page.get_by_role("link", name="KPU: draf").click()
+    expect(page.get_by_text("in_review", exact=False).first).to_be_visible(timeout=60_000)
+    page.get_by_role("tab", name="Tinjau & terbitkan").click()
+    page.get_by_label("Nomor SK").fill("SK 200/2024")
+    page.get_by_label("Tanggal tanda tangan").fill("14/10/2024")
+    page.get_by_label("Berlaku sejak").fill("15/10/2024")
+    page.get_by_label("Alasan", exact=True).last.fill("SK taman Johar Baru")
+    page.get_by_role("button", name="Terbitkan", exact=True).click()
+    expect(page.get_by_text("Diterbitkan")).to_be_visible(timeout=60_000)
+    history = _versions(env)
+    assert "2024.2\tpublished\tSK 200/2024\t2024-10-14\t15-10-2024 00:00 WIB" in history, history
+
+    after = _verdict_at(page, "20/10/2024")
+    assert "FORBIDDEN" in after or "Dilarang" in after
+    assert "R08" in after
+    before = _verdict_at(page, "10/10/2024")
+    assert "FORBIDDEN" not in before and "v2024.1" in before  # the version in force then, without the park
+
+    # a discretion grant on a candidate protocol road: ALLOWED inside its window only, citing the letter
+    gid = _cli(env, "editor", "grants", "request", "--lon", str(ROAD[1]), "--lat", str(ROAD[0]), "--radius", "15 m",
+               "--lifts", "R05-K,R15", "--from", "2024-10-10", "--to", "2024-11-01", "--addressee", "Satpol PP",
+               "--reason", "permohonan paslon 2").strip().splitlines()[-1]
+    _cli(env, "publisher", "grants", "decide", gid, "--grant", "--letter", LETTER, "--conditions",
+         "maks. 2 baliho / at most 2 baliho", "--reason", "disetujui")
+    road = _verdict_at(page, "20/10/2024", ROAD)
+    assert "ALLOWED" in road and LETTER in road
+    assert "NEEDS_DISCRETION" in _verdict_at(page, "05/11/2024", ROAD)
+
+    page.get_by_role("link", name="KPU: riwayat & audit").click()
+    expect(page.get_by_role("heading", name="Perbedaan")).to_be_visible(timeout=60_000)
+    expect(page.locator(MAP_SHOWN).first).to_be_visible(timeout=60_000)
+    fr = page.locator(MAP_SHOWN).first.element_handle().content_frame()
+    fr.wait_for_function("() => typeof map_div !== 'undefined' && map_div._loaded", timeout=60_000)
+    html = fr.content()
+    assert "R08/kpu-1" in html and "#1a9850" in html  # the zone, added, in green
+    _shot(page, "kpu-diff-map.png")
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="CSV").click()
+    rows = list(csv.DictReader(io.StringIO(Path(dl.value.path()).read_text(encoding="utf-8-sig"))))
+    by_action = {r["action"]: r for r in rows}
+    assert by_action["draft.add_zone"]["actor"] == "editor"
+    assert by_action["draft.add_zone"]["reason"] == "survei lapangan 12/10"
+    assert by_action["ruleset.publish"]["actor"] == "publisher"
+    assert by_action["ruleset.publish"]["reason"] == "SK taman Johar Baru"
+    assert blocked == [], blocked

@@ -1,0 +1,154 @@
+"""The KPU pages and the public pages on the store (AppTest).
+
+The map component cannot be driven by AppTest (drawing with the mouse is the e2e
+test's job); here the draft, history, audit and register pages run for KPU
+sessions, refuse the public, and the public map and rules page read the store: a
+park published under a decree is FORBIDDEN from its date and a grant shows with
+its letter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import DEFAULT_RULES
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+PARK_XY = (106.85493, -6.187064)
+ROAD_XY = (106.820072, -6.163501)
+WIB = dt.timezone(dt.timedelta(hours=7))
+
+
+def _square(x, y, d=0.0003):
+    return {"type": "Polygon", "coordinates": [[[x - d, y - d], [x + d, y - d], [x + d, y + d], [x - d, y + d],
+                                                [x - d, y - d]]]}
+
+
+@pytest.fixture
+def kpu_home(tmp_path, monkeypatch, shared_data):
+    from argon2 import PasswordHasher, profiles
+
+    from geozones.services import accounts, drafts, grants, rulesets
+    from geozones.services.authz import PUBLIC
+    from geozones.store.database import open_store
+
+    monkeypatch.setenv("GEOZONES_HOME", str(tmp_path))
+    monkeypatch.setenv("GEOZONES_DATA_DIR", str(shared_data))
+    monkeypatch.delenv("GEOZONES_DATABASE_URL", raising=False)
+    monkeypatch.setattr(accounts, "_HASHER", PasswordHasher.from_parameters(profiles.CHEAPEST))
+    store = open_store()
+    admin = accounts.add_account(store, PUBLIC, "root", role="admin", password="root-pass-1")
+    ed = accounts.add_account(store, admin, "ed", role="kpu_editor", password="ed-pass-123")
+    pub = accounts.add_account(store, admin, "pub", role="kpu_publisher", password="pub-pass-12")
+    accounts.add_account(store, admin, "bw", role="bawaslu", password="bw-pass-123")
+    ed, pub = accounts.authenticate(store, "ed", "ed-pass-123"), accounts.authenticate(store, "pub", "pub-pass-12")
+    root = accounts.authenticate(store, "root", "root-pass-1")
+    rulesets.import_ruleset(store, root, DEFAULT_RULES.read_text(encoding="utf-8"), decree_no="SK 135/2024",
+                            signed_on=dt.date(2024, 9, 20))
+    v = drafts.new_draft(store, ed, "dki-jakarta-pusat-pilkada-2024", reason="taman")
+    v, _, _ = drafts.add_zones(store, ed, v.id, [drafts.ZoneInput(_square(*PARK_XY), "Taman Uji")], "R08",
+                               source="digambar oleh ed", reason="survei", data_dir=shared_data)
+    v = rulesets.submit(store, ed, v.id, v.row_version, reason="tinjau")
+    rulesets.publish(store, pub, v.id, v.row_version, decree_no="SK 200/2024", signed_on=dt.date(2024, 10, 14),
+                     effective_from=dt.datetime(2024, 10, 15, tzinfo=WIB), reason="SK taman")
+    g = grants.request_grant(store, ed, "dki-jakarta-pusat-pilkada-2024", {
+        "id": "D-001", "lifts": ["R05-K", "R15"],
+        "place": {"geometry": {"type": "Point", "coordinates": list(ROAD_XY)}, "radius": "15 m"},
+        "window": {"start": "2024-10-10T00:00:00+07:00", "end": "2024-11-01T00:00:00+07:00"},
+        "reference": grants.PENDING_REFERENCE, "granted_by": "KPU"}, addressee="Satpol PP", reason="paslon 2")
+    grants.decide_grant(store, pub, g.id, g.row_version, "granted", reference="123/PL.02.4-SD/3171/2024",
+                        conditions={"id": "maks. 2 baliho", "en": "at most 2 baliho"}, reason="ok")
+    tokens = {name: accounts.login(store, name, pw)[0]
+              for name, pw in (("ed", "ed-pass-123"), ("pub", "pub-pass-12"), ("bw", "bw-pass-123"))}
+    store.dispose()
+    return tokens
+
+
+def _texts(at) -> str:
+    parts = [e.value for kind in ("markdown", "error", "warning", "info", "success", "caption", "title",
+                                  "subheader", "code") for e in getattr(at, kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+def _page(name: str, token: str | None):
+    at = AppTest.from_file(APP, default_timeout=180)
+    if token:
+        at.session_state["geozones_login_token"] = token
+    at.run()
+    at.switch_page(f"geozones/app/pages/{name}.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_kpu_pages_for_kpu_sessions_only(kpu_home):
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        _page("kpu_draf", None)  # not listed for the public
+    # run directly (as a crafted URL would), the page still refuses: the check is not the navigation's
+    direct = AppTest.from_file(str(Path(APP).parent / "geozones/app/pages/kpu_draf.py"), default_timeout=120)
+    direct.session_state["geozones_login_token"] = kpu_home["bw"]
+    direct.run()
+    assert not direct.exception
+    assert "KPU staff" in _texts(direct) or "staf KPU" in _texts(direct)
+    direct = AppTest.from_file(str(Path(APP).parent / "geozones/app/pages/kpu_riwayat.py"), default_timeout=120)
+    direct.session_state["geozones_login_token"] = kpu_home["bw"]  # bawaslu reads its own audit entities only
+    direct.run()
+    assert not direct.exception
+    assert "ruleset.publish" not in json.dumps([d.value.to_json() for d in direct.dataframe])
+    at = _page("kpu_draf", kpu_home["ed"])
+    at.text_input(key="kpu_new_reason").input("uji halaman")
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert "dki-jakarta-pusat-pilkada-2024@2024.3" in _texts(at) or any(
+        "2024.3" in str(s.value) for s in at.selectbox)
+    assert any("version: \"2024.3\"" in str(c.value) for c in at.code)
+
+
+def test_history_diff_and_audit(kpu_home):
+    at = _page("kpu_riwayat", kpu_home["pub"])
+    frames = [d.value for d in at.dataframe]
+    diff = next(f for f in frames if "key" in f.columns)
+    added = diff[diff["change_label"].str.contains("added")]
+    assert list(added["key"]) == ["R08/kpu-1"]
+    audit = next(f for f in frames if "action" in f.columns)
+    pub = audit[audit["action"] == "ruleset.publish"].iloc[0]
+    assert pub["actor"] == "pub" and pub["reason"] == "SK taman"
+    assert (audit[audit["action"] == "draft.add_zone"]["actor"] == "ed").all()
+
+
+def test_public_map_follows_the_page_date_and_shows_grants(kpu_home):
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.session_state["selected_point"] = {"lat": PARK_XY[1], "lon": PARK_XY[0]}
+    at.run()
+    at.text_input(key="peta_at_date").input("20/10/2024").run()
+    assert not at.exception, at.exception
+    assert any("FORBIDDEN" in str(e.value) for e in at.error), [e.value for e in at.error]
+    assert "R08" in _texts(at)
+    at.text_input(key="peta_at_date").input("10/10/2024").run()
+    assert not any("FORBIDDEN" in str(e.value) for e in at.error)
+    at = _page("aturan", None)
+    grants_table = next(d.value for d in at.dataframe if any("123/PL.02.4-SD/3171/2024" in str(v)
+                                                             for v in d.value.to_numpy().ravel()))
+    assert "maks. 2 baliho" in grants_table.to_string()
+
+
+def test_grants_layer_shows_grants_in_force_with_letter_and_escapes():
+    from geozones.app import mapview
+    from geozones.rules.model import Grant
+
+    g = Grant.model_validate({
+        "id": "D-<b>1</b>", "lifts": ["R15"], "reference": "123/PL.02.4-SD/3171/2024", "granted_by": "pub",
+        "place": {"geometry": {"type": "Point", "coordinates": list(ROAD_XY)}, "radius": "15 m"},
+        "window": {"start": "2024-10-10T00:00:00+07:00", "end": "2024-11-01T00:00:00+07:00"},
+        "conditions": {"id": "maks. 2 baliho <script>", "en": "at most 2 baliho"}})
+    assert mapview.grants_layer([g], dt.datetime(2024, 11, 2, tzinfo=WIB)) is None
+    m = mapview.base_map()
+    mapview.grants_layer([g], dt.datetime(2024, 10, 20, tzinfo=WIB)).add_to(m)
+    html = m.get_root().render()
+    assert "123/PL.02.4-SD/3171/2024" in html and "10-10-2024 00:00 WIB" in html and "maks. 2 baliho" in html
+    assert "<script>" not in html.split("maks. 2 baliho")[1][:20] and "<b>1</b>" not in html
