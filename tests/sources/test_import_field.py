@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
+import subprocess
+import sys
 import time
 import zipfile
 
@@ -121,38 +122,33 @@ def test_cp1252_shapefile_without_cpg_imports_clean_names(tmp_path, data_dir):
 
 # --- concurrent writers (13.6) -----------------------------------------------------------------------------------
 
-def _hold_lock(path, ready, seconds):
-    with layer_lock(path, timeout=5):
-        ready.set()
-        time.sleep(seconds)
-
-
 def test_a_second_writer_waits_then_is_refused_naming_the_holder(tmp_path):
-    ctx = multiprocessing.get_context("spawn")
-    ready = ctx.Event()
     target = tmp_path / "jakpus_worship.geojson"
-    proc = ctx.Process(target=_hold_lock, args=(target, ready, 3))
-    proc.start()
+    code = ("import sys, time; from pathlib import Path; from geozones.sources.layerfiles import layer_lock\n"
+            "with layer_lock(Path(sys.argv[1]), timeout=5):\n"
+            "    print('ready', flush=True); time.sleep(3)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(target)], stdout=subprocess.PIPE, text=True)
     try:
-        assert ready.wait(60)
+        assert proc.stdout.readline().strip() == "ready"
         t0 = time.monotonic()
         with pytest.raises(InputError) as e, layer_lock(target, timeout=0.5):
             pass
         assert time.monotonic() - t0 < 3
         assert f"pid {proc.pid}" in str(e.value) and "jakpus_worship.geojson" in str(e.value)
     finally:
-        proc.join(30)
+        proc.wait(30)
     with layer_lock(target, timeout=1):  # released when its holder ends
         pass
 
 
-def _import_worker(args):
-    path, data_dir, tag = args
-    try:
-        res = import_file(path, layer="worship", data_dir=data_dir, replace=True, source=tag)
-        return tag, res.status
-    except InputError as err:
-        return tag, f"error: {err}"
+def _together(commands: list[list[str]], timeout: float = 240) -> list[subprocess.CompletedProcess]:
+    """Start every command at once (separate processes, as separate officials would) and wait for all."""
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for cmd in commands]
+    out = []
+    for proc, cmd in zip(procs, commands, strict=True):
+        stdout, stderr = proc.communicate(timeout=timeout)
+        out.append(subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr))
+    return out
 
 
 def test_simultaneous_imports_are_serialised_and_none_is_lost(tmp_path, data_dir):
@@ -162,9 +158,10 @@ def test_simultaneous_imports_are_serialised_and_none_is_lost(tmp_path, data_dir
         p = tmp_path / f"w{k}.geojson"
         gdf.to_file(p)
         paths.append(p)
-    with multiprocessing.get_context("spawn").Pool(3) as pool:
-        results = pool.map(_import_worker, [(p, data_dir, f"run{k}") for k, p in enumerate(paths)])
-    assert all(not status.startswith("error") for _, status in results), results
+    runs = _together([[sys.executable, "-m", "geozones", "data", "import", str(p), "--layer", "worship",
+                       "--data-dir", str(data_dir), "--replace", "--source", f"run{k}"]
+                      for k, p in enumerate(paths)])
+    assert all(r.returncode == 0 for r in runs), [r.stderr[-500:] for r in runs]
     doc = load(data_dir)
     rec = doc["files"]["jakpus_worship.geojson"]
     layer = gpd.read_file(data_dir / "jakpus_worship.geojson")
@@ -177,14 +174,11 @@ def test_simultaneous_imports_are_serialised_and_none_is_lost(tmp_path, data_dir
     assert not list((data_dir / STAGING_DIR).iterdir()) and not list(data_dir.glob(".*.candidate.*"))
 
 
-def _save(args):
-    data_dir, k = args
-    save_records(data_dir, {f"layer{k}.geojson": {"how": "test", "n": k}})
-
-
 def test_provenance_never_loses_a_record_under_concurrent_writers(tmp_path):
-    with multiprocessing.get_context("spawn").Pool(8) as pool:
-        pool.map(_save, [(tmp_path, k) for k in range(20)])
+    code = ("import sys; from geozones.sources.provenance import save_records; "
+            "k = int(sys.argv[2]); save_records(sys.argv[1], {f'layer{k}.geojson': {'how': 'test', 'n': k}})")
+    runs = _together([[sys.executable, "-c", code, str(tmp_path), str(k)] for k in range(20)])
+    assert all(r.returncode == 0 for r in runs), [r.stderr[-500:] for r in runs if r.returncode]
     assert set(load(tmp_path)["files"]) == {f"layer{k}.geojson" for k in range(20)}
 
 
