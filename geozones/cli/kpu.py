@@ -426,6 +426,13 @@ def _ruleset_id(store, ref: str | None) -> str:
     from geozones.services.store_catalog import StoreCatalog
 
     ids = StoreCatalog(store).ruleset_ids()
+    if len(ids) > 1:
+        # a stack (national, province, kota): the kota level of the default area is what KPU Kota edits
+        from geozones.rules.model import DEFAULT_RULES, load_ruleset
+
+        default_id = load_ruleset(DEFAULT_RULES, resolve=False).id
+        if default_id in ids:
+            return default_id
     if len(ids) != 1:
         raise InputError(f"sebutkan --ruleset (basis data berisi {len(ids)}) / name --ruleset (the store holds "
                          f"{len(ids)})", field="--ruleset")

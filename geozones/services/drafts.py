@@ -19,6 +19,7 @@ as the change; every change to a draft bumps its row version (optimistic concurr
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import warnings
@@ -230,12 +231,23 @@ def add_zones(store: Store, actor: Principal, version_id: int, zones: Sequence[Z
         current = rs
         rows: list[ZoneFeature] = []
         spec_by = {sp.name: sp for sp in layers.manifest.layers}
+        # A rule may come from a level above (R08 parks is DKI's): its layer takes KPU overlay features, but
+        # its own zones belong to that level's decree, so only this level's rules take typed zones.
+        flat = _flattened(s, rs)
         for z, cz in checked:
             zid = _next_free(ids, s, v.id)
-            rule = _rule(current, rule_id, cz.name)
+            own = any(r.id == rule_id for r in current.rules)
+            rule = _rule(current if own else flat, rule_id, cz.name)
+            if not own and not rule.layer:
+                raise InputError(f"aturan '{rule_id}' milik tingkat {rule.origin.ruleset_id if rule.origin else '?'};"
+                                 f" zonanya diubah lewat keputusan tingkat itu / rule '{rule_id}' belongs to level "
+                                 f"{rule.origin.ruleset_id if rule.origin else '?'}; its zones change through that "
+                                 "level's decree", source=f"zona '{cz.name}'", field="--rule")
             props = {"category": z.category, "legal_basis": z.legal_basis, "advisory": z.advisory or None}
-            placed = place_zone(current, rule_id, cz, zone_id=zid, source=source, properties=props,
+            placed = place_zone(current if own else flat, rule_id, cz, zone_id=zid, source=source, properties=props,
                                 spec=spec_by.get(rule.layer) if rule.layer else None)
+            if not own:
+                placed = dataclasses.replace(placed, ruleset=current)  # the level itself is unchanged
             if placed.overlay is not None:
                 if placed.overlay.layer not in layers.layers:
                     raise InputError(f"aturan {rule_id} membaca lapisan '{placed.overlay.layer}' yang tidak ada di "
@@ -269,6 +281,17 @@ def add_zones(store: Store, actor: Principal, version_id: int, zones: Sequence[Z
                      entity_id=f"{v.ruleset_id}@{v.version}", after={"rule": rule_id, "zones": ids, "source": source,
                                                                      "warnings": notes}, reason=reason)
         return VersionInfo.of(_version_row(s, version_id)), ids, notes
+
+
+def _flattened(s: Session, rs: RuleSet) -> RuleSet:
+    """Level ``rs`` stacked on the stored levels above it (their versions in force now, else the earliest)."""
+    if not rs.extends:
+        return rs
+    from geozones.rules.stack import flatten
+    from geozones.services.rulesets import parent_rows, stored_level
+
+    parents = [stored_level(r) for r in parent_rows(s, rs, earliest_if_none=True, source=f"{rs.id}@{rs.version}")]
+    return flatten([*parents, rs], source=f"{rs.id}@{rs.version}")
 
 
 def _next_free(ids: list[str], s: Session, version_id: int) -> str:

@@ -10,11 +10,12 @@ import json
 import pytest
 
 from geozones.cli.main import main
+from geozones.rules.model import RULES_DIR
 from tests.conftest import DEFAULT_RULES
 from tests.store.backends import cheap_password_hashing, store_url  # noqa: F401
 
 RID = "dki-jakarta-pusat-pilkada-2024"
-#: A spot in kelurahan Johar Baru that no rule matches (NEEDS_OWNER_CONSENT with the 2024.1 rules).
+#: A spot in kelurahan Johar Baru that no rule matches (NEEDS_OWNER_CONSENT with the published rules).
 PARK_XY = (106.85493, -6.187064)
 #: A point on a candidate protocol road (Jl. in Gambir) where R05-K and R15 ask for discretion.
 ROAD_XY = (106.820072, -6.163501)
@@ -54,16 +55,17 @@ def cli(store_url, shared_data, monkeypatch, capsys):  # noqa: F811
     assert run("users", "add", "root", "--role", "admin", stdin="root-pass-1\n")[0] == 0
     for name, role in (("ed", "kpu_editor"), ("pub", "kpu_publisher"), ("pub2", "kpu_publisher")):
         assert run("users", "add", name, "--role", role, stdin=PASSWORDS[name] + "\n", user="root")[0] == 0
-    code, _, err = run("rules", "import", DEFAULT_RULES, "--decree", "SK 135/2024", "--signed", "2024-09-20",
-                       user="root")
-    assert code == 0, err
+    # the stack: national base and DKI level first, each its own decree, then the Jakarta Pusat level
+    for path in (RULES_DIR / "nasional-pilkada-2024.yaml", RULES_DIR / "dki-jakarta-pilkada-2024.yaml", DEFAULT_RULES):
+        code, _, err = run("rules", "import", path, "--decree", "SK 135/2024", "--signed", "2024-09-20", user="root")
+        assert code == 0, err
     return run
 
 
 def _verdicts(cli, tmp_path, at: str, xy=PARK_XY, apk: str = "baliho") -> dict:
     sites = tmp_path / "sites.csv"
     sites.write_text(f"site_id,lon,lat,apk_type\ns1,{xy[0]},{xy[1]},{apk}\n", encoding="utf-8")
-    code, out, err = cli("check", sites, "--at", at, "--no-progress")
+    code, out, err = cli("check", sites, "--at", at, "--no-progress", "--reasons", "full", "--lang", "both")
     assert code == 0, err
     rows = list(csv.DictReader(line for line in out.splitlines() if not line.startswith("#")))
     return rows[0]
@@ -82,7 +84,7 @@ def test_kpu_flow_through_the_cli(cli, tmp_path):
     code, out, err = cli("draft", "new", RID, "--reason", "taman baru Johar Baru", user="ed")
     assert code == 0, err
     draft = out.strip().splitlines()[-1]
-    assert draft == f"{RID}@2024.2"
+    assert draft == f"{RID}@2024.3"
     park = _geojson(tmp_path / "park.geojson", {"type": "Polygon", "coordinates": _square(*PARK_XY)})
     code, out, err = cli("draft", "add-zone", draft, park, "--rule", "R08", "--reason", "survei lapangan 12/10",
                          user="ed")
@@ -90,7 +92,7 @@ def test_kpu_flow_through_the_cli(cli, tmp_path):
     assert "kpu-1" in out
     code, _, err = cli("draft", "submit", draft, "--reason", "siap ditinjau", user="ed")
     assert code == 0, err
-    assert _draft_status(cli, "2024.2") == "in_review"
+    assert _draft_status(cli, "2024.3") == "in_review"
 
     # the editor cannot publish (role), nor its own draft; the publisher can
     code, _, err = cli("draft", "publish", draft, "--decree", "SK 200/2024", "--signed", "2024-10-14",
@@ -107,7 +109,7 @@ def test_kpu_flow_through_the_cli(cli, tmp_path):
     assert _verdicts(cli, tmp_path, "2024-10-15T00:00")["verdict"] == "FORBIDDEN"
     assert _verdicts(cli, tmp_path, "2024-10-14T23:59")["verdict"] == "NEEDS_OWNER_CONSENT"
 
-    code, out, err = cli("rules", "diff", f"{RID}@2024.1", draft, "--format", "csv")
+    code, out, err = cli("rules", "diff", f"{RID}@2024.2", draft, "--format", "csv")
     assert code == 0, err
     rows = list(csv.DictReader(io.StringIO(out)))
     added = [r for r in rows if r["kind"] == "zone" and r["change"] == "added"]
@@ -179,12 +181,12 @@ def test_bad_input_leaves_the_draft_as_it_was(cli, tmp_path, store_url):  # noqa
     # no reason, unknown rule
     code, _, err = cli("draft", "add-zone", draft, bowtie, "--rule", "R99", "--reason", "uji", user="ed")
     assert code == 2 and "R99" in err
-    # a rule referencing a missing layer
-    code, _, err = cli("draft", "set-rule", draft, "R08", "--set", "layer=kebun_raya", "--reason", "uji", user="ed")
+    # a rule referencing a missing layer (R25, TPS, is this level's own; R08 parks is DKI's)
+    code, _, err = cli("draft", "set-rule", draft, "R25", "--set", "layer=kebun_raya", "--reason", "uji", user="ed")
     assert code == 2 and "kebun_raya" in err
     text1 = row_version()
     assert text1 == text0  # the YAML untouched by the refused changes (the overlay zone is beside it)
-    code, _, err = cli("draft", "set-rule", draft, "R08", "--set", "verdict=NEEDS_PERMIT", "--reason", "uji",
+    code, _, err = cli("draft", "set-rule", draft, "R25", "--set", "verdict=NEEDS_PERMIT", "--reason", "uji",
                        user="ed")
     assert code == 0, err
     assert "NEEDS_PERMIT" in row_version()
