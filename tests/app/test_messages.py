@@ -73,13 +73,13 @@ def test_every_text_key_has_both_languages():
 
 @pytest.fixture
 def bad_rules(tmp_path) -> Path:
-    """The published rule set with R18's verdict misspelt."""
+    """The published rule set with R25's verdict misspelt (R25, TPS, is the Jakarta Pusat level's own)."""
     text = Path(DEFAULT_RULES).read_text(encoding="utf-8")
-    head, sep, tail = text.partition("  - id: R18")
+    head, sep, tail = text.partition("  - id: R25")
     assert sep
     path = tmp_path / "private" / "server" / "aturan-rusak.yaml"
     path.parent.mkdir(parents=True)
-    path.write_text(head + sep + tail.replace("verdict: OUT_OF_WINDOW", "verdict: OUT_OF_WINDOWS", 1),
+    path.write_text(head + sep + tail.replace("verdict: FORBIDDEN", "verdict: OUT_OF_WINDOWS", 1),
                     encoding="utf-8")
     return path
 
@@ -98,7 +98,7 @@ def test_a_rule_file_error_names_the_rule_and_field_not_the_data_or_a_path(share
     assert not app.exception
     shown = "\n".join(e.value for e in app.error)
     assert "Berkas aturan tidak dapat dipakai" in shown
-    assert "aturan\\-rusak\\.yaml" in shown and "rule R18" in shown and "kolom \\'verdict\\'" in shown
+    assert "aturan\\-rusak\\.yaml" in shown and "rule R25" in shown and "kolom \\'verdict\\'" in shown
     assert "batas kelurahan" not in shown and "GEOZONES_DATA_DIR" not in shown
     assert str(bad_rules.parent) not in _all_text(app).replace("\\", "") and "private" not in _all_text(app)
     assert str(bad_rules) in caplog.text  # the server path goes to the log

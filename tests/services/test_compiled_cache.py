@@ -69,7 +69,7 @@ def test_a_changed_layer_file_or_rule_set_is_rebuilt(tmp_path, data_copy):
     # a rule set with the same id and version but another distance
     text = DEFAULT_RULES.read_text(encoding="utf-8")
     edited = tmp_path / "rules.yaml"
-    edited.write_text(text.replace("distance: 10 m}", "distance: 12 m}", 1), encoding="utf-8")
+    edited.write_text(text.replace("distance: 100 m}", "distance: 120 m}", 1), encoding="utf-8")  # R25 TPS
     assert edited.read_text(encoding="utf-8") != text
     other = load_ruleset(edited, known_layers=changed.manifest.layer_names)
     assert (other.id, other.version) == (rules.id, rules.version)
