@@ -61,4 +61,9 @@ def ruleset_choice(store, key: str) -> str | None:
         st.info(tr("Belum ada aturan di basis data (geozones rules import).",
                    "No rule set in the store yet (geozones rules import)."))
         return None
+    # A stack holds national, province and kota levels: KPU Kota edits its own level, so it comes first.
+    from geozones.rules.model import DEFAULT_RULES, load_ruleset
+
+    default_id = load_ruleset(DEFAULT_RULES, resolve=False).id
+    ids = sorted(ids, key=lambda i: i != default_id)
     return st.selectbox(tr("Aturan", "Rule set"), ids, key=key)

@@ -17,6 +17,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import DEFAULT_RULES
+from tests.store.stacked import import_parents
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PARK_XY = (106.85493, -6.187064)
@@ -48,6 +49,7 @@ def kpu_home(tmp_path, monkeypatch, shared_data):
     accounts.add_account(store, admin, "bw", role="bawaslu", password="bw-pass-123")
     ed, pub = accounts.authenticate(store, "ed", "ed-pass-123"), accounts.authenticate(store, "pub", "pub-pass-12")
     root = accounts.authenticate(store, "root", "root-pass-1")
+    import_parents(store, root, decree_no="SK 135/2024", signed_on=dt.date(2024, 9, 20))  # national, DKI
     rulesets.import_ruleset(store, root, DEFAULT_RULES.read_text(encoding="utf-8"), decree_no="SK 135/2024",
                             signed_on=dt.date(2024, 9, 20))
     v = drafts.new_draft(store, ed, "dki-jakarta-pusat-pilkada-2024", reason="taman")
@@ -104,9 +106,9 @@ def test_kpu_pages_for_kpu_sessions_only(kpu_home):
     at.text_input(key="kpu_new_reason").input("uji halaman")
     at.button[0].click().run()
     assert not at.exception, at.exception
-    assert "dki-jakarta-pusat-pilkada-2024@2024.3" in _texts(at) or any(
-        "2024.3" in str(s.value) for s in at.selectbox)
-    assert any("version: \"2024.3\"" in str(c.value) for c in at.code)
+    assert "dki-jakarta-pusat-pilkada-2024@2024.4" in _texts(at) or any(
+        "2024.4" in str(s.value) for s in at.selectbox)
+    assert any("version: \"2024.4\"" in str(c.value) for c in at.code)
 
 
 def test_history_diff_and_audit(kpu_home):

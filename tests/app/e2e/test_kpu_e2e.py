@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from geozones.rules.model import RULES_DIR
 from tests.app.e2e.conftest import ROOT, _free_port
 from tests.conftest import DEFAULT_RULES
 
@@ -48,8 +49,9 @@ def kpu_server(e2e_data_dir, tmp_path_factory):
     for name, role in (("editor", "kpu_editor"), ("publisher", "kpu_publisher")):
         subprocess.run([*cli, "users", "add", name, "--role", role], input=f"{name}-pass-1\n", text=True,
                        env=as_root, check=True)
-    subprocess.run([*cli, "rules", "import", str(DEFAULT_RULES), "--decree", "SK 135/2024", "--signed",
-                    "2024-09-20"], env=as_root, check=True)
+    for level in (RULES_DIR / "nasional-pilkada-2024.yaml", RULES_DIR / "dki-jakarta-pilkada-2024.yaml", DEFAULT_RULES):
+        subprocess.run([*cli, "rules", "import", str(level), "--decree", "SK 135/2024", "--signed", "2024-09-20"],
+                       env=as_root, check=True)
     port = _free_port()
     log = home / "server.log"
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
@@ -201,7 +203,7 @@ def test_editor_draws_publisher_publishes_public_sees(page, kpu_server):
     page.get_by_label("Alasan / komentar").fill("siap ditinjau")
     page.get_by_role("button", name="Ajukan untuk ditinjau").click()
     expect(page.get_by_text("status: in_review", exact=False)).to_be_visible(timeout=60_000)
-    assert "2024.2\tin_review" in _versions(env)
+    assert "2024.3\tin_review" in _versions(env)
 
     _logout(page)
     _login(page, "publisher")
@@ -215,13 +217,13 @@ def test_editor_draws_publisher_publishes_public_sees(page, kpu_server):
     page.get_by_role("button", name="Terbitkan", exact=True).click()
     expect(page.get_by_text("Diterbitkan")).to_be_visible(timeout=60_000)
     history = _versions(env)
-    assert "2024.2\tpublished\tSK 200/2024\t2024-10-14\t15-10-2024 00:00 WIB" in history, history
+    assert "2024.3\tpublished\tSK 200/2024\t2024-10-14\t15-10-2024 00:00 WIB" in history, history
 
     after = _verdict_at(page, "20/10/2024")
     assert "FORBIDDEN" in after or "Dilarang" in after
     assert "R08" in after
     before = _verdict_at(page, "10/10/2024")
-    assert "FORBIDDEN" not in before and "v2024.1" in before  # the version in force then, without the park
+    assert "FORBIDDEN" not in before and "v2024.2" in before  # the version in force then, without the park
 
     # a discretion grant on a candidate protocol road: ALLOWED inside its window only, citing the letter
     gid = _cli(env, "editor", "grants", "request", "--lon", str(ROAD[1]), "--lat", str(ROAD[0]), "--radius", "15 m",
@@ -234,15 +236,19 @@ def test_editor_draws_publisher_publishes_public_sees(page, kpu_server):
     assert "NEEDS_DISCRETION" in _verdict_at(page, "05/11/2024", ROAD)
 
     page.get_by_role("link", name="KPU: riwayat & audit").click()
-    expect(page.get_by_role("heading", name="Perbedaan")).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("heading", name="Perbedaan", exact=True)).to_be_visible(timeout=60_000)
     expect(page.locator(MAP_SHOWN).first).to_be_visible(timeout=60_000)
-    fr = page.locator(MAP_SHOWN).first.element_handle().content_frame()
-    fr.wait_for_function("() => typeof map_div !== 'undefined' && map_div._loaded", timeout=60_000)
-    html = fr.content()
-    assert "R08/kpu-1" in html and "#1a9850" in html  # the zone, added, in green
+    # the previous page's map frame may linger for a moment: look at every map until the diff map is drawn
+    html, deadline = "", time.monotonic() + 60
+    # the parks rule the kota level holds is R08-N (named parks); R08 itself is the DKI level's
+    while "R08-N/kpu-1" not in html and time.monotonic() < deadline:
+        page.wait_for_timeout(500)
+        frames = [el.content_frame() for el in page.locator(MAP_SHOWN).element_handles()]
+        html = next((h for h in (f.content() for f in frames if f) if "R08-N/kpu-1" in h), html)
+    assert "R08-N/kpu-1" in html and "#1a9850" in html  # the zone, added, in green
     _shot(page, "kpu-diff-map.png")
     with page.expect_download() as dl:
-        page.get_by_role("button", name="CSV").click()
+        page.get_by_role("button", name="CSV", exact=True).click()
     rows = list(csv.DictReader(io.StringIO(Path(dl.value.path()).read_text(encoding="utf-8-sig"))))
     by_action = {r["action"]: r for r in rows}
     assert by_action["draft.add_zone"]["actor"] == "editor"
