@@ -65,8 +65,12 @@ def connect(address: str, timeout: float = 30.0):
         except ValueError:
             raise InputError(f"--dask {address}: tulis local:N (N pekerja) / write local:N (N workers)",
                              field="--dask") from None
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-                Client(cluster) as client:
+        import dask
+
+        # loopback only; a loaded machine can take long to start worker processes, so wait for them
+        with dask.config.set({"distributed.comm.timeouts.connect": "120s"}), \
+                LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                             host="127.0.0.1") as cluster, Client(cluster, timeout=120) as client:
             yield client
         return
     try:
