@@ -180,7 +180,8 @@ def zip_bomb(folder: Path, megabytes: float) -> Path:
 
 
 def _base_rules() -> dict:
-    return yaml.safe_load((ROOT / "rules" / "dki-jakarta-pusat-pilkada-2024.yaml").read_text(encoding="utf-8"))
+    # the national base holds R01 (places of worship) since rule sets stack
+    return yaml.safe_load((ROOT / "rules" / "nasional-pilkada-2024.yaml").read_text(encoding="utf-8"))
 
 
 def yaml_alias(folder: Path, levels: int = 8) -> Path:

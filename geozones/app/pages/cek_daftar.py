@@ -131,18 +131,8 @@ d1, d2, d3 = st.columns(3)
 stem = uploaded.name.rsplit(".", 1)[0][:60] or "lokasi"
 # Files are built only when a button is clicked (deferred callables), not on every rerun.
 
-
-def _cli_csv() -> bytes:
-    """The CSV ``geozones check`` writes for this list (compact reasons, one language), for the rows shown.
-
-    The whole list is judged again (quotas count across it), then filtered like the table.
-    """
-    ev = ctx.checker.check(sites, at, reasons="compact", lang=lang)
-    rows = ev.table[ev.table["site_id"].isin(shown["site_id"])]
-    return exports.table_csv(rows, attribution=attribution, lang=lang, lean=True, legend=ev.legend)
-
-
-d1.download_button(t("list.dl_csv", lang), _cli_csv,
+# The CSV is what `geozones check --reasons full --lang <language>` writes (the app shows full reasons).
+d1.download_button(t("list.dl_csv", lang), lambda: exports.table_csv(shown, attribution=attribution, lang=lang),
                    file_name=f"{stem}-hasil.csv", mime="text/csv", key="dl_csv", on_click="ignore")
 d2.download_button(t("list.dl_geojson", lang),
                    lambda: exports.table_geojson(shown, attribution=attribution, lang=lang),

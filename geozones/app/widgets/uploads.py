@@ -30,10 +30,9 @@ UPLOAD_TYPES = ["csv", "txt", "xlsx", "geojson", "json", "kml", "kmz", "gpx", "g
 MAX_UPLOAD_MB = 50
 UPLOAD_DIR_PREFIX = "geozones-upload-"
 
-_CTX = multiprocessing.get_context("forkserver")
-# Workers fork from a small server that has already imported the readers: a fast start,
-# and no copy of the Streamlit server's threads or memory.
-_CTX.set_forkserver_preload(["geozones.io.sites"])
+# Each worker is a fresh interpreter (spawn): no copy of the Streamlit server's threads or memory, and
+# nothing preloaded by other libraries (forkserver preloads are process-wide; dask adds its own).
+_CTX = multiprocessing.get_context("spawn")
 
 
 def app_limits() -> Limits:

@@ -293,8 +293,8 @@ def test_list_chips_table_and_csv_match_the_cli(offline_page, tmp_path, e2e_data
     env = {**os.environ, "PYTHONPATH": str(ROOT), "GEOZONES_DATA_DIR": str(e2e_data_dir)}
     env.pop("GEOZONES_RULES", None)
     cli = subprocess.run([sys.executable, "-c", "import sys; from geozones.cli import main; sys.exit(main())",
-                          "check", str(src), "--lang", "en"], env=env, capture_output=True, text=True, cwd=ROOT,
-                         timeout=300)
+                          "check", str(src), "--lang", "en", "--reasons", "full"], env=env, capture_output=True,
+                         text=True, cwd=ROOT, timeout=300)
     assert cli.returncode == 0, cli.stderr
 
     def rows(text):
