@@ -10,6 +10,7 @@ the fixtures in :data:`REALDATA_FIXTURES` and are marked ``realdata`` from them,
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,18 @@ def jakpus_rules(jakpus_layers):
     from geozones.rules.model import load_ruleset
 
     return load_ruleset(DEFAULT_RULES, known_layers=jakpus_layers.manifest.layer_names)
+
+
+@pytest.fixture(autouse=True)
+def _restore_main_module():
+    """Put back ``sys.modules["__main__"]`` after every test.
+
+    Streamlit's script runner (and so every AppTest) installs the page script as
+    ``__main__`` and never restores it; a process spawned later (a Dask nanny)
+    would re-run that script in its child and fail to start.
+    """
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None:
+        sys.modules["__main__"] = main
+

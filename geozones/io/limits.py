@@ -46,9 +46,9 @@ class Limits:
     max_vertices : int
         Vertices of all geometries of a vector file.
     max_seconds : float
-        Wall time of an upload worker (app only).
+        Wall time of an isolated reader (app uploads; :mod:`geozones.io.isolated`).
     max_memory_bytes : int
-        Address space of an upload worker (app only, RLIMIT_AS).
+        Resident memory (RSS) of an isolated reader, imports included.
     """
 
     max_bytes: int = 2048 * MiB
@@ -89,7 +89,7 @@ CLI_LIMITS = Limits()
 #: Limits of an upload to the web app: 50 MB, one million rows.
 APP_LIMITS = Limits(max_bytes=50 * MiB, max_rows=1_000_000, max_unpacked_bytes=256 * MiB,
                     max_features=1_000_000, max_vertices=10_000_000, max_seconds=60.0,
-                    max_memory_bytes=16384 * MiB)  # address space, not RSS: imports alone reserve GBs
+                    max_memory_bytes=2048 * MiB)
 
 _NAMES_ID = {
     "max_bytes": "ukuran berkas", "max_rows": "jumlah baris", "max_columns": "jumlah kolom",

@@ -1,13 +1,16 @@
-"""Issue 13.2/13.7: the app parses uploads in a capped worker; messages name the user's file."""
+"""Issue 13.2/13.7: the app parses uploads in a capped child interpreter; messages name the user's file."""
 
 from __future__ import annotations
 
 import dataclasses
+import sys
+import types
 
 import pytest
 
 from geozones.app.widgets.uploads import UPLOAD_DIR_PREFIX, app_limits, parse_upload
 from geozones.core.errors import InputError
+from geozones.io.isolated import _collect
 
 
 def test_good_upload_is_read_in_the_worker():
@@ -31,11 +34,32 @@ def test_upload_limits_are_checked_before_the_worker_starts():
         parse_upload(b"id,lon,lat\n" + b"1,106.8,-6.2\n" * 20, "big.csv", limits=lim)
 
 
-def test_a_worker_that_passes_its_memory_cap_is_refused_and_the_server_is_untouched():
-    lim = dataclasses.replace(app_limits(), max_memory_bytes=200 * 1024 * 1024)
+def test_a_reader_that_passes_its_memory_cap_is_refused_and_the_server_is_untouched():
+    # The cap is on resident memory, imports included (~190 MB here): one row fits under it,
+    # 200,000 rows (~320 MB while read) do not.
+    lim = dataclasses.replace(app_limits(), max_memory_bytes=260 * 1024 * 1024)
+    assert len(parse_upload(b"id,lon,lat\n1,106.8,-6.2\n", "kecil.csv", limits=lim)) == 1
     rows = b"".join(b"%d,106.8,-6.2\n" % i for i in range(200_000))
     with pytest.raises(InputError, match="max_memory_bytes"):
         parse_upload(b"id,lon,lat\n" + rows, "besar.csv", limits=lim)
+
+
+def test_the_reader_does_not_rerun_the_servers_main_script(tmp_path, monkeypatch):
+    """Streamlit makes the app script ``__main__``; a spawned child would run it again (it did, in CI)."""
+    script = tmp_path / "app_script.py"
+    script.write_text("raise SystemExit('the app script ran in the reader')\n")
+    fake_main = types.ModuleType("__main__")
+    fake_main.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", fake_main)
+    s = parse_upload(b"id,lon,lat\nA,106.856,-6.183\n", "lokasi.csv")
+    assert list(s["site_id"]) == ["A"]
+
+
+def test_a_reader_that_dies_without_an_answer_is_not_called_out_of_memory(tmp_path):
+    with pytest.raises(InputError) as e:
+        _collect(tmp_path, 1, "titik.csv", str(tmp_path / "x.csv"))
+    assert "max_memory_bytes" not in str(e.value) and "exit status 1" in str(e.value)
+    assert str(e.value).startswith("titik.csv")
 
 
 def test_a_worker_past_its_time_is_stopped():
