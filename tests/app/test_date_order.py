@@ -77,6 +77,11 @@ def _texts(at) -> str:
                      for e in getattr(at, kind))
 
 
+def _order_radio(at):
+    (radio,) = [r for r in at.radio if r.key and r.key.startswith("list_order_")]
+    return radio
+
+
 def _shown_verdicts(at, lang) -> list[str]:
     df = at.dataframe[0].value
     return list(df.sort_values(df.columns[0]).iloc[:, 1])
@@ -109,18 +114,18 @@ def test_an_ambiguous_date_column_is_asked_and_read_with_the_choice(app, tmp_pat
     text = _texts(app)
     assert "installed\\_at" in text and "10 Februari atau 2 Oktober" in text
     assert "--dayfirst" not in text and "--monthfirst" not in text  # no command-line options in the app
-    (radio,) = [r for r in app.radio if r.key and r.key.startswith("list_order_")]
+    radio = _order_radio(app)
     assert radio.value is None and radio.options == ["hari/bulan dulu (10/2/2024 = 10 Februari 2024)",
                                                      "bulan/hari dulu (10/2/2024 = 2 Oktober 2024, gaya AS)"]
     radio.set_value("monthfirst").run()
     assert not app.exception, app.exception
     assert _shown_verdicts(app, "id") == [label(v, "id") for v in monthfirst]
-    [r for r in app.radio if r.key and r.key.startswith("list_order_")][0].set_value("dayfirst").run()
+    _order_radio(app).set_value("dayfirst").run()
     assert _shown_verdicts(app, "id") == [label(v, "id") for v in dayfirst]
     # the choice is kept across a language switch, and asked in English
     app.sidebar.radio(key="lang").set_value("en").run()
     assert not app.exception, app.exception
-    (radio,) = [r for r in app.radio if r.key and r.key.startswith("list_order_")]
+    radio = _order_radio(app)
     assert radio.value == "dayfirst" and radio.label == "Date order in column 'installed\\_at'"
     assert _shown_verdicts(app, "en") == [label(v, "en") for v in dayfirst]
 
