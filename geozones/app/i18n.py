@@ -164,6 +164,17 @@ CATALOG: dict[str, tuple[str, str]] = {
                       "kolom; row = baris, field = kolom), lalu unggah lagi.",
                       "Fix the rows or features named below (rows count from 1 after the header), "
                       "then upload again."),
+    "list.date_order_ask": ("Urutan hari dan bulan di kolom '{col}' tidak pasti: tanggal seperti 10/2/2024 dapat "
+                            "dibaca 10 Februari atau 2 Oktober, dan isi kolom tidak memastikannya (atau mencampur "
+                            "keduanya). Pilih cara membacanya; baris yang tidak cocok lalu disebut.",
+                            "The day and month order in column '{col}' is not certain: a date such as 10/2/2024 "
+                            "can be 10 February or 2 October, and the column's values do not decide it (or mix "
+                            "both). Choose how to read it; rows that do not fit are then named."),
+    "list.date_order": ("Urutan tanggal di kolom '{col}'", "Date order in column '{col}'"),
+    "list.dayfirst": ("hari/bulan dulu (10/2/2024 = 10 Februari 2024)",
+                      "day first (10/2/2024 = 10 February 2024)"),
+    "list.monthfirst": ("bulan/hari dulu (10/2/2024 = 2 Oktober 2024, gaya AS)",
+                        "month first (10/2/2024 = 2 October 2024, US style)"),
     "list.checking": ("Memeriksa {n} lokasi…", "Checking {n} sites…"),
     "list.checked": ("{n} lokasi diperiksa dalam {s} detik.", "{n} sites checked in {s} s."),
     "list.filters": ("Saring", "Filter"),

@@ -16,7 +16,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from geozones.core.errors import InputError, Problem
-from geozones.core.yamlsafe import YamlLimits, bilingual, load_yaml
+from geozones.core.field_errors import field_error_texts
+from geozones.core.yamlsafe import YamlLimits, load_yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MANIFEST_DIR = PROJECT_ROOT / "shapefiles"
@@ -112,9 +113,9 @@ def check_area_id(area: str, *, source: str | None = None) -> str:
     """
     if not isinstance(area, str) or not re.fullmatch(AREA_ID, area):
         shown = repr(area)[:70]
-        raise InputError(bilingual(f"{shown} bukan id wilayah (huruf kecil, angka dan '-', mis. 'jakarta-pusat')",
-                                   f"{shown} is not an area id (lower-case letters, digits and '-', "
-                                   "e.g. 'jakarta-pusat')"), source=source, field="area")
+        raise InputError.bi(f"{shown} bukan id wilayah (huruf kecil, angka dan '-', mis. 'jakarta-pusat')",
+                            f"{shown} is not an area id (lower-case letters, digits and '-', e.g. 'jakarta-pusat')",
+                            source=source, field="area")
     return area
 
 
@@ -129,8 +130,8 @@ def confined(root: str | os.PathLike, name: str, *, what: str = "file") -> Path:
     base = Path(root).resolve()
     path = (base / name).resolve()
     if path != base and base not in path.parents:
-        raise InputError(bilingual(f"{what}: '{name}' berada di luar folder {base.name}/",
-                                   f"{what}: '{name}' lies outside the folder {base.name}/"), field="file")
+        raise InputError.bi(f"{what}: '{name}' berada di luar folder {base.name}/",
+                            f"{what}: '{name}' lies outside the folder {base.name}/", field="file")
     return base / name
 
 
@@ -154,17 +155,32 @@ def load_manifest(area_or_path: str | os.PathLike) -> AreaManifest:
     Raises
     ------
     InputError
-        Not an id, not found, too large, not YAML, a duplicate key, or not a valid manifest.
+        Not an id, not found, too large, not YAML, a duplicate key, or not a valid manifest:
+        one problem per field, in Bahasa Indonesia and English, naming the file, the layer
+        (``layer worship``, or ``layer #3`` when it has no name) and the field.
     """
     if isinstance(area_or_path, str) and not area_or_path.endswith((".yaml", ".yml")):
         path = manifest_path(area_or_path)
     else:
         path = Path(area_or_path)
     if not path.is_file():
-        raise InputError(bilingual("manifes wilayah tidak ditemukan", "area manifest not found"), source=str(path))
+        raise InputError.bi("manifes wilayah tidak ditemukan", "area manifest not found", source=str(path))
     data = load_yaml(path, limits=MANIFEST_LIMITS)
     try:
         return AreaManifest.model_validate(data)
     except ValidationError as exc:
-        raise InputError([Problem(e["msg"], str(path), None, ".".join(map(str, e["loc"])))
-                          for e in exc.errors()]) from None
+        raise InputError([_problem(e, data, str(path)) for e in exc.errors()]) from None
+
+
+def _problem(err: dict, data: Any, source: str) -> Problem:
+    """One pydantic error as a bilingual problem: the layer it belongs to as the row, then the field path."""
+    loc = tuple(err["loc"])
+    owner = None
+    if len(loc) >= 2 and loc[0] == "layers" and isinstance(loc[1], int):
+        layers = data.get("layers") if isinstance(data, dict) else None
+        item = layers[loc[1]] if isinstance(layers, list) and loc[1] < len(layers) else None
+        name = item.get("name") if isinstance(item, dict) else None
+        owner = f"layer {name[:60]}" if isinstance(name, str) and name else f"layer #{loc[1] + 1}"
+        loc = loc[2:]
+    id_text, en_text = field_error_texts(err)
+    return Problem.bi(id_text, en_text, source, owner, ".".join(map(str, loc)) or "(top level)")

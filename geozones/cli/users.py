@@ -1,10 +1,20 @@
-"""``geozones users add|list|disable|grant|revoke``: accounts and role grants (admin; audited)."""
+"""``geozones users add|list|disable|grant|revoke|passwd``: accounts, role grants and passwords (audited)."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
+import os
+import sys
 
-from geozones.cli.store_common import acting_principal, add_store_options, open_cli_store, read_new_password
+from geozones.cli.store_common import (
+    USER_ENV,
+    acting_principal,
+    add_store_options,
+    open_cli_store,
+    read_new_password,
+)
+from geozones.core.errors import InputError
 from geozones.services.authz import PUBLIC, ROLES
 
 __all__ = ["register"]
@@ -47,6 +57,15 @@ def register(sub: argparse._SubParsersAction, parser_class: type) -> None:
     r.add_argument("--reason", default=None)
     add_store_options(r)
     r.set_defaults(func=revoke)
+    p = usub.add_parser("passwd", help="change your own password (asks the current one), or as an admin "
+                        "(--user ADMIN) set another account's new password")
+    p.add_argument("name", metavar="ACCOUNT")
+    p.add_argument("--password-stdin", action="store_true",
+                   help="read the passwords from standard input, one a line: for your own account the current "
+                   "password then the new one; for an admin's reset the new one only (default: prompts, no echo)")
+    p.add_argument("--reason", default=None)
+    add_store_options(p)
+    p.set_defaults(func=passwd)
 
 
 def add(args: argparse.Namespace) -> int:
@@ -126,4 +145,64 @@ def revoke(args: argparse.Namespace) -> int:
     finally:
         store.dispose()
     print(f"geozones: peran dicabut / role revoked: {args.name} {args.role}")
+    return 0
+
+
+def _stdin_lines(n: int, what: str, what_id: str) -> list[str]:
+    lines = [sys.stdin.readline() for _ in range(n)]
+    if not all(lines):
+        raise InputError.bi(f"stdin harus memuat {what_id}, satu per baris", f"standard input must hold {what}, "
+                            "one a line", field="--password-stdin")
+    return [line.rstrip("\r\n") for line in lines]
+
+
+def _typed_new(name: str) -> str:
+    first = getpass.getpass(f"Kata sandi baru / new password for {name}: ")
+    if getpass.getpass("Ulangi / repeat: ") != first:
+        raise InputError.bi("kata sandi baru tidak sama", "the new passwords differ", field="password")
+    return first
+
+
+def _need_terminal() -> None:
+    if not sys.stdin.isatty():
+        raise InputError.bi("tidak ada terminal untuk menanyakan kata sandi: pakai --password-stdin",
+                            "no terminal to ask for the password: use --password-stdin", field="password")
+
+
+def passwd(args: argparse.Namespace) -> int:
+    """Change one's own password (proved by the current one), or reset another account's as an admin.
+
+    The acting account is ``--user`` / ``$GEOZONES_USER``; when it is absent or is ACCOUNT
+    itself, this is a change of one's own password and the current password is asked
+    (never taken from ``$GEOZONES_PASSWORD``, so a session left open cannot change it).
+    Otherwise the acting account must be an admin (its password from
+    ``$GEOZONES_PASSWORD`` or a prompt) and only the new password is read.
+    """
+    from geozones.services import accounts
+
+    acting = getattr(args, "user", None) or os.environ.get(USER_ENV)
+    own = not acting or acting == args.name
+    store = open_cli_store(args)
+    try:
+        if own:
+            if args.password_stdin:
+                old, new = _stdin_lines(2, "the current password then the new one",
+                                        "kata sandi sekarang lalu yang baru")
+            else:
+                _need_terminal()
+                old = getpass.getpass(f"Kata sandi sekarang / current password for {args.name}: ")
+                new = _typed_new(args.name)
+            accounts.change_own_password(store, args.name, old, new, reason=args.reason)
+        else:
+            actor = acting_principal(store, args)
+            if args.password_stdin:
+                (new,) = _stdin_lines(1, "the new password", "kata sandi baru")
+            else:
+                _need_terminal()
+                new = _typed_new(args.name)
+            accounts.reset_password(store, actor, args.name, new, reason=args.reason)
+    finally:
+        store.dispose()
+    print(f"geozones: kata sandi diganti / password changed: {args.name} (sesi lama diakhiri / earlier sessions "
+          "ended)")
     return 0

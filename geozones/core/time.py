@@ -46,6 +46,18 @@ _MONTHS_ID = {"januari": "January", "februari": "February", "maret": "March", "a
               "okt": "Oct", "des": "Dec", "pukul": ""}
 
 DAY_FIRST, MONTH_FIRST = "dayfirst", "monthfirst"
+#: The command-line options that choose the order; a message naming one asks the user for the order.
+DATE_ORDER_OPTIONS = ("--dayfirst", "--monthfirst")
+
+
+def asks_date_order(message: str) -> bool:
+    """Whether an error message of :func:`column_date_order` or :func:`parse_time` asks for the day/month order.
+
+    Those messages (a column that stays ambiguous or mixes both orders, a month above 12
+    read day first) name :data:`DATE_ORDER_OPTIONS`; the app asks for the order with a
+    choice instead of naming command-line options.
+    """
+    return any(opt in str(message) for opt in DATE_ORDER_OPTIONS)
 
 
 class TimeFormatError(ValueError):

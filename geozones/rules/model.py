@@ -33,6 +33,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from geozones.core.apk import ApkType, normalize_apk_type
 from geozones.core.errors import InputError, Problem
+from geozones.core.field_errors import field_error_texts
 from geozones.core.time import TIMEZONE, WIB
 from geozones.core.verdicts import Verdict
 from geozones.core.yamlsafe import YamlLimits, bilingual, load_yaml
@@ -719,54 +720,10 @@ def _locate(data: Any, loc: tuple) -> tuple[str | None, str]:
     return owner, ".".join(p for p in parts if not p.startswith("function-")) or "(top level)"
 
 
-_PYDANTIC_ID = {
-    "missing": "wajib diisi",
-    "extra_forbidden": "kolom tidak dikenal (periksa ejaannya)",
-    "string_too_short": "tidak boleh kosong",
-    "string_type": "harus berupa teks",
-    "int_type": "harus bilangan bulat",
-    "int_parsing": "harus bilangan bulat",
-    "int_from_float": "harus bilangan bulat",
-    "bool_type": "harus true atau false",
-    "bool_parsing": "harus true atau false",
-    "list_type": "harus berupa daftar",
-    "dict_type": "harus berupa pemetaan (kunci: nilai)",
-    "model_type": "harus berupa pemetaan (kunci: nilai)",
-    "model_attributes_type": "harus berupa pemetaan (kunci: nilai)",
-    "datetime_type": "harus tanggal/waktu",
-    "datetime_parsing": "harus tanggal/waktu",
-    "datetime_from_date_parsing": "harus tanggal/waktu",
-    "literal_error": "nilai tidak diizinkan",
-    "enum": "nilai tidak diizinkan",
-}
-
-
-def _shown(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def _message(err: dict) -> str:
     """A pydantic error as a message in Bahasa Indonesia and English, naming the limit and the value."""
-    kind, ctx, msg = err["type"], err.get("ctx") or {}, err["msg"]
-    if kind in ("value_error", "assertion_error"):
-        return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    value = _shown(err.get("input"))
-    if kind in ("less_than_equal", "greater_than_equal", "less_than", "greater_than"):
-        op = {"less_than_equal": ("paling banyak", "at most"), "greater_than_equal": ("paling sedikit", "at least"),
-              "less_than": ("kurang dari", "less than"), "greater_than": ("lebih dari", "greater than")}[kind]
-        limit = next(iter(ctx.values()), "?")
-        return bilingual(f"nilai {value} di luar batas: harus {op[0]} {limit}",
-                         f"value {value} is out of range: must be {op[1]} {limit}")
-    if kind == "string_pattern_mismatch":
-        return bilingual(f"{value} bukan pengenal yang sah (pola {ctx.get('pattern')}); tanpa '/', '..' atau spasi",
-                         f"{value} is not a valid identifier (pattern {ctx.get('pattern')}); "
-                         "no '/', '..' or spaces")
-    if kind in ("too_short", "too_long", "string_too_long"):
-        return bilingual(f"panjang di luar batas ({msg})", msg)
-    if kind in ("literal_error", "enum"):
-        return bilingual(f"nilai {value} tidak diizinkan; pilihan: {ctx.get('expected', '?')}", msg)
-    return bilingual(_PYDANTIC_ID.get(kind, "nilai tidak sah") + (f" ({value})" if kind != "missing" else ""), msg)
+    id_text, en_text = field_error_texts(err)
+    return id_text if id_text == en_text else bilingual(id_text, en_text)
 
 
 def _vertices(geometry: Any, limit: int) -> int:

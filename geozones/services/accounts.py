@@ -31,9 +31,9 @@ from geozones.store.database import Store
 from geozones.store.models import ROLES, Account, LoginAttempt, LoginSession, RoleGrant
 
 __all__ = [
-    "LOCKOUT", "MAX_FAILURES", "SESSION_TTL", "AccountInfo", "AuthError", "add_account", "authenticate",
-    "disable_account", "grant_role", "has_admin", "list_accounts", "login", "logout", "principal_for_account",
-    "principal_for_sso", "principal_from_token", "revoke_role",
+    "LOCKOUT", "MAX_FAILURES", "SESSION_TTL", "AccountInfo", "AuthError", "WrongPassword", "add_account",
+    "authenticate", "change_own_password", "disable_account", "grant_role", "has_admin", "list_accounts", "login",
+    "logout", "principal_for_account", "principal_for_sso", "principal_from_token", "reset_password", "revoke_role",
 ]
 
 MAX_FAILURES = 5
@@ -56,6 +56,10 @@ _SCOPE = re.compile(r"^(paslon=[0-9]{1,3}|kota=[0-9]{2}\.[0-9]{2})$")
 
 class AuthError(InputError):
     """Login refused (wrong name or password, locked, disabled, expired session)."""
+
+
+class WrongPassword(AuthError):
+    """Wrong name or password: one error for both, so a refusal never tells which names exist."""
 
 
 @dataclass(frozen=True)
@@ -300,7 +304,106 @@ def authenticate(store: Store, name: str, password: str) -> Principal:
         until = format_wib(acc.locked_until)
         raise AuthError(f"akun '{name}' dikunci sampai {until} karena terlalu banyak percobaan gagal / "
                         f"account '{name}' is locked until {until} after repeated failed logins")
-    raise AuthError("nama akun atau kata sandi salah / wrong account name or password")
+    raise WrongPassword("nama akun atau kata sandi salah / wrong account name or password")
+
+
+def _set_password(s: Session, acc: Account, password: str, by: str, now: dt.datetime) -> int:
+    """Store a new hash, clear failures and lock-out, end every live session; the number ended."""
+    acc.password_hash = _HASHER.hash(password)
+    acc.failed_logins, acc.locked_until = 0, None
+    acc.updated_at, acc.updated_by = now, by
+    acc.row_version += 1
+    ended = 0
+    for sess in s.execute(select(LoginSession).where(LoginSession.account_id == acc.id,
+                                                     LoginSession.ended_at.is_(None))).scalars():
+        sess.ended_at = now
+        ended += 1
+    return ended
+
+
+def change_own_password(store: Store, name: str, old_password: str, new_password: str, *,
+                        reason: str | None = None) -> Principal:
+    """A user changes the password of their own built-in account, proving it with the current one.
+
+    The current password is the authority: it is checked as a login is (a wrong one counts
+    toward the lock-out, see :func:`authenticate`). The new hash is argon2id; failures and
+    lock-out are cleared and every live session of the account ends (a stolen session does
+    not outlive the change). Audited as ``account.passwd`` in the same transaction, without
+    any password or hash.
+
+    Parameters
+    ----------
+    name : str
+        The account (its name).
+    old_password, new_password : str
+        The current password and the new one (at least :data:`MIN_PASSWORD` characters).
+
+    Returns
+    -------
+    Principal
+        The account's principal.
+
+    Raises
+    ------
+    WrongPassword
+        Wrong current password or no such account (one message for both).
+    AuthError
+        The account is disabled or locked.
+    InputError
+        The new password is too short, or an SSO identity (which has no password here).
+    """
+    _check_password(new_password)
+    try:
+        principal = authenticate(store, name, old_password)
+    except WrongPassword:
+        raise WrongPassword.bi("nama akun atau kata sandi lama salah", "wrong account name or current password",
+                               field="password") from None
+    with store.write() as s:
+        acc = s.get(Account, principal.account_id)
+        if acc is None or acc.disabled:  # disabled between the two transactions
+            raise AuthError.bi(f"akun '{name}' dinonaktifkan", f"account '{name}' is disabled")
+        now = now_utc()
+        ended = _set_password(s, acc, new_password, acc.name, now)
+        append_event(s, actor=acc.name, role=principal.main_role(), action="account.passwd", entity_type="account",
+                     entity_id=acc.name, after={"password": "changed", "sessions_ended": ended}, reason=reason,
+                     at=now)
+        return principal_for_account(s, acc)
+
+
+def reset_password(store: Store, actor: Principal, name: str, new_password: str, *,
+                   reason: str | None = None) -> None:
+    """An admin sets a new password for another built-in account (audited; admin only).
+
+    Failures and lock-out are cleared and every live session of the account ends, so a
+    reset also unlocks an account. A disabled account stays disabled. Audited as
+    ``account.passwd_reset``, without any password or hash.
+
+    Raises
+    ------
+    Forbidden
+        When ``actor`` is not an admin (checked before the account is looked up, so a
+        refusal tells nothing about which names exist).
+    InputError
+        No such account, a single sign-on identity (no password here), or a new password
+        that is too short.
+    """
+    with store.write() as s:
+        acting = authorize(actor, Action.ADMIN)
+        _check_password(new_password)
+        acc = _by_name(s, name)
+        if acc is None:
+            raise InputError.bi(f"akun '{name}' tidak ada", f"no account '{name}'", field="name")
+        if acc.sso:
+            raise InputError.bi(f"'{name}' adalah identitas single sign-on: kata sandinya diatur penyedia "
+                                "identitas, bukan geozones",
+                                f"'{name}' is a single sign-on identity: its password is kept by the identity "
+                                "provider, not by geozones", field="name")
+        now = now_utc()
+        was_locked = acc.locked_until is not None and acc.locked_until > now
+        ended = _set_password(s, acc, new_password, actor.name, now)
+        append_event(s, actor=actor.name, role=acting, action="account.passwd_reset", entity_type="account",
+                     entity_id=acc.name, before={"locked": was_locked},
+                     after={"password": "reset", "locked": False, "sessions_ended": ended}, reason=reason, at=now)
 
 
 def login(store: Store, name: str, password: str) -> tuple[str, Principal]:

@@ -158,3 +158,62 @@ def test_decree_pdf_is_stored_and_an_oversized_one_refused(cli, store_url, tmp_p
     assert code == 0, err
     assert _count(store_url, "SELECT count(*) FROM media") == 1
     assert _count(store_url, "SELECT count(*) FROM ruleset_version WHERE decree_pdf_sha256 IS NOT NULL") == 1
+
+
+def test_passwd_own_change_and_admin_reset(cli, store_url):
+    cli("users", "add", "root", "--role", "admin", stdin="root-pass-1\n")
+    cli("users", "add", "ed", "--role", "kpu_editor", stdin="ed-pass-123\n", user="root", password="root-pass-1")
+    n = _count(store_url, "SELECT count(*) FROM audit_event")
+    # own change: the current password, then the new one
+    code, out, err = cli("users", "passwd", "ed", "--password-stdin", stdin="ed-pass-123\ned-pass-456\n")
+    assert code == 0, err
+    assert "password changed" in out and "kata sandi diganti" in out
+    code, _, err = cli("users", "list", user="ed", password="ed-pass-456")
+    assert code == 2 and "not allowed" in err  # logged in with the new one (then refused: not an admin)
+    code, _, err = cli("users", "list", user="ed", password="ed-pass-123")
+    assert code == 2 and "wrong account name or password" in err
+    # a wrong current password: exit 2, both languages, nothing changed
+    code, _, err = cli("users", "passwd", "ed", "--password-stdin", stdin="ed-pass-123\ned-pass-789\n")
+    assert code == 2 and "kata sandi lama salah" in err and "wrong account name or current password" in err
+    assert "Traceback" not in err
+    # an admin resets another account: only the new password is read
+    code, _, err = cli("users", "passwd", "ed", "--password-stdin", stdin="ed-reset-000\n", user="root",
+                       password="root-pass-1")
+    assert code == 0, err
+    assert cli("users", "passwd", "ed", "--password-stdin", stdin="ed-reset-000\ned-own-0001\n")[0] == 0
+    # an unknown account: exit 2, named in both languages
+    code, _, err = cli("users", "passwd", "ghost", "--password-stdin", stdin="whatever-12\n", user="root",
+                       password="root-pass-1")
+    assert code == 2 and "akun 'ghost' tidak ada" in err and "no account 'ghost'" in err
+    # a non-admin cannot reset another's password
+    code, _, err = cli("users", "passwd", "root", "--password-stdin", stdin="taken-over-1\n", user="ed",
+                       password="ed-own-0001")
+    assert code == 2 and "not allowed" in err
+    assert _count(store_url, "SELECT count(*) FROM audit_event WHERE action LIKE 'account.passwd%'") == 3
+    assert _count(store_url, "SELECT count(*) FROM audit_event") == n + 3
+
+
+def test_passwd_prompts_without_echo_and_needs_a_terminal_otherwise(cli, store_url, monkeypatch, capsys):
+    import getpass
+
+    cli("users", "add", "root", "--role", "admin", stdin="root-pass-1\n")
+    code, _, err = cli("users", "passwd", "root")  # stdin is no terminal and no --password-stdin
+    assert code == 2 and "--password-stdin" in err and "tidak ada terminal" in err
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    asked: list[str] = []
+    answers = iter(["root-pass-1", "root-pass-2", "root-pass-2"])
+    monkeypatch.setattr(getpass, "getpass", lambda prompt="": asked.append(prompt) or next(answers))
+    monkeypatch.setattr("sys.stdin", Tty(""))
+    from geozones.cli.main import main as run_main
+
+    assert run_main(["users", "passwd", "root"]) == 0
+    assert len(asked) == 3 and "current password" in asked[0] and "new password" in asked[1]
+    answers = iter(["root-pass-2", "new-pass-aaa", "new-pass-bbb"])  # the two new ones differ
+    capsys.readouterr()
+    assert run_main(["users", "passwd", "root"]) == 2
+    err = capsys.readouterr().err
+    assert "kata sandi baru tidak sama" in err and "new passwords differ" in err

@@ -1,5 +1,11 @@
-"""Cek daftar: upload a list of sites, get it back checked, filtered, mapped and downloadable."""
+"""Cek daftar: upload a list of sites, get it back checked, filtered, mapped and downloadable.
 
+A file whose date column does not tell day from month (``10/2/2024``) is not refused
+with the command line's options: the page asks for the order with a choice and reads the
+file again with it (the same reading as ``geozones check --dayfirst/--monthfirst``).
+"""
+
+import hashlib
 import time
 
 import pandas as pd
@@ -14,6 +20,7 @@ from geozones.app.widgets import uploads
 from geozones.app.widgets.map import show_map
 from geozones.app.widgets.panel import after_election, after_election_note, attribution_footer
 from geozones.core.errors import InputError
+from geozones.core.time import DAY_FIRST, MONTH_FIRST, asks_date_order
 from geozones.core.verdicts import COLORS, Verdict, label
 from geozones.io import exports
 from geozones.services.checking import sign_hints
@@ -45,13 +52,40 @@ if uploaded is None:
     attribution_footer(ctx.attributions, lang)
     st.stop()
 
+
+def ask_date_order(file_key: str, column: str) -> str | None:
+    """Ask how a file's date column writes day and month; the order chosen, or None until one is."""
+    st.info(t("list.date_order_ask", lang, col=md_escape(column)))
+    return st.radio(t("list.date_order", lang, col=md_escape(column)), [DAY_FIRST, MONTH_FIRST], index=None,
+                    format_func=lambda o: t(f"list.{o}", lang), horizontal=True,
+                    key=state.lang_key(f"list_order_{file_key}", lang))
+
+
+# The choice belongs to one file (its content): another upload is asked afresh.
+file_key = hashlib.sha256(uploaded.getvalue()).hexdigest()[:16]
+asked = st.session_state.get("list_order_asked")  # (file key, column) once a file needed the choice
+order = None
+if asked and asked[0] == file_key:
+    order = ask_date_order(file_key, asked[1])
+    if order is None:
+        st.stop()  # read again only with a choice: without one it fails as before
 try:
-    sites, digest = uploads.read_upload(uploaded)
+    # Only a chosen order is passed on, so a file that needs none is read as before.
+    sites, digest = (uploads.read_upload(uploaded) if order is None
+                     else uploads.read_upload(uploaded, dayfirst=order == DAY_FIRST))
 except InputError as err:
+    asking = [p for p in err.problems if asks_date_order(p.message) or asks_date_order(p.message_id or "")]
+    if order is None and asking:
+        st.session_state["list_order_asked"] = (file_key, asking[0].field or "installed_at")
+        ask_date_order(file_key, asking[0].field or "installed_at")
+        rest = [p for p in err.problems if p not in asking]
+        if rest:
+            show_error(InputError(rest), t("list.bad_file", lang), lang, t("list.bad_hint", lang))
+        st.stop()
     show_error(err, t("list.bad_file", lang), lang, t("list.bad_hint", lang))
     st.stop()
 
-cache_key = (digest, at.isoformat())
+cache_key = (digest, order, at.isoformat())
 cached = st.session_state.get("list_result")
 if cached is None or cached[0] != cache_key:
     bar = st.progress(0.0, text=t("list.checking", lang, n=len(sites)))
