@@ -6,9 +6,6 @@ file: the app and the command line give the same answers.
 
 from __future__ import annotations
 
-import hashlib
-import inspect
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -31,35 +28,6 @@ CSV = (b"id,lon,lat,apk_type,paslon,installed_at\n"
 def app(shared_data, monkeypatch):
     monkeypatch.setenv("GEOZONES_DATA_DIR", str(shared_data))
     return AppTest.from_file(APP, default_timeout=120)
-
-
-@pytest.fixture(autouse=True)
-def upload_with_order(monkeypatch):
-    """``uploads.read_upload(uploaded, dayfirst=...)``: uploads.py's own once it takes the keyword.
-
-    Until then (uploads.py is being rewritten elsewhere) the same reading runs in-process: read_sites
-    with ``date_order``, as the upload worker will call it.
-    """
-    from geozones.app.widgets import uploads
-
-    if "dayfirst" in inspect.signature(uploads.read_upload).parameters:
-        return
-    real = uploads.read_upload
-
-    def read_upload(uploaded, *, dayfirst=None):
-        if dayfirst is None:
-            return real(uploaded)
-        from geozones.io.sites import read_sites
-
-        data = uploaded.getvalue()
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / Path(uploaded.name).name
-            path.write_bytes(data)
-            sites = read_sites(path, source_name=uploaded.name, date_order="dayfirst" if dayfirst else "monthfirst",
-                               limits=uploads.app_limits())
-        return sites, hashlib.sha256(data).hexdigest()[:16]
-
-    monkeypatch.setattr(uploads, "read_upload", read_upload)
 
 
 def _cli_verdicts(tmp_path, shared_data, option) -> list[str]:

@@ -70,9 +70,8 @@ if asked and asked[0] == file_key:
     if order is None:
         st.stop()  # read again only with a choice: without one it fails as before
 try:
-    # Only a chosen order is passed on, so a file that needs none is read as before.
-    sites, digest = (uploads.read_upload(uploaded) if order is None
-                     else uploads.read_upload(uploaded, dayfirst=order == DAY_FIRST))
+    # None until the user chose: a file that needs no choice is read as the column decides.
+    sites, digest = uploads.read_upload(uploaded, date_order=order)
 except InputError as err:
     asking = [p for p in err.problems if asks_date_order(p.message) or asks_date_order(p.message_id or "")]
     if order is None and asking:

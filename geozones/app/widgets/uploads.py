@@ -79,8 +79,11 @@ def parse_upload(data: bytes, filename: str, *, limits: Limits | None = None,
         return read_sites_isolated(path, source_name=name, limits=limits, date_order=date_order)
 
 
-def read_upload(uploaded) -> tuple[gpd.GeoDataFrame, str]:
+def read_upload(uploaded, *, date_order: str | None = None) -> tuple[gpd.GeoDataFrame, str]:
     """Read an ``UploadedFile`` as sites (see :func:`parse_upload`); show the reader's warnings.
+
+    ``date_order`` ("dayfirst" / "monthfirst") is the user's answer when the time
+    column could not decide it.
 
     Returns
     -------
@@ -93,7 +96,7 @@ def read_upload(uploaded) -> tuple[gpd.GeoDataFrame, str]:
         With the file name, row and field of each problem.
     """
     data = uploaded.getvalue()
-    sites = parse_upload(data, uploaded.name)
+    sites = parse_upload(data, uploaded.name, date_order=date_order)
     if sites.attrs.get("warnings"):
         from geozones.app.text import md_escape
 
