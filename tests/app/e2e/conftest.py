@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
+from tests.app.e2e.server import ROOT, app_env, free_port, streamlit_server
+
 XSS = "<img src=x onerror=alert(1)>"
 #: Kelurahan renamed to the payload in the e2e data copy (not Pasar Baru, where Istiqlal is).
 XSS_KELURAHAN = "Gelora"
@@ -47,10 +43,7 @@ def browser_context_args(browser_context_args):
             "locale": "id-ID", "timezone_id": "Asia/Jakarta"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+_free_port = free_port  # the name the tests import
 
 
 @pytest.fixture(scope="session")
@@ -72,34 +65,9 @@ def e2e_data_dir(shared_data, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def app_server(e2e_data_dir, tmp_path_factory):
     """`streamlit run app.py` on a free loopback port; yields its base URL."""
-    port = _free_port()
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    env = {**os.environ, "GEOZONES_DATA_DIR": str(e2e_data_dir), "PYTHONPATH": str(ROOT)}
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1",
-           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-    with open(log, "wb") as fh:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(f"streamlit exited early:\n{log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            proc.terminate()
-            pytest.fail(f"streamlit did not become healthy:\n{log.read_text()[-3000:]}")
+    with streamlit_server(log, env=app_env(GEOZONES_DATA_DIR=str(e2e_data_dir))) as url:
         yield url
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture

@@ -8,19 +8,14 @@ injecting component state.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
-import time
-import urllib.request
 
 import folium
 import pytest
 from playwright.sync_api import expect
 
 from geozones.app.widgets.draw import add_draw_control, split_drawings, zone_features
-from tests.app.e2e.conftest import ROOT, _free_port
+from tests.app.e2e.server import ROOT, app_env, streamlit_server
 
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
 STORED = {"zone_id": "Z-1", "name": "Taman <script>alert(1)</script>",
@@ -68,34 +63,9 @@ def draw_server(tmp_path):
     (tmp_path / "static").symlink_to(ROOT / "static")
     script = tmp_path / "draw_app.py"
     script.write_text(SCRIPT, encoding="utf-8")
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1", "--server.enableStaticServing", "true",
-           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-    log = tmp_path / "server.log"
-    with open(log, "wb") as fh:
-        proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=fh, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(f"streamlit exited early:\n{log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            proc.terminate()
-            pytest.fail(f"streamlit did not become healthy:\n{log.read_text()[-3000:]}")
+    with streamlit_server(tmp_path / "server.log", env=app_env(), script=script, cwd=tmp_path,
+                          options=("--server.enableStaticServing", "true")) as url:
         yield url
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def _returned(page) -> list[dict]:

@@ -17,7 +17,7 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
-from tests.app.e2e.conftest import ROOT, _free_port
+from tests.app.e2e.server import ROOT, free_port, streamlit_server
 
 pytestmark = pytest.mark.e2e
 
@@ -38,7 +38,6 @@ def _wait(url: str, proc, log) -> None:
 
 @pytest.fixture(scope="module")
 def sso_server(e2e_data_dir, tmp_path_factory):
-    pytest.importorskip("oidc_provider_mock", reason="oidc-provider-mock is in requirements-dev.txt")
     home = tmp_path_factory.mktemp("geozones-sso")
     env = {**os.environ, "GEOZONES_HOME": str(home), "GEOZONES_DATA_DIR": str(e2e_data_dir), "PYTHONPATH": str(ROOT)}
     env.pop("GEOZONES_DATABASE_URL", None)
@@ -46,8 +45,7 @@ def sso_server(e2e_data_dir, tmp_path_factory):
     subprocess.run([*cli, "add", "root", "--role", "admin"], input="root-pass-1\n", text=True, env=env, check=True)
     subprocess.run([*cli, "grant", "kpu.pub@example.test", "--role", "kpu_publisher", "--sso"], text=True,
                    check=True, env={**env, "GEOZONES_USER": "root", "GEOZONES_PASSWORD": "root-pass-1"})
-    idp_port, app_port = _free_port(), _free_port()
-    procs = []
+    idp_port, app_port = free_port(), free_port()
     idp_log, app_log = home / "idp.log", home / "app.log"
     claims = [json.dumps({"sub": "u1", "email": "kpu.pub@example.test"}),
               json.dumps({"sub": "u2", "email": "stranger@example.test"})]
@@ -62,21 +60,18 @@ def sso_server(e2e_data_dir, tmp_path_factory):
         'client_id = "geozones"\nclient_secret = "geozones-secret"\n'
         f'server_metadata_url = "http://127.0.0.1:{idp_port}/.well-known/openid-configuration"\n',
         encoding="utf-8")
-    app_cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-               "--server.port", str(app_port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats",
-               "false", "--server.fileWatcherType", "none", "--secrets.files", str(secrets)]
-    with open(idp_log, "wb") as f1, open(app_log, "wb") as f2:
-        procs.append(subprocess.Popen(idp_cmd, env=env, stdout=f1, stderr=subprocess.STDOUT))
-        _wait(f"http://127.0.0.1:{idp_port}/.well-known/openid-configuration", procs[0], idp_log)
-        procs.append(subprocess.Popen(app_cmd, cwd=ROOT, env=env, stdout=f2, stderr=subprocess.STDOUT))
-        _wait(f"http://127.0.0.1:{app_port}/_stcore/health", procs[1], app_log)
-        yield f"http://127.0.0.1:{app_port}"
-        for p in procs:
-            p.terminate()
+    with open(idp_log, "wb") as f1:
+        idp = subprocess.Popen(idp_cmd, env=env, stdout=f1, stderr=subprocess.STDOUT)
+        try:
+            _wait(f"http://127.0.0.1:{idp_port}/.well-known/openid-configuration", idp, idp_log)
+            with streamlit_server(app_log, env=env, port=app_port, options=("--secrets.files", str(secrets))) as url:
+                yield url
+        finally:
+            idp.terminate()
             try:
-                p.wait(timeout=10)
+                idp.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                p.kill()
+                idp.kill()
 
 
 def _sso_login(page, base: str, sub: str) -> None:
