@@ -28,7 +28,7 @@ from geozones.store.audit import append_event
 from geozones.store.casework import CaseEvent, CaseRecord, Report
 from geozones.store.database import Store
 
-__all__ = ["FORMATS", "annex_bytes", "annex_rows", "write_annex"]
+__all__ = ["FORMATS", "GROUP_KEYS", "annex_bytes", "annex_rows", "write_annex"]
 
 #: Output formats of the annex.
 FORMATS = ("xlsx", "pdf")
