@@ -113,6 +113,11 @@ def annex_frame(rows: Sequence[dict]) -> pd.DataFrame:
     return df.astype(str)
 
 
+def _cell(value: object) -> str:
+    """Text for a cell: line breaks as LF (XML would turn a lone CR into LF anyway), defused."""
+    return defuse(str(value).replace("\r\n", "\n").replace("\r", "\n"))
+
+
 def case_annex_xlsx(table: pd.DataFrame, meta: CaseAnnexMeta) -> bytes:
     """The annex as an Excel workbook (see the module docstring for its sheets).
 
@@ -137,7 +142,7 @@ def case_annex_xlsx(table: pd.DataFrame, meta: CaseAnnexMeta) -> bytes:
     headers = [defuse(h) for h in ANNEX_COLUMNS.values()]
     ws.append(headers)
     for rec in table[list(ANNEX_COLUMNS)].itertuples(index=False):
-        ws.append([defuse(str(v)) for v in rec])
+        ws.append([_cell(v) for v in rec])
     # openpyxl reads a string starting with '=' as a formula, and Excel shows digits-and-dots codes as text
     # only when the cell type says so: force text on every cell, header included.
     for row in ws.iter_rows(min_row=1):
@@ -155,7 +160,7 @@ def case_annex_xlsx(table: pd.DataFrame, meta: CaseAnnexMeta) -> bytes:
     about = wb.create_sheet("sumber")
     about.append(["keterangan / about"])
     for line in meta.lines():
-        about.append([defuse(line)])
+        about.append([_cell(line)])
     for row in about.iter_rows(min_row=1):
         for cell in row:
             cell.data_type = "s"
