@@ -87,6 +87,8 @@ T = {
     "annex.state": ("Hanya status", "Only state"),
     "annex.all": ("(semua)", "(all)"),
     "annex.format": ("Format", "Format"),
+    "annex.group": ("Hanya satu grup (mis. Gambir, 31.71, 2, R01; kosong = semua)",
+                    "Only one group (e.g. Gambir, 31.71, 2, R01; empty = all)"),
     "annex.make": ("Buat lampiran", "Build the annex"),
     "annex.download": ("Unduh lampiran", "Download the annex"),
     "annex.rows": ("{n} baris", "{n} rows"),

@@ -131,6 +131,8 @@ def register(sub: argparse._SubParsersAction, parser_class: type) -> None:
     ax.add_argument("--state", default=None, help=f"only cases in this state, one of: {STATES}")
     ax.add_argument("--case", action="append", default=None, dest="cases", metavar="CASE",
                     help="only this case (repeatable; default: all)")
+    ax.add_argument("--group", default=None, help="only this kota (name or code, e.g. 31.71), kecamatan, paslon "
+                    "or rule")
     ax.add_argument("--format", default=None, choices=("xlsx", "pdf"), help="default: from the --out suffix")
     ax.add_argument("--out", type=Path, required=True)
     add_store_options(ax)
@@ -403,7 +405,7 @@ def annex(args: argparse.Namespace) -> int:
     store, who = _open(args)
     try:
         path, digest, n = write_annex(store, who, args.out, by=args.by, fmt=fmt, now=now(), state=args.state,
-                                      case_ids=args.cases)
+                                      case_ids=args.cases, group=args.group)
     finally:
         store.dispose()
     print(f"geozones: {n} baris / rows", file=sys.stderr)

@@ -112,8 +112,15 @@ def _kota_names() -> dict[str, str]:
     return {code: man.title.get("id") or code} if code else {}
 
 
+def _in_group(label: str, wanted: str) -> bool:
+    """A group label matches by itself or by the code in its brackets (``31.71`` for a kota)."""
+    wanted = wanted.strip()
+    return label.casefold() == wanted.casefold() or label.endswith(f"({wanted})")
+
+
 def annex_rows(store: Store, actor: Principal, *, by: str, state: str | None = None,
-               case_ids: list[int | str] | None = None) -> tuple[pd.DataFrame, CaseAnnexMeta]:
+               case_ids: list[int | str] | None = None,
+               group: str | None = None) -> tuple[pd.DataFrame, CaseAnnexMeta]:
     """The annex table of the selected cases, grouped by ``by``.
 
     Parameters
@@ -128,6 +135,9 @@ def annex_rows(store: Store, actor: Principal, *, by: str, state: str | None = N
         Only cases in this state (a name of :class:`geozones.cases.states.CaseState`).
     case_ids : list, optional
         Only these cases (``12`` or ``#12``); all by default.
+    group : str, optional
+        Only the lines of this group, for a letter to one kota, kecamatan, paslon or
+        about one rule (a kota also by its code, e.g. ``31.71``; case-insensitive).
 
     Returns
     -------
@@ -206,6 +216,8 @@ def annex_rows(store: Store, actor: Principal, *, by: str, state: str | None = N
             else:
                 groups = [(rep.kecamatan if by == "kecamatan" else rep.paslon) or NONE_LABEL]
             rows += [{"grup": g, **base} for g in groups]
+    if group:
+        rows = [r for r in rows if _in_group(r["grup"], group)]
     table = annex_frame(rows)
     if not table.empty:
         table = table.assign(_n=table["case_id"].astype(int)).sort_values(["grup", "_n"], kind="stable") \
@@ -215,20 +227,23 @@ def annex_rows(store: Store, actor: Principal, *, by: str, state: str | None = N
         selection.append(f"status / state: {wanted_state}")
     if wanted_ids is not None:
         selection.append("kasus / cases: " + ", ".join(f"#{i}" for i in sorted(wanted_ids)))
+    if group:
+        selection.append(f"{GROUP_KEYS[by].lower()}: {group.strip()}")
     meta = CaseAnnexMeta(by=by, selection="; ".join(selection) or "semua / all", rulesets=versions,
                          attribution=_attribution(digest_keys))
     return table, meta
 
 
 def write_annex(store: Store, actor: Principal, out: str | os.PathLike, *, by: str, fmt: str, now: dt.datetime,
-                state: str | None = None, case_ids: list[int | str] | None = None) -> tuple[Path, str, int]:
+                state: str | None = None, case_ids: list[int | str] | None = None,
+                group: str | None = None) -> tuple[Path, str, int]:
     """Write the annex (XLSX or PDF) atomically and record its sha256 in the audit trail.
 
     Parameters
     ----------
     out : path-like
         The file to write; a failure leaves no half-written file.
-    by, state, case_ids
+    by, state, case_ids, group
         As :func:`annex_rows`.
     fmt : {"xlsx", "pdf"}
     now : datetime
@@ -252,7 +267,7 @@ def write_annex(store: Store, actor: Principal, out: str | os.PathLike, *, by: s
     if fmt not in FORMATS:
         raise InputError(f"format '{fmt}' tidak dikenal; pilih xlsx atau pdf / unknown format '{fmt}'; use xlsx or "
                          "pdf", field="format")
-    table, meta = annex_rows(store, actor, by=by, state=state, case_ids=case_ids)
+    table, meta = annex_rows(store, actor, by=by, state=state, case_ids=case_ids, group=group)
     meta = replace(meta, generated=format_wib(now))
     data = case_annex_xlsx(table, meta) if fmt == "xlsx" else case_annex_pdf(table, meta)
     path = write_atomic(out, lambda tmp: tmp.write_bytes(data))
@@ -266,11 +281,11 @@ def write_annex(store: Store, actor: Principal, out: str | os.PathLike, *, by: s
 
 
 def annex_bytes(store: Store, actor: Principal, *, by: str, fmt: str, now: dt.datetime, state: str | None = None,
-                case_ids: list[int | str] | None = None) -> tuple[bytes, str]:
+                case_ids: list[int | str] | None = None, group: str | None = None) -> tuple[bytes, str]:
     """The annex as bytes (for a download) and its sha256; audited like :func:`write_annex`."""
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
         path, digest, _ = write_annex(store, actor, Path(tmp) / f"lampiran.{fmt}", by=by, fmt=fmt, now=now,
-                                      state=state, case_ids=case_ids)
+                                      state=state, case_ids=case_ids, group=group)
         return path.read_bytes(), digest

@@ -106,7 +106,7 @@ def test_evidence_for_a_selection_and_the_annex_download(home, shared_data, tmp_
     at.button(key="make_annex").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     key, data, digest = at.session_state["annex_bytes"]
-    assert key == ("paslon", "", "xlsx") and hashlib.sha256(data).hexdigest() == digest
+    assert key == ("paslon", "", "xlsx", "") and hashlib.sha256(data).hexdigest() == digest
     rows = list(openpyxl.load_workbook(io.BytesIO(data))["lampiran"].iter_rows(min_row=2, values_only=True))
     assert sorted(int(r[1]) for r in rows) == sorted(ids)
     assert all(r[0] == r[5] for r in rows)  # grouped by paslon: the group is the case's paslon

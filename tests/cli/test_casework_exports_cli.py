@@ -176,6 +176,14 @@ def test_annex_pdf_and_its_selection(cli, tmp_path):  # noqa: F811
     assert cli("cases", "annex", "--by", "paslon", "--state", "ordered", "--out", str(out2), **BW)[0] == 0
     rows = list(openpyxl.load_workbook(out2)["lampiran"].iter_rows(min_row=2, values_only=True))
     assert [r[1] for r in rows] == [ids["a"]]
+    # one group only, by its name (any case) or, for a kota, its code
+    for by, group, want in (("kecamatan", "gambir", [ids["c"]]), ("kota", "31.71", sorted(ids.values(), key=int)),
+                            ("paslon", "1", [ids["b"]])):
+        out3 = tmp_path / f"one-{by}.xlsx"
+        assert cli("cases", "annex", "--by", by, "--group", group, "--out", str(out3), **BW)[0] == 0
+        rows = list(openpyxl.load_workbook(out3)["lampiran"].iter_rows(min_row=2, values_only=True))
+        assert [r[1] for r in rows] == want
+        assert all(listed[r[1]][by if by != "kota" else "kode_kemendagri"].lower().startswith(group) for r in rows)
     bad = tmp_path / "bad.xlsx"
     code, _, err = cli("cases", "annex", "--by", "kota", "--out", str(bad), user="root", password="root-pass-1")
     assert code == 2 and "bawaslu" in err and "Traceback" not in err and not bad.exists()

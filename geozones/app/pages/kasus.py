@@ -160,14 +160,16 @@ annex_by = a1.selectbox(cv.tr("annex.by"), list(A.GROUP_KEYS), key="annex_by")
 annex_state = a2.selectbox(cv.tr("annex.state"), ["", *(s.value for s in CaseState)], key="annex_state",
                            format_func=lambda v: v or cv.tr("annex.all"))
 annex_fmt = a3.selectbox(cv.tr("annex.format"), list(A.FORMATS), key="annex_format")
+annex_group = st.text_input(cv.tr("annex.group"), key="annex_group").strip()
 if st.button(cv.tr("annex.make"), key="make_annex"):
     try:
-        data, digest = A.annex_bytes(store, who, by=annex_by, fmt=annex_fmt, now=cv.now(), state=annex_state or None)
-        st.session_state["annex_bytes"] = ((annex_by, annex_state, annex_fmt), data, digest)
+        data, digest = A.annex_bytes(store, who, by=annex_by, fmt=annex_fmt, now=cv.now(), state=annex_state or None,
+                                     group=annex_group or None)
+        st.session_state["annex_bytes"] = ((annex_by, annex_state, annex_fmt, annex_group), data, digest)
     except InputError as err:
         show_error(err, cv.tr("cases.refused"), lang)
 ax = st.session_state.get("annex_bytes")
-if ax and ax[0] == (annex_by, annex_state, annex_fmt):
+if ax and ax[0] == (annex_by, annex_state, annex_fmt, annex_group):
     mime = "application/pdf" if annex_fmt == "pdf" else \
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     st.download_button(cv.tr("annex.download"), data=ax[1], file_name=f"lampiran-{annex_by}.{annex_fmt}", mime=mime,
