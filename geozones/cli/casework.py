@@ -117,13 +117,26 @@ def register(sub: argparse._SubParsersAction, parser_class: type) -> None:
         lk.add_argument("case")
         add_store_options(lk)
         lk.set_defaults(func=lock if name == "lock" else unlock)
-    ev = csub.add_parser("evidence", help="the evidence ZIP: PDF, original photos, manifest.sha256")
-    ev.add_argument("case")
+    ev = csub.add_parser("evidence", help="the evidence ZIP of one case or several: one PDF, the original photos, "
+                         "manifest.sha256")
+    ev.add_argument("case", nargs="+", help="case number(s); several make one bundle covering all of them")
     ev.add_argument("--out", type=Path, required=True)
     ev.add_argument("--lang", default="id", choices=("id", "en"))
     ev.add_argument("--data-dir", default=None)
     add_store_options(ev)
     ev.set_defaults(func=evidence)
+    ax = csub.add_parser("annex", help="annex of a recommendation letter: the cases grouped per kota, kecamatan, "
+                         "paslon or rule (XLSX or PDF)")
+    ax.add_argument("--by", required=True, choices=("kota", "kecamatan", "paslon", "rule"))
+    ax.add_argument("--state", default=None, help=f"only cases in this state, one of: {STATES}")
+    ax.add_argument("--case", action="append", default=None, dest="cases", metavar="CASE",
+                    help="only this case (repeatable; default: all)")
+    ax.add_argument("--group", default=None, help="only this kota (name or code, e.g. 31.71), kecamatan, paslon "
+                    "or rule")
+    ax.add_argument("--format", default=None, choices=("xlsx", "pdf"), help="default: from the --out suffix")
+    ax.add_argument("--out", type=Path, required=True)
+    add_store_options(ax)
+    ax.set_defaults(func=annex)
     sw = csub.add_parser("sweep", help="record a quiet-period sweep in a kecamatan (counts per APK type)")
     sw.add_argument("--kecamatan", required=True)
     sw.add_argument("--count", action="append", default=[], metavar="TYPE=N", required=True)
@@ -373,10 +386,30 @@ def evidence(args: argparse.Namespace) -> int:
 
     store, who = _open(args)
     try:
-        bundle = write_evidence(store, who, args.case, args.out, now=now(), lang=args.lang, data_dir=args.data_dir)
+        which = args.case[0] if len(args.case) == 1 else list(args.case)
+        bundle = write_evidence(store, who, which, args.out, now=now(), lang=args.lang, data_dir=args.data_dir)
     finally:
         store.dispose()
     print(f"{bundle.path}\t{bundle.sha256}")
+    return 0
+
+
+def annex(args: argparse.Namespace) -> int:
+    """``cases annex``."""
+    from geozones.services.case_annex import write_annex
+    from geozones.services.clock import now
+
+    fmt = args.format or args.out.suffix.lower().lstrip(".")
+    if fmt not in ("xlsx", "pdf"):
+        raise InputError(f"{args.out}: pilih --format xlsx atau pdf / choose --format xlsx or pdf", field="--format")
+    store, who = _open(args)
+    try:
+        path, digest, n = write_annex(store, who, args.out, by=args.by, fmt=fmt, now=now(), state=args.state,
+                                      case_ids=args.cases, group=args.group)
+    finally:
+        store.dispose()
+    print(f"geozones: {n} baris / rows", file=sys.stderr)
+    print(f"{path}\t{digest}")
     return 0
 
 

@@ -83,6 +83,7 @@ T: dict[str, tuple[str, str]] = {
                       "manifest.sha256", "The originals are in originals/ of this ZIP; verify with: sha256sum -c "
                       "manifest.sha256"),
     "attribution": ("Sumber data peta", "Map data"), "no_photo": ("Tidak ada foto.", "No photos."),
+    "cases": ("Daftar kasus", "Cases"),
     "legend": ("Keterangan", "Legend"), "rule": ("Aturan", "Rule"), "stopped": ("berhenti", "stopped"),
 }
 
@@ -348,7 +349,7 @@ vertical-align: top; text-align: left; } th { background: #eee; } .k { width: 32
 .hash { font-family: "DejaVu Sans Mono", monospace; font-size: 7.5pt; word-break: break-all; }
 .photo { page-break-inside: avoid; margin-bottom: 4mm; } .photo img { max-width: 100%%; max-height: 110mm; }
 .verdict { font-weight: bold; font-size: 11pt; } .muted { color: #555; font-size: 8pt; }
-.map { text-align: center; } .map img { width: 105mm; }
+.map { text-align: center; } .map img { width: 105mm; } .case { page-break-before: always; }
 """
 
 
@@ -373,11 +374,53 @@ def _fields_text(fields: Any) -> str:
     return "<br>".join(out)
 
 
-def render_html(case: EvidenceCase, *, layers: LayerSet | None = None, now: dt.datetime, lang: str = "id") -> str:
-    """The evidence document as HTML (every value from users or data escaped)."""
+def _check_lang(lang: str) -> None:
     if lang not in ("id", "en"):
         raise InputError(f"bahasa '{lang}' tidak dikenal; pilih id atau en / unknown language '{lang}'; use id or en",
                          field="lang")
+
+
+def _document(body: str, *, title: str, footer: str, lang: str) -> str:
+    # the footer sits in a CSS string: keep only characters that cannot end it
+    footer = re.sub(r"[^A-Za-z0-9 ._/:,#-]", "", footer)[:120]
+    css = _CSS % {"footer": footer}
+    return (f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'>"
+            f"<meta name='generator' content='geozones {_e(geozones.__version__)}'><title>{title}</title>"
+            f"<style>{css}</style></head><body>{body}</body></html>")
+
+
+def render_html(case: EvidenceCase, *, layers: LayerSet | None = None, now: dt.datetime, lang: str = "id") -> str:
+    """The evidence document as HTML (every value from users or data escaped)."""
+    _check_lang(lang)
+    body = _case_body(case, layers=layers, now=now, lang=lang, names=original_names(case.photos))
+    return _document(body, title=f"{_t('title', lang)} {_e(case.case_id)}", footer=f"{_t('case', lang)} "
+                     f"{case.case_id}", lang=lang)
+
+
+def render_html_many(cases: Sequence[EvidenceCase], *, layers: LayerSet | None = None, now: dt.datetime,
+                     lang: str = "id") -> str:
+    """One evidence document for several cases: a cover listing them, then each case from a new page."""
+    _check_lang(lang)
+    L = lambda key: _t(key, lang)  # noqa: E731
+    names = bundle_names(cases)
+    cover = [f"<h1>{L('title')}</h1><p class='muted'>{L('generated')} {_when(now)} · geozones "
+             f"{_e(geozones.__version__)}</p><h2>{L('cases')}</h2><table><tr><th>{L('case')}</th><th>{L('state')}"
+             f"</th><th>{L('kelurahan')}</th><th>{L('apk')}</th><th>{L('paslon')}</th><th>{L('observed')}</th>"
+             f"<th>{L('photos')}</th></tr>"]
+    for c in cases:
+        cover.append(f"<tr><td>{_e(c.case_id)}</td><td>{_e(c.state)}</td><td>{_e(c.kelurahan) or '-'}</td>"
+                     f"<td>{_e(c.apk_type) or '-'}</td><td>{_e(c.paslon) or '-'}</td><td>{_when(c.observed_at)}</td>"
+                     f"<td>{len(c.photos)}</td></tr>")
+    cover.append("</table>")
+    parts = ["".join(cover)]
+    for c, n in zip(cases, names, strict=True):
+        parts.append("<div class='case'>" + _case_body(c, layers=layers, now=now, lang=lang, names=n) + "</div>")
+    ids = ", ".join(str(c.case_id) for c in cases)
+    return _document("".join(parts), title=f"{L('title')} {_e(ids)}", footer=f"{L('case')} {ids}", lang=lang)
+
+
+def _case_body(case: EvidenceCase, *, layers: LayerSet | None, now: dt.datetime, lang: str,
+               names: Sequence[str]) -> str:
     L = lambda key: _t(key, lang)  # noqa: E731
     place = {"kelurahan": case.kelurahan, "kecamatan": case.kecamatan, "kode_kemendagri": case.kode_kemendagri}
     if layers is not None and not case.kelurahan:
@@ -451,26 +494,34 @@ def render_html(case: EvidenceCase, *, layers: LayerSet | None = None, now: dt.d
                     f"<tr><td class='k'>SHA-256</td><td class='hash'>{p.sha256}</td></tr></table></div>")
     body.append(f"<h2>{L('manifest')}</h2><p>{L('manifest_note')}</p><table><tr><th>{L('file')}</th>"
                 f"<th>{L('bytes')}</th><th>SHA-256</th></tr>")
-    for name, p in zip(original_names(case.photos), case.photos, strict=True):
+    for name, p in zip(names, case.photos, strict=True):
         body.append(f"<tr><td>{_e(name)}</td><td>{len(p.data)}</td><td class='hash'>{p.sha256}</td></tr>")
     body.append("</table>")
-    # the footer sits in a CSS string: keep only characters that cannot end it
-    footer = re.sub(r"[^A-Za-z0-9 ._/:-]", "", f"{L('case')} {case.case_id}")
-    css = _CSS % {"footer": footer}
-    return (f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'>"
-            f"<meta name='generator' content='geozones {_e(geozones.__version__)}'><title>{L('title')} "
-            f"{_e(case.case_id)}</title><style>{css}</style></head><body>{''.join(body)}</body></html>")
+    return "".join(body)
 
 
-def render_pdf(case: EvidenceCase, *, layers: LayerSet | None = None, now: dt.datetime, lang: str = "id") -> bytes:
-    """The evidence PDF (see :func:`render_html`), as bytes."""
+def render_pdf(case: EvidenceCase | Sequence[EvidenceCase], *, layers: LayerSet | None = None, now: dt.datetime,
+               lang: str = "id") -> bytes:
+    """The evidence PDF (see :func:`render_html`; several cases: :func:`render_html_many`), as bytes."""
     from weasyprint import HTML  # imported late: pango is loaded only when a PDF is made
 
-    html_text = render_html(case, layers=layers, now=now, lang=lang)
+    cases = _as_cases(case)
+    html_text = render_html(cases[0], layers=layers, now=now, lang=lang) if len(cases) == 1 else \
+        render_html_many(cases, layers=layers, now=now, lang=lang)
     return HTML(string=html_text, base_url=None).write_pdf()
 
 
 # ------------------------------------------------------------------ bundle
+
+
+def _as_cases(case: EvidenceCase | Sequence[EvidenceCase]) -> list[EvidenceCase]:
+    cases = [case] if isinstance(case, EvidenceCase) else list(case)
+    if not cases:
+        raise InputError("tidak ada kasus yang dipilih / no case selected", field="case")
+    ids = [str(c.case_id) for c in cases]
+    if len(set(ids)) != len(ids):
+        raise InputError("kasus yang sama dipilih dua kali / the same case was selected twice", field="case")
+    return cases
 
 
 def _safe(name: str) -> str:
@@ -484,19 +535,29 @@ def original_names(photos: Sequence[EvidencePhoto]) -> list[str]:
     return [f"originals/{i:02d}-{_safe(p.name)}" for i, p in enumerate(photos, start=1)]
 
 
+def bundle_names(cases: Sequence[EvidenceCase]) -> list[list[str]]:
+    """Paths of each case's originals: as :func:`original_names` for one case, else under ``originals/kasus-<id>/``."""
+    if len(cases) == 1:
+        return [original_names(cases[0].photos)]
+    return [[f"originals/kasus-{_safe(str(c.case_id))}/{i:02d}-{_safe(p.name)}" for i, p in enumerate(c.photos, 1)]
+            for c in cases]
+
+
 def manifest_text(entries: Sequence[tuple[str, str]]) -> str:
     """``sha256sum`` text: ``<hex>  <path>`` per line (two spaces: text mode, as ``sha256sum -c`` reads)."""
     return "".join(f"{digest}  {path}\n" for digest, path in entries)
 
 
-def write_bundle(case: EvidenceCase, out: str | os.PathLike, *, layers: LayerSet | None = None,
-                 now: dt.datetime, lang: str = "id") -> Bundle:
+def write_bundle(case: EvidenceCase | Sequence[EvidenceCase], out: str | os.PathLike, *,
+                 layers: LayerSet | None = None, now: dt.datetime, lang: str = "id") -> Bundle:
     """Write the evidence ZIP: the PDF, the originals and ``manifest.sha256``.
 
     Parameters
     ----------
-    case : EvidenceCase
-        What to show; its photos are the originals (bytes as received).
+    case : EvidenceCase or sequence of EvidenceCase
+        What to show; its photos are the originals (bytes as received). Several
+        cases make one PDF covering all of them (a cover listing them, then one
+        case per new page) and keep each case's originals in its own folder.
     out : path-like
         The ZIP to write (atomically: a failure leaves no half-written file).
     layers : LayerSet, optional
@@ -509,12 +570,21 @@ def write_bundle(case: EvidenceCase, out: str | os.PathLike, *, layers: LayerSet
     -------
     Bundle
         Path, the ZIP's own sha256 (for the audit trail) and the manifest entries.
+
+    Raises
+    ------
+    InputError
+        No case, the same case twice, or an unknown language.
     """
-    pdf = render_pdf(case, layers=layers, now=now, lang=lang)
-    pdf_name = f"{'evidence' if lang == 'en' else 'bukti'}-{_safe(str(case.case_id))}.pdf"
+    cases = _as_cases(case)
+    pdf = render_pdf(cases, layers=layers, now=now, lang=lang)
+    stem = "-".join(_safe(str(c.case_id)) for c in cases)[:60] if len(cases) <= 5 else \
+        f"{_safe(str(cases[0].case_id))}-dst-{len(cases)}"
+    pdf_name = f"{'evidence' if lang == 'en' else 'bukti'}-{stem}.pdf"
     entries = [(hashlib.sha256(pdf).hexdigest(), pdf_name)]
-    names = original_names(case.photos)
-    entries += [(p.sha256, n) for p, n in zip(case.photos, names, strict=True)]
+    names = bundle_names(cases)
+    files = [(p, n) for c, ns in zip(cases, names, strict=True) for p, n in zip(c.photos, ns, strict=True)]
+    entries += [(p.sha256, n) for p, n in files]
     stamp = to_wib(now).timetuple()[:6]
 
     def writer(tmp: Path) -> None:
@@ -525,7 +595,7 @@ def write_bundle(case: EvidenceCase, out: str | os.PathLike, *, layers: LayerSet
                 info.external_attr = 0o644 << 16
                 zf.writestr(info, data)
             put(pdf_name, pdf)
-            for p, n in zip(case.photos, names, strict=True):
+            for p, n in files:
                 put(n, p.data)
             put("manifest.sha256", manifest_text(entries).encode("utf-8"))
 

@@ -365,15 +365,9 @@ def _reason(text: str) -> dict[str, str]:
     return {"rule_id": rule_id, "text": rest, "legal_basis": ""}
 
 
-def write_evidence(store: Store, actor: Principal, case_id: int | str, out: str | os.PathLike, *, now: dt.datetime,
-                   lang: str = "id", data_dir: str | os.PathLike | None = None):
-    """Write the evidence ZIP of one case (PDF, originals, ``manifest.sha256``); its sha256 goes to the audit trail.
+def _evidence_case(store: Store, actor: Principal, case_id: int | str, *, now: dt.datetime, lang: str):
+    from geozones.io.evidence import EvidenceCase, EvidencePhoto
 
-    The reporter's identity is never in the bundle. Returns the :class:`geozones.io.evidence.Bundle`.
-    """
-    from geozones.io.evidence import EvidenceCase, EvidencePhoto, write_bundle
-
-    role = authorize(actor, Action.CASEWORK)
     d = case_detail(store, actor, case_id, at=now)
     rep, rec = d["report"], d["case"]
     with store.read() as s:
@@ -384,6 +378,56 @@ def write_evidence(store: Store, actor: Principal, case_id: int | str, out: str 
                                         taken_at=p["taken_at"], lon=p["lon"], lat=p["lat"],
                                         caption="foto sesudah / photo after" if p["role"] == "after" else ""))
     reasons = rep["suggested_reasons_en"] if lang == "en" else rep["suggested_reasons_id"]
+    return EvidenceCase(
+        case_id=str(rec["id"]), source=rec["source"], state=rec["state"], lon=rep["lon"], lat=rep["lat"],
+        observed_at=rep["observed_at"], known_at=rep["known_at"], apk_type=rep["apk_type"] or "",
+        paslon=rep["paslon"] or "", address=rep["address"] or "", description=rep["description"] or "",
+        kelurahan=rep["kelurahan"] or "", kecamatan=rep["kecamatan"] or "",
+        kode_kemendagri=rep["kode_kemendagri"] or "", verdict=rep["verdict"] or rep["suggested_verdict"],
+        reasons=[_reason(x) for x in (reasons or "").split(" | ") if x],
+        ruleset=f"{rep['ruleset_id']}@{rep['ruleset_version']}", data_digests=rep["data_digests"] or {},
+        history=d["history"], clocks=d["clocks"], photos=photos)
+
+
+def write_evidence(store: Store, actor: Principal, case_id: int | str | list[int | str] | tuple[int | str, ...],
+                   out: str | os.PathLike, *, now: dt.datetime, lang: str = "id",
+                   data_dir: str | os.PathLike | None = None):
+    """Write the evidence ZIP of one case or a selection (PDF, originals, ``manifest.sha256``).
+
+    Parameters
+    ----------
+    case_id : int, str, or list of them
+        One case (``12`` or ``"#12"``) or several: several make one PDF covering all
+        of them, each case's originals in ``originals/kasus-<id>/``.
+    out : path-like
+        The ZIP (written atomically).
+    now : datetime
+        Generation and audit time.
+    lang : {"id", "en"}
+    data_dir : path-like, optional
+        Layer files for the map (default ``$GEOZONES_DATA_DIR``); no map without them.
+
+    Returns
+    -------
+    geozones.io.evidence.Bundle
+        Its sha256 goes to the audit trail (one ``evidence.export`` event naming every case).
+
+    Raises
+    ------
+    Forbidden
+        Not bawaslu.
+    InputError
+        No case, an unknown case, the same case twice.
+
+    The reporter's identity is never in the bundle.
+    """
+    from geozones.io.evidence import write_bundle
+
+    role = authorize(actor, Action.CASEWORK)
+    ids = list(case_id) if isinstance(case_id, list | tuple) else [case_id]
+    if not ids:
+        raise InputError("pilih paling sedikit satu kasus / choose at least one case", field="case")
+    ev_cases = [_evidence_case(store, actor, c, now=now, lang=lang) for c in ids]
     layers = None
     try:
         from geozones.services.catalog import FileCatalog
@@ -393,17 +437,15 @@ def write_evidence(store: Store, actor: Principal, case_id: int | str, out: str 
         layers = _file_checker(dd, FileCatalog(None, dd).key()).layers
     except InputError:
         layers = None
-    ev_case = EvidenceCase(
-        case_id=str(rec["id"]), source=rec["source"], state=rec["state"], lon=rep["lon"], lat=rep["lat"],
-        observed_at=rep["observed_at"], known_at=rep["known_at"], apk_type=rep["apk_type"] or "",
-        paslon=rep["paslon"] or "", address=rep["address"] or "", description=rep["description"] or "",
-        kelurahan=rep["kelurahan"] or "", kecamatan=rep["kecamatan"] or "",
-        kode_kemendagri=rep["kode_kemendagri"] or "", verdict=rep["verdict"] or rep["suggested_verdict"],
-        reasons=[_reason(x) for x in (reasons or "").split(" | ") if x],
-        ruleset=f"{rep['ruleset_id']}@{rep['ruleset_version']}", data_digests=rep["data_digests"] or {},
-        history=d["history"], clocks=d["clocks"], photos=photos)
-    bundle = write_bundle(ev_case, Path(out), layers=layers, now=now, lang=lang)
+    bundle = write_bundle(ev_cases[0] if len(ev_cases) == 1 else ev_cases, Path(out), layers=layers, now=now,
+                          lang=lang)
     with store.write() as s:
+        after = {"sha256": bundle.sha256, "files": len(bundle.manifest)}
+        if len(ev_cases) > 1:
+            after["cases"] = [int(c.case_id) for c in ev_cases]
+        entity = ",".join(c.case_id for c in ev_cases)
+        if len(entity) > 200:  # the column's width; the full list is in ``after["cases"]``
+            entity = f"{ev_cases[0].case_id}..{ev_cases[-1].case_id} ({len(ev_cases)})"
         append_event(s, actor=actor.name, role=role, action="evidence.export", entity_type="evidence",
-                     entity_id=str(rec["id"]), after={"sha256": bundle.sha256, "files": len(bundle.manifest)}, at=now)
+                     entity_id=entity, after=after, at=now)
     return bundle

@@ -1,4 +1,4 @@
-"""Kasus: the case list (overdue first) and one case with its suggestion, history, clocks, steps and evidence."""
+"""Kasus: the case list (overdue first), one case (suggestion, history, clocks, lock, steps), evidence and annex."""
 
 import tempfile
 from pathlib import Path
@@ -10,9 +10,10 @@ from geozones.app import casework_view as cv
 from geozones.app import state
 from geozones.app.messages import show_error
 from geozones.app.text import md_escape
-from geozones.cases.states import allowed_targets, label, transition
+from geozones.cases.states import CaseState, allowed_targets, label, transition
 from geozones.core.errors import InputError
 from geozones.core.time import format_wib
+from geozones.services import case_annex as A
 from geozones.services import cases as C
 from geozones.services import reports as R
 
@@ -51,6 +52,13 @@ st.caption(md_escape(f"{format_wib(rep['observed_at'])} · {rep['lon']:.6f}, {re
                      f"APK {rep['apk_type'] or '-'} · paslon {rep['paslon'] or '-'}"))
 if rep["decision"]:
     st.caption(md_escape(f"{rep['decision']}: {rep['verdict']} {rep['rule_ids'] or ''} — {rep['decided_by']}"))
+holder = c["lock_holder"]
+if holder:
+    since = format_wib(c["locked_at"]) if c["locked_at"] else "?"
+    if holder == who.name:
+        st.info(md_escape("🔒 " + cv.tr("cases.locked_you", when=since)))
+    else:
+        st.warning(md_escape("🔒 " + cv.tr("cases.locked_by", who=holder, when=since)))
 
 st.markdown(f"**{cv.tr('cases.history')}**")
 st.dataframe(pd.DataFrame([{"at": format_wib(e.at), "actor": e.actor, "role": e.role,
@@ -111,16 +119,59 @@ if targets:
         except InputError as err:
             show_error(err, cv.tr("cases.refused"), lang)
 
+# the lock: taken before editing, released by its holder; the service refuses anyone else
+if not holder:
+    if st.button(cv.tr("cases.lock"), key="case_lock"):
+        try:
+            C.lock_case(store, who, case_id, now=cv.now())
+            st.rerun()
+        except InputError as err:
+            show_error(err, cv.tr("cases.refused"), lang)
+elif holder == who.name:
+    if st.button(cv.tr("cases.unlock"), key="case_unlock"):
+        try:
+            C.unlock_case(store, who, case_id, now=cv.now())
+            st.rerun()
+        except InputError as err:
+            show_error(err, cv.tr("cases.refused"), lang)
+
+picked = st.multiselect(cv.tr("cases.evidence_pick"), ids, default=[case_id], format_func=lambda i: f"#{i}",
+                        key=f"evidence_pick_{case_id}")
 if st.button(cv.tr("cases.evidence"), key="make_evidence"):
     try:
+        chosen = picked or [case_id]
+        name = f"bukti-{chosen[0]}.zip" if len(chosen) == 1 else f"bukti-{len(chosen)}-kasus.zip"
         with tempfile.TemporaryDirectory() as tmp:
-            out = Path(tmp) / f"bukti-{case_id}.zip"
-            bundle = C.write_evidence(store, who, case_id, out, now=cv.now(), lang=lang)
-            st.session_state["evidence_bytes"] = (case_id, out.read_bytes(), bundle.sha256)
+            out = Path(tmp) / name
+            bundle = C.write_evidence(store, who, chosen[0] if len(chosen) == 1 else list(chosen), out,
+                                      now=cv.now(), lang=lang)
+            st.session_state["evidence_bytes"] = (tuple(picked), out.read_bytes(), bundle.sha256, name)
     except InputError as err:
         show_error(err, cv.tr("cases.refused"), lang)
 ev = st.session_state.get("evidence_bytes")
-if ev and ev[0] == case_id:
-    st.download_button(cv.tr("cases.download"), data=ev[1], file_name=f"bukti-{case_id}.zip",
-                       mime="application/zip", key="download_evidence")
+if ev and ev[0] == tuple(picked):
+    st.download_button(cv.tr("cases.download"), data=ev[1], file_name=ev[3], mime="application/zip",
+                       key="download_evidence")
     st.caption(f"sha256 {ev[2]}")
+
+st.subheader(cv.tr("annex.title"))
+a1, a2, a3 = st.columns(3)
+annex_by = a1.selectbox(cv.tr("annex.by"), list(A.GROUP_KEYS), key="annex_by")
+annex_state = a2.selectbox(cv.tr("annex.state"), ["", *(s.value for s in CaseState)], key="annex_state",
+                           format_func=lambda v: v or cv.tr("annex.all"))
+annex_fmt = a3.selectbox(cv.tr("annex.format"), list(A.FORMATS), key="annex_format")
+annex_group = st.text_input(cv.tr("annex.group"), key="annex_group").strip()
+if st.button(cv.tr("annex.make"), key="make_annex"):
+    try:
+        data, digest = A.annex_bytes(store, who, by=annex_by, fmt=annex_fmt, now=cv.now(), state=annex_state or None,
+                                     group=annex_group or None)
+        st.session_state["annex_bytes"] = ((annex_by, annex_state, annex_fmt, annex_group), data, digest)
+    except InputError as err:
+        show_error(err, cv.tr("cases.refused"), lang)
+ax = st.session_state.get("annex_bytes")
+if ax and ax[0] == (annex_by, annex_state, annex_fmt, annex_group):
+    mime = "application/pdf" if annex_fmt == "pdf" else \
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    st.download_button(cv.tr("annex.download"), data=ax[1], file_name=f"lampiran-{annex_by}.{annex_fmt}", mime=mime,
+                       key="download_annex")
+    st.caption(f"sha256 {ax[2]}")
