@@ -10,14 +10,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 import zipfile
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.app.e2e.conftest import ROOT, _free_port, screenshot_dir
+from tests.app.e2e.conftest import screenshot_dir
+from tests.app.e2e.server import ROOT, streamlit_server
 from tests.io.photo_builders import make_photo
 
 pytestmark = pytest.mark.e2e
@@ -37,33 +36,8 @@ def bawaslu_server(shared_data, tmp_path_factory):
     subprocess.run([*cli, "root", "--role", "admin"], input="root-pass-1\n", text=True, env=env, check=True)
     subprocess.run([*cli, "siti", "--role", "bawaslu"], input="siti-pass-12\n", text=True, check=True,
                    env={**env, "GEOZONES_USER": "root", "GEOZONES_PASSWORD": "root-pass-1"})
-    port = _free_port()
-    log = home / "server.log"
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none"]
-    with open(log, "wb") as fh:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(f"streamlit exited early:\n{log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            proc.terminate()
-            pytest.fail("streamlit did not become healthy")
+    with streamlit_server(home / "server.log", env=env) as url:
         yield url, clock, home
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def _offline(page):
