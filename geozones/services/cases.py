@@ -24,6 +24,7 @@ from geozones.cases import Case, ClockRun, advance, load_clock_policy
 from geozones.cases import CaseEvent as PureEvent
 from geozones.cases.states import CaseState, Source, TransitionRefused, label
 from geozones.core.errors import InputError
+from geozones.core.time import format_wib
 from geozones.services.authz import Action, Forbidden, Principal, authorize
 from geozones.store.audit import append_event
 from geozones.store.casework import CaseClock, CaseEvent, CaseRecord, Report, ReporterIdentity, ReportPhoto, Sweep
@@ -97,11 +98,27 @@ def _load(s, rec: CaseRecord) -> Case:
                 rec.policy_id, rec.policy_version, history, runs)
 
 
-def _check_lock(rec: CaseRecord, actor: Principal) -> None:
-    if rec.lock_holder and rec.lock_holder != actor.name:
-        raise InputError(f"kasus #{rec.id} sedang disunting oleh {rec.lock_holder} sejak "
-                         f"{rec.locked_at.isoformat() if rec.locked_at else '?'} / case #{rec.id} is being edited by "
-                         f"{rec.lock_holder}", field="case")
+#: A lock its holder has not used for this long is stale: another officer may take the case over, and the
+#: takeover names the previous holder in the audit trail (an officer who closed the browser must not freeze a
+#: case whose legal clock is running).
+LOCK_TTL = dt.timedelta(minutes=30)
+
+
+def _lock_is_live(rec: CaseRecord, now: dt.datetime) -> bool:
+    return bool(rec.lock_holder) and rec.locked_at is not None and now - rec.locked_at < LOCK_TTL
+
+
+def _check_lock(rec: CaseRecord, actor: Principal, now: dt.datetime) -> None:
+    """Refuse a case another officer holds a live lock on; renew the actor's own lock (its use keeps it live)."""
+    if rec.lock_holder == actor.name:
+        rec.locked_at = now
+    elif rec.lock_holder and rec.lock_holder != actor.name and _lock_is_live(rec, now):
+        since = format_wib(rec.locked_at)
+        raise InputError.bi(
+            f"kasus #{rec.id} sedang disunting oleh {rec.lock_holder} sejak {since}; kunci lepas sendiri "
+            f"{int(LOCK_TTL.total_seconds() // 60)} menit setelah dipakai terakhir",
+            f"case #{rec.id} is being edited by {rec.lock_holder} since {since}; the lock lapses "
+            f"{int(LOCK_TTL.total_seconds() // 60)} minutes after its last use", field="case")
 
 
 def advance_case(store: Store, actor: Principal, case_id: int | str, to: str, fields: dict[str, Any], *,
@@ -125,7 +142,7 @@ def advance_case(store: Store, actor: Principal, case_id: int | str, to: str, fi
         fields["photo"] = photo_obj.sha256
     with store.write() as s:
         rec = _get_case(s, case_id)
-        _check_lock(rec, actor)
+        _check_lock(rec, actor, now)
         if photo_obj is None and isinstance(fields.get("photo"), str) and s.get(Media, fields["photo"]) is None:
             raise InputError(f"foto {fields['photo']} belum tersimpan; unggah fotonya / photo {fields['photo']} is "
                              "not stored; upload the photo itself", field="photo")
@@ -168,7 +185,7 @@ def assign_case(store: Store, actor: Principal, case_id: int | str, account: str
     role = authorize(actor, Action.CASEWORK)
     with store.write() as s:
         rec = _get_case(s, case_id)
-        _check_lock(rec, actor)
+        _check_lock(rec, actor, now)
         acc = s.execute(select(Account).where(Account.name == account)).scalar_one_or_none()
         if acc is None or acc.disabled:
             raise InputError(f"akun '{account}' tidak ada / no account '{account}'", field="account")
@@ -186,22 +203,24 @@ def assign_case(store: Store, actor: Principal, case_id: int | str, account: str
 
 
 def lock_case(store: Store, actor: Principal, case_id: int | str, *, now: dt.datetime) -> None:
-    """Take the edit lock of a case (refused while another officer holds it)."""
+    """Take the edit lock of a case (refused while another officer holds a live one: :data:`LOCK_TTL`)."""
     role = authorize(actor, Action.CASEWORK)
     with store.write() as s:
         rec = _get_case(s, case_id)
-        _check_lock(rec, actor)
+        _check_lock(rec, actor, now)
+        previous = rec.lock_holder if rec.lock_holder not in (None, actor.name) else None
         rec.lock_holder, rec.locked_at = actor.name, now
         append_event(s, actor=actor.name, role=role, action="case.lock", entity_type="case", entity_id=str(rec.id),
+                     before={"lock_holder": previous} if previous else None, after={"lock_holder": actor.name},
                      at=now)
 
 
 def unlock_case(store: Store, actor: Principal, case_id: int | str, *, now: dt.datetime) -> None:
-    """Release the edit lock (its holder only)."""
+    """Release the edit lock (its holder, or anyone once the lock is stale: :data:`LOCK_TTL`)."""
     role = authorize(actor, Action.CASEWORK)
     with store.write() as s:
         rec = _get_case(s, case_id)
-        _check_lock(rec, actor)
+        _check_lock(rec, actor, now)
         if rec.lock_holder is None:
             return
         rec.lock_holder, rec.locked_at = None, None

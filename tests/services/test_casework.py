@@ -146,6 +146,29 @@ def test_lock_names_its_holder(store, people, shared_data):
         C.assign_case(store, bw2, sub.case_id, "kpu_editor1", now=NOW)
 
 
+def test_a_stale_lock_can_be_taken_over_and_the_takeover_is_audited(store, people, shared_data):
+    from geozones.services import accounts
+    from geozones.services.audit_log import list_events
+
+    bw = people["bawaslu"]
+    bw2 = accounts.add_account(store, people["admin"], "bawaslu2", role="bawaslu", password="bawaslu-pass-2")
+    sub = _submit(store, bw, shared_data, photos=[], lon=106.8311, lat=-6.17, observed_at=NOW)
+    C.lock_case(store, bw, sub.case_id, now=NOW)
+    # the holder's own use keeps the lock live past the first LOCK_TTL
+    used = NOW + C.LOCK_TTL - dt.timedelta(minutes=1)
+    C.assign_case(store, bw, sub.case_id, "bawaslu2", now=used)
+    with pytest.raises(InputError, match="bawaslu1"):
+        C.lock_case(store, bw2, sub.case_id, now=NOW + C.LOCK_TTL + dt.timedelta(minutes=1))
+    later = used + C.LOCK_TTL
+    C.lock_case(store, bw2, sub.case_id, now=later)
+    assert [r.lock_holder for r in C.list_cases(store, bw2, at=later) if r.case_id == sub.case_id] == ["bawaslu2"]
+    with pytest.raises(InputError, match="bawaslu2"):
+        C.advance_case(store, bw, sub.case_id, "under_study", {"reason": "x"}, now=later)
+    takeover = [e for e in list_events(store, people["admin"], entity_type="case")
+                if e.action == "case.lock" and e.actor == "bawaslu2"]
+    assert takeover and takeover[-1].before == {"lock_holder": "bawaslu1"}
+
+
 def test_db_dump_carries_reports_cases_and_media_with_the_reporter_still_sealed(store, people, shared_data,
                                                                                   tmp_path):
     from sqlalchemy import text
