@@ -21,7 +21,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from geozones.areas.manifest import load_manifest
-from geozones.core.errors import InputError
+from geozones.core.errors import InputError, Problem
 from geozones.core.time import format_wib
 from geozones.rules.model import RULES_DIR, RuleSet, parse_ruleset
 from geozones.rules.model import check_layers as check_rule_layers
@@ -237,9 +237,17 @@ def _check_stack(s: Session, rs: RuleSet, at: dt.datetime | None, source: str) -
         check_rule_layers(flat, load_manifest(flat.area).layer_names, source)
     for top, between in _stacks_below(s, rs.id, at or now_utc()):
         where = f"{source} (di bawahnya / under it: {top.ruleset_id}@{top.version})"
-        below = _flat([*above, rs, *(stored_level(r) for r in between), stored_level(top)], where)
-        if below.area:
-            check_rule_layers(below, load_manifest(below.area).layer_names, where)
+        try:
+            below = _flat([*above, rs, *(stored_level(r) for r in between), stored_level(top)], where)
+            if below.area:
+                check_rule_layers(below, load_manifest(below.area).layer_names, where)
+        except InputError as exc:
+            # Flattening names only the level's id: say which stored version below breaks, and why it was checked.
+            lead = Problem.bi(f"{rs.id}@{rs.version} merusak tumpukan tersimpan di bawahnya: "
+                              f"{top.ruleset_id}@{top.version} (berlaku bersamanya)",
+                              f"{rs.id}@{rs.version} breaks a stored stack below it: {top.ruleset_id}@{top.version} "
+                              f"(in force with it)", source=source, field="extends")
+            raise InputError([lead, *exc.problems]) from None
     return [f"{r.ruleset_id}@{r.version}" for r in rows]
 
 
@@ -402,6 +410,7 @@ def import_ruleset(store: Store, actor: Principal, yaml_text: str, *, source: st
                          source=source, field="effective_to")
     with store.write() as s:
         role = authorize(actor, Action.IMPORT_RULESET, target)
+        _keeps_place(s, rs, source)
         now = now_utc()
         if effective_from is None:
             # No date of force given: the start of the campaign the (flattened) stack schedules.
@@ -410,7 +419,6 @@ def import_ruleset(store: Store, actor: Principal, yaml_text: str, *, source: st
             if effective_to is not None and effective_to <= effective_from:
                 raise InputError("effective_to harus setelah effective_from / effective_to must be after "
                                  "effective_from", source=source, field="effective_to")
-        _keeps_place(s, rs, source)
         stacked_on = _check_stack(s, rs, effective_from, source)
         existing = s.execute(select(RuleSetVersion).where(RuleSetVersion.ruleset_id == rs.id,
                                                           RuleSetVersion.version == rs.version)).scalars().first()
