@@ -131,6 +131,15 @@ def stored_level(v: RuleSetVersion) -> RuleSet:
     return rs.model_copy(update=update) if update else rs
 
 
+def _remember(text: str, rs: RuleSet) -> None:
+    """Keep a text just validated for :func:`stored_level` (publication re-reads it; YAML parsing dominates)."""
+    sha = _sha(text)
+    if sha not in _PARSED:
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[sha] = rs
+
+
 def _missing_parent(child: str, parent: str, source: str) -> InputError:
     """The refusal for a level whose parent is not in the store, naming the command that imports it."""
     path = RULES_DIR / f"{parent}.yaml"
@@ -437,6 +446,7 @@ def import_ruleset(store: Store, actor: Principal, yaml_text: str, *, source: st
         s.add(v)
         s.flush()
         _zones(s, v.id, rs)
+        _remember(yaml_text, rs)
         _go_live(s, v, effective_from, actor.name, role, now, reason)
         checked_update(s, RuleSetVersion, v.id, 1, actor.name, f"rule set {rs.id}@{rs.version}", status="published",
                        published_at=now, publisher=actor.name)
@@ -473,6 +483,7 @@ def create_draft(store: Store, actor: Principal, yaml_text: str, *, source: str 
         s.add(v)
         s.flush()
         _zones(s, v.id, rs)
+        _remember(yaml_text, rs)
         append_event(s, actor=actor.name, role=role, action="draft.create", entity_type="ruleset_version",
                      entity_id=f"{rs.id}@{rs.version}", after={"sha256": v.sha256}, reason=reason, at=now)
         return VersionInfo.of(v)
@@ -513,6 +524,7 @@ def update_draft(store: Store, actor: Principal, version_id: int, yaml_text: str
                 s.delete(z)
         s.flush()
         _zones(s, v.id, rs)
+        _remember(yaml_text, rs)
         append_event(s, actor=actor.name, role=role, action="draft.update", entity_type="ruleset_version",
                      entity_id=f"{v.ruleset_id}@{v.version}", before=before, after={"sha256": _sha(yaml_text)},
                      reason=reason)
