@@ -151,7 +151,8 @@ def list_(args: argparse.Namespace) -> int:
     if not rows:
         print("geozones: basis data belum berisi aturan / the store holds no rule set (geozones rules import FILE)")
     for rec, versions in rows:
-        print(f"{rec.id}  [{rec.area or '-'}]  {rec.title}")
+        place = rec.level + (f" < {rec.extends}" if rec.extends else "")
+        print(f"{rec.id}  [{rec.area or '-'}]  ({place})  {rec.title}")
         _print_versions(versions)
     return 0
 

@@ -90,6 +90,36 @@ def _parse(model, data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _ruleset_rows(rows: list[dict], versions: list[dict], members: dict[str, bytes]) -> list[dict]:
+    """Rule-set rows of an archive, in today's columns (an archive from before migration 0004 lacks some).
+
+    Such an archive stores a national level's area as ``""`` and has no ``level`` /
+    ``extends``: they are taken, as migration 0004 takes them, from the newest version's text.
+    """
+    import yaml
+
+    newest: dict[str, dict] = {}
+    for v in versions:
+        if v["ruleset_id"] not in newest or v["id"] > newest[v["ruleset_id"]]["id"]:
+            newest[v["ruleset_id"]] = v
+    out = []
+    for r in rows:
+        r = dict(r)
+        if r.get("area") == "":
+            r["area"] = None
+        if "level" not in r:
+            v = newest.get(r["id"])
+            try:
+                data = yaml.safe_load(members[f"versions/{v['ruleset_id']}@{v['version']}.yaml"]) if v else None
+            except yaml.YAMLError:
+                data = None
+            data = data if isinstance(data, dict) else {}
+            r["level"] = data.get("level") if data.get("level") in ("nasional", "provinsi", "kota") else "kota"
+            r["extends"] = data.get("extends") or None
+        out.append(r)
+    return out
+
+
 def _json(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
 
@@ -256,7 +286,8 @@ def restore_archive(store: Store, path: Path) -> dict[str, int]:
 
         add_all(Account, json.loads(members["accounts.json"]), "account")
         add_all(RoleGrant, json.loads(members["role_grants.json"]), "role_grant")
-        add_all(RuleSetRecord, json.loads(members["rulesets.json"]), "ruleset")
+        add_all(RuleSetRecord, _ruleset_rows(json.loads(members["rulesets.json"]), checked["versions"], members),
+                "ruleset")
         for m in checked["media"]:
             s.add(Media(**_parse(Media, m), data=members[f"media/{m['sha256']}"]))
         s.flush()

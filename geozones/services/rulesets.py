@@ -21,7 +21,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from geozones.areas.manifest import load_manifest
-from geozones.core.errors import InputError
+from geozones.core.errors import InputError, Problem
 from geozones.core.time import format_wib
 from geozones.rules.model import RULES_DIR, RuleSet, parse_ruleset
 from geozones.rules.model import check_layers as check_rule_layers
@@ -131,6 +131,15 @@ def stored_level(v: RuleSetVersion) -> RuleSet:
     return rs.model_copy(update=update) if update else rs
 
 
+def _remember(text: str, rs: RuleSet) -> None:
+    """Keep a text just validated for :func:`stored_level` (publication re-reads it; YAML parsing dominates)."""
+    sha = _sha(text)
+    if sha not in _PARSED:
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[sha] = rs
+
+
 def _missing_parent(child: str, parent: str, source: str) -> InputError:
     """The refusal for a level whose parent is not in the store, naming the command that imports it."""
     path = RULES_DIR / f"{parent}.yaml"
@@ -215,8 +224,9 @@ def _check_stack(s: Session, rs: RuleSet, at: dt.datetime | None, source: str) -
     """Validate level ``rs`` stacked on the stored levels above it, and under the stored levels below it.
 
     The flattened stack is checked against its kota area's layer names
-    (:mod:`geozones.areas.manifest`); so is each stored stack that would use ``rs``
-    (a province's new version under every stored kota level extending it).
+    (:mod:`geozones.areas.manifest`); so is each stored stack that would use ``rs`` (a
+    province's new version under every stored level below it, see :func:`_stacks_below`):
+    a parent version that drops or loosens a rule a level below it amends is refused here.
 
     Returns
     -------
@@ -226,32 +236,83 @@ def _check_stack(s: Session, rs: RuleSet, at: dt.datetime | None, source: str) -
     Raises
     ------
     InputError
-        A missing parent, a broken stack, or a rule naming a layer the area lacks.
+        A missing parent, a broken stack (naming the level below and its ``ID@VERSION`` when
+        the break is there), or a rule naming a layer the area lacks.
     """
     rows = parent_rows(s, rs, at=at, source=source, earliest_if_none=True)
-    flat = _flat([*(stored_level(r) for r in rows), rs], source)
+    above = [stored_level(r) for r in rows]
+    flat = _flat([*above, rs], source)
     if flat.area:
         check_rule_layers(flat, load_manifest(flat.area).layer_names, source)
-    for rec_id in s.execute(select(RuleSetRecord.id).where(RuleSetRecord.id != rs.id)).scalars().all():
-        top = _current_published(s, rec_id)
-        if top is None:
-            continue
-        chain = [stored_level(top)]
-        while chain[-1].extends and chain[-1].extends != rs.id and len(chain) < 8:
-            row = in_force_on(s, chain[-1].extends, at or now_utc()) or _current_published(s, chain[-1].extends)
-            if row is None:
-                break
-            chain.append(stored_level(row))
-        if chain[-1].extends != rs.id:
-            continue
-        chain.append(rs)
-        rows_above = parent_rows(s, rs, at=at, source=source, earliest_if_none=True)
-        below = _flat([*(stored_level(r) for r in rows_above), *chain[::-1]],
-                      f"{source} (di bawahnya / under it: {top.ruleset_id}@{top.version})")
-        if below.area:
-            check_rule_layers(below, load_manifest(below.area).layer_names,
-                              f"{source} (di bawahnya / under it: {top.ruleset_id}@{top.version})")
+    for top, between in _stacks_below(s, rs.id, at or now_utc()):
+        where = f"{source} (di bawahnya / under it: {top.ruleset_id}@{top.version})"
+        try:
+            below = _flat([*above, rs, *(stored_level(r) for r in between), stored_level(top)], where)
+            if below.area:
+                check_rule_layers(below, load_manifest(below.area).layer_names, where)
+        except InputError as exc:
+            # Flattening names only the level's id: say which stored version below breaks, and why it was checked.
+            lead = Problem.bi(f"{rs.id}@{rs.version} merusak tumpukan tersimpan di bawahnya: "
+                              f"{top.ruleset_id}@{top.version} (berlaku bersamanya)",
+                              f"{rs.id}@{rs.version} breaks a stored stack below it: {top.ruleset_id}@{top.version} "
+                              f"(in force with it)", source=source, field="extends")
+            raise InputError([lead, *exc.problems]) from None
     return [f"{r.ruleset_id}@{r.version}" for r in rows]
+
+
+def _stacks_below(s: Session, ruleset_id: str, at: dt.datetime) -> list[tuple[RuleSetVersion, list[RuleSetVersion]]]:
+    """The stored stacks a new version of ``ruleset_id`` would sit in: ``(lowest version, levels between)``.
+
+    Found by the ``ruleset.extends`` column (a rule set keeps its parent across versions,
+    :func:`_keeps_place`), not by parsing every stored text. For each rule set below
+    ``ruleset_id`` (children, their children...), the lowest level is each distinct version
+    of it in force at ``at`` or published now (a later decree may already be published);
+    the levels between are each in force at ``at``, else their current published version,
+    nearest ``ruleset_id`` first. A stack with a level between that has no published
+    version is not in force and is skipped.
+    """
+    parent_of = dict(s.execute(select(RuleSetRecord.id, RuleSetRecord.extends)).all())
+    out: list[tuple[RuleSetVersion, list[RuleSetVersion]]] = []
+    for rec_id in sorted(parent_of):
+        path: list[str] = []  # rule sets between rec_id and ruleset_id, nearest ruleset_id first
+        cur = parent_of.get(rec_id)
+        while cur is not None and cur != ruleset_id and cur not in path and len(path) < 8:
+            path.insert(0, cur)
+            cur = parent_of.get(cur)
+        if cur != ruleset_id or rec_id == ruleset_id:
+            continue
+        between = [in_force_on(s, pid, at) or _current_published(s, pid) for pid in path]
+        if any(r is None for r in between):
+            continue
+        tops = {r.id: r for r in (in_force_on(s, rec_id, at), _current_published(s, rec_id)) if r is not None}
+        out.extend((top, between) for top in tops.values())
+    return out
+
+
+def _keeps_place(s: Session, rs: RuleSet, source: str) -> None:
+    """Refuse a version whose level or parent differs from its stored rule set's.
+
+    A rule set's place in the stack (its ``level`` and the rule set it ``extends``) is fixed:
+    a kota moving to another province, or a level changing kind, is a different legal
+    instrument and goes under a new id. This keeps ``ruleset.level`` / ``ruleset.extends``
+    true of every version, so the stack can be walked by those columns.
+
+    Raises
+    ------
+    InputError
+        Naming the stored and the new level or parent (field ``extends`` or ``level``).
+    """
+    rec = s.get(RuleSetRecord, rs.id)
+    if rec is None:
+        return
+    for name, stored, new in (("level", rec.level, rs.level), ("extends", rec.extends, rs.extends)):
+        if stored != new:
+            raise InputError(
+                f"aturan '{rs.id}' tersimpan dengan {name}: {stored or '-'}; versi ini menyatakan {name}: "
+                f"{new or '-'}. Level dan induk suatu aturan tetap antarversi; simpan sebagai aturan dengan id "
+                f"baru / rule set '{rs.id}' is stored with {name}: {stored or '-'}; this version says {name}: "
+                f"{new or '-'}. A rule set keeps its level and parent across versions; store it under a new id",
+                source=source, field=name)
 
 
 def _sha(text: str) -> str:
@@ -279,11 +340,11 @@ def _zones(s: Session, version_id: int, rs: RuleSet) -> None:
 
 
 def _ensure_ruleset(s: Session, rs: RuleSet, actor: str, now: dt.datetime) -> RuleSetRecord:
+    """The stored rule set of ``rs``, created with its area (None for a level judging none), level and parent."""
     rec = s.get(RuleSetRecord, rs.id)
     if rec is None:
-        # A national level judges no area of its own: stored as "" (the column predates stacking and
-        # is NOT NULL; a migration making it nullable can follow without touching callers).
-        rec = RuleSetRecord(id=rs.id, area=rs.area or "", title_id=rs.title.id, title_en=rs.title.en,
+        rec = RuleSetRecord(id=rs.id, area=rs.area or None, level=rs.level, extends=rs.extends,
+                            title_id=rs.title.id, title_en=rs.title.en,
                             jurisdiction={k: list(v) for k, v in rs.jurisdiction.items()}, created_at=now,
                             created_by=actor)
         s.add(rec)
@@ -358,6 +419,7 @@ def import_ruleset(store: Store, actor: Principal, yaml_text: str, *, source: st
                          source=source, field="effective_to")
     with store.write() as s:
         role = authorize(actor, Action.IMPORT_RULESET, target)
+        _keeps_place(s, rs, source)
         now = now_utc()
         if effective_from is None:
             # No date of force given: the start of the campaign the (flattened) stack schedules.
@@ -384,6 +446,7 @@ def import_ruleset(store: Store, actor: Principal, yaml_text: str, *, source: st
         s.add(v)
         s.flush()
         _zones(s, v.id, rs)
+        _remember(yaml_text, rs)
         _go_live(s, v, effective_from, actor.name, role, now, reason)
         checked_update(s, RuleSetVersion, v.id, 1, actor.name, f"rule set {rs.id}@{rs.version}", status="published",
                        published_at=now, publisher=actor.name)
@@ -406,6 +469,7 @@ def create_draft(store: Store, actor: Principal, yaml_text: str, *, source: str 
     with store.write() as s:
         role = authorize(actor, Action.EDIT_RULES, {"kota": list(rs.jurisdiction.get("kemendagri", []))})
         now = now_utc()
+        _keeps_place(s, rs, source)
         _check_stack(s, rs, rs.effective_from, source)
         if s.execute(select(RuleSetVersion.id).where(RuleSetVersion.ruleset_id == rs.id,
                                                      RuleSetVersion.version == rs.version)).first():
@@ -419,6 +483,7 @@ def create_draft(store: Store, actor: Principal, yaml_text: str, *, source: str 
         s.add(v)
         s.flush()
         _zones(s, v.id, rs)
+        _remember(yaml_text, rs)
         append_event(s, actor=actor.name, role=role, action="draft.create", entity_type="ruleset_version",
                      entity_id=f"{rs.id}@{rs.version}", after={"sha256": v.sha256}, reason=reason, at=now)
         return VersionInfo.of(v)
@@ -449,6 +514,7 @@ def update_draft(store: Store, actor: Principal, version_id: int, yaml_text: str
         if rs.id != v.ruleset_id or rs.version != v.version:
             raise InputError("id dan versi draf tidak boleh berubah / a draft keeps its id and version",
                              field="version")
+        _keeps_place(s, rs, f"<draft #{version_id}>")
         _check_stack(s, rs, rs.effective_from, f"<draft #{version_id}>")
         before = {"sha256": v.sha256}
         checked_update(s, RuleSetVersion, v.id, expected_row_version, actor.name,
@@ -458,6 +524,7 @@ def update_draft(store: Store, actor: Principal, version_id: int, yaml_text: str
                 s.delete(z)
         s.flush()
         _zones(s, v.id, rs)
+        _remember(yaml_text, rs)
         append_event(s, actor=actor.name, role=role, action="draft.update", entity_type="ruleset_version",
                      entity_id=f"{v.ruleset_id}@{v.version}", before=before, after={"sha256": _sha(yaml_text)},
                      reason=reason)
@@ -492,6 +559,11 @@ def publish(store: Store, actor: Principal, version_id: int, expected_row_versio
         Not a publisher, or the publisher wrote or last edited the draft (four eyes).
     Conflict
         The version changed (or was published) since ``expected_row_version`` was read.
+    InputError
+        The stack no longer holds: checked again as :func:`import_ruleset` checks it, on the
+        parents in force at ``effective_from`` and under every stored level below (a
+        province version dropping a rule that a stored kota level amends is refused, naming
+        that kota's ``ID@VERSION`` and the amendment); nothing is changed.
     """
     if not decree_no:
         raise InputError("nomor keputusan wajib / a decree number is required", field="decree_no")
@@ -507,6 +579,9 @@ def publish(store: Store, actor: Principal, version_id: int, expected_row_versio
         now = now_utc()
         start = effective_from or _midnight_wib(signed_on)
         _check_window(s, v, start, effective_to)
+        # The stack may have moved since the draft was checked: its parents' versions in force
+        # at ``start``, and every stored level below it (a kota amending a rule this version drops).
+        stacked_on = _check_stack(s, stored_level(v), start, f"{v.ruleset_id}@{v.version}")
         _go_live(s, v, start, actor.name, role, now, reason)
         checked_update(s, RuleSetVersion, v.id, expected_row_version, actor.name,
                        f"rule set {v.ruleset_id}@{v.version}", status="published", published_at=now,
@@ -515,7 +590,7 @@ def publish(store: Store, actor: Principal, version_id: int, expected_row_versio
         append_event(s, actor=actor.name, role=role, action="ruleset.publish", entity_type="ruleset_version",
                      entity_id=f"{v.ruleset_id}@{v.version}", before={"status": v.status},
                      after={"status": "published", "decree_no": decree_no, "signed_on": signed_on,
-                            "effective_from": start}, reason=reason, at=now)
+                            "effective_from": start, "stacked_on": stacked_on}, reason=reason, at=now)
         return VersionInfo.of(_version_row(s, version_id))
 
 
@@ -573,12 +648,18 @@ def _visible(actor: Principal, rec: RuleSetRecord | None) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class RuleSetInfo:
-    """A rule set as listed."""
+    """A rule set as listed.
+
+    ``area`` is None for a level judging no area of its own (the national base); ``level`` is
+    ``nasional``, ``provinsi`` or ``kota``; ``extends`` the parent rule set's id (None for a root).
+    """
 
     id: str
-    area: str
+    area: str | None
     title: str
     jurisdiction: dict
+    level: str
+    extends: str | None
 
 
 def list_rulesets(store: Store, actor: Principal) -> list[tuple[RuleSetInfo, list[VersionInfo]]]:
@@ -590,7 +671,7 @@ def list_rulesets(store: Store, actor: Principal) -> list[tuple[RuleSetInfo, lis
             vs = s.execute(select(RuleSetVersion).where(RuleSetVersion.ruleset_id == rec.id,
                                                         RuleSetVersion.status.in_(_visible(actor, rec)))
                            .order_by(RuleSetVersion.id)).scalars().all()
-            info = RuleSetInfo(rec.id, rec.area, rec.title_id, dict(rec.jurisdiction or {}))
+            info = RuleSetInfo(rec.id, rec.area, rec.title_id, dict(rec.jurisdiction or {}), rec.level, rec.extends)
             out.append((info, [VersionInfo.of(v) for v in vs]))
         return out
 

@@ -62,12 +62,22 @@ class Base(DeclarativeBase):
 
 
 class RuleSetRecord(Base):
-    """A rule set (one jurisdiction, one election): the thing versions belong to."""
+    """A rule set (one level of a stack, one election): the thing versions belong to.
+
+    ``level`` (``nasional``, ``provinsi`` or ``kota``, as :class:`geozones.rules.model.RuleSet`
+    names it) and ``extends`` (the parent rule set's id, None for a root) repeat what every
+    version's YAML says, so the stack can be walked without parsing texts; the services
+    refuse a version whose level or parent differs (migration 0004). ``area`` is None for
+    a level judging no area of its own (the national base).
+    """
 
     __tablename__ = "ruleset"
 
     id: Mapped[str] = mapped_column(String(120), primary_key=True)
-    area: Mapped[str] = mapped_column(String(120), index=True)
+    area: Mapped[str | None] = mapped_column(String(120), index=True)
+    level: Mapped[str] = mapped_column(String(20))
+    # No foreign key: a backup restores rule sets in any order, and a parent is checked by the services.
+    extends: Mapped[str | None] = mapped_column(String(120), index=True)
     title_id: Mapped[str] = mapped_column(Text)
     title_en: Mapped[str] = mapped_column(Text)
     jurisdiction: Mapped[dict[str, Any]] = mapped_column(JSON)

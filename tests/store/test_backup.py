@@ -136,3 +136,35 @@ def test_restore_refuses_a_database_that_is_not_empty(filled, people, tmp_path):
     dump_archive(filled, people["admin"], archive)
     with pytest.raises(InputError, match="not empty"):
         restore_archive(filled, archive)
+
+
+def test_an_archive_from_before_the_level_columns_restores_them_from_the_texts(filled, people, tmp_path, empty_url):
+    """A 0003 archive: no ``level`` / ``extends``, the national area ``""``; restored as migration 0004 fills them."""
+    archive = tmp_path / "backup.zip"
+    dump_archive(filled, people["admin"], archive)
+    old = tmp_path / "old.zip"
+    with zipfile.ZipFile(archive) as src:
+        members = {n: src.read(n) for n in src.namelist()}
+    rows = json.loads(members["rulesets.json"])
+    assert {r["level"] for r in rows} == {"nasional", "provinsi", "kota"}
+    expected = {r["id"]: (r["area"], r["level"], r["extends"]) for r in rows}
+    for r in rows:
+        del r["level"], r["extends"]
+        r["area"] = r["area"] or ""
+    members["rulesets.json"] = json.dumps(rows).encode()
+    manifest = json.loads(members["manifest.json"])
+    manifest["schema_revision"] = "0003"
+    manifest["files"]["rulesets.json"]["sha256"] = hashlib.sha256(members["rulesets.json"]).hexdigest()
+    manifest["files"]["rulesets.json"]["size"] = len(members["rulesets.json"])
+    members["manifest.json"] = json.dumps(manifest).encode()
+    with zipfile.ZipFile(old, "w") as dst:
+        for n, d in members.items():
+            dst.writestr(n, d)
+    target = open_store(empty_url, migrate=True)
+    try:
+        restore_archive(target, old)
+        with target.engine.connect() as conn:
+            got = {r[0]: tuple(r[1:]) for r in conn.execute(text("SELECT id, area, level, extends FROM ruleset"))}
+        assert got == expected and None in {a for a, _, _ in got.values()}
+    finally:
+        target.dispose()

@@ -8,6 +8,7 @@ generated ``geom_gis`` column and its index) are left out of comparisons so
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
 
@@ -43,23 +44,58 @@ def _configure(connection) -> None:
                       include_object=include_object, render_item=render_item, compare_type=True)
 
 
+@contextlib.contextmanager
+def _sqlite_foreign_keys_off(connection):
+    """On SQLite, foreign keys unenforced during the migration, checked after it, then enforced again.
+
+    A batch migration rebuilds a table (copy, drop, rename); SQLite refuses to drop a table
+    other tables reference while it enforces foreign keys, and the pragma cannot change
+    inside a transaction (Alembic docs, "Dealing with Referencing Foreign Keys"). It is set
+    on the driver connection before SQLAlchemy begins one.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    raw = connection.connection.driver_connection
+    raw.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    except BaseException:
+        connection.invalidate()  # never pool a connection that does not enforce foreign keys
+        raise
+    if raw.in_transaction:  # the pragma would be ignored: drop the connection instead
+        connection.invalidate()
+        return
+    raw.execute("PRAGMA foreign_keys = ON")
+
+
+def _check_foreign_keys(connection) -> None:
+    """Refuse (before commit) a migration that left SQLite rows whose foreign keys point nowhere."""
+    if connection.dialect.name == "sqlite":
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"migration left rows whose foreign keys point nowhere: {broken[:5]}")
+
+
 def run_migrations_online() -> None:
     store = config.attributes.get("store")
     if store is not None:
-        with store.write_engine.connect() as connection:
+        with store.write_engine.connect() as connection, _sqlite_foreign_keys_off(connection):
             _configure(connection)
             with context.begin_transaction():
                 context.run_migrations()
+                _check_foreign_keys(connection)
             connection.commit()
         return
     from geozones.store.database import database_url
 
     url = config.get_main_option("sqlalchemy.url") or database_url(os.environ.get("GEOZONES_DATABASE_URL"))
     engine = create_engine(url)
-    with engine.connect() as connection:
+    with engine.connect() as connection, _sqlite_foreign_keys_off(connection):
         _configure(connection)
         with context.begin_transaction():
             context.run_migrations()
+            _check_foreign_keys(connection)
     engine.dispose()
 
 
