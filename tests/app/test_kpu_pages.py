@@ -182,3 +182,31 @@ def test_history_page_prepares_exports_of_the_published_version(kpu_home):
     col = {h: i for i, h in enumerate(rows[0])}
     assert {r[col["Nomor SK / Decree no."]] for r in rows[1:]} == {published["decree"]}
     assert any(r[col["Nomor surat / Letter no."]] == "123/PL.02.4-SD/3171/2024" for r in rows[1:])
+
+
+def test_schedule_errors_show_beside_the_field_before_saving(kpu_home):
+    import yaml
+
+    at = _page("kpu_draf", kpu_home["ed"])
+    at.text_input(key="kpu_new_reason").input("jadwal")
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+
+    def field(suffix):
+        return next(t for t in at.text_input if t.key and t.key.startswith("kpu_sched_") and t.key.endswith(suffix))
+
+    inherited = field("_campaign_start").value
+    assert inherited  # the national schedule, shown to start from
+    field("_quiet_period_start").input("20-11-2024 00:00").run()
+    assert not at.exception, at.exception
+    errors = [str(e.value) for e in at.error]
+    assert any("quiet_period" not in e and "campaign" in e and "20" in e for e in errors), errors
+    assert at.button(key="kpu_sched_save").disabled
+    field("_quiet_period_start").input("24-11-2024 00:00").run()
+    field("_source").input("SK KPU Jakpus <uji>").run()
+    assert not at.error and not at.button(key="kpu_sched_save").disabled
+    at.text_input(key="kpu_sched_reason").input("jadwal kota").run()
+    at.button(key="kpu_sched_save").click().run()
+    assert not at.exception, at.exception
+    text = next(str(c.value) for c in at.code if "version:" in str(c.value))
+    assert yaml.safe_load(text)["schedule"]["source"] == "SK KPU Jakpus <uji>"
