@@ -179,6 +179,27 @@ def _verdict_at(page, day: str, point=None) -> str:
     return page.locator('[data-testid="stMain"]').inner_text()
 
 
+def _grant_on_map(page) -> None:
+    """The public map zoomed on the grant in force, its popup (letter, window, conditions) open."""
+    expect(page.locator(MAP_SHOWN).first).to_be_visible(timeout=60_000)
+    page.locator(MAP_SHOWN).first.scroll_into_view_if_needed()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        frames = [el.content_frame() for el in page.locator(MAP_SHOWN).element_handles()]
+        fr = next((f for f in frames if f and LETTER in f.content()), None)
+        if fr is not None:
+            break
+        page.wait_for_timeout(500)
+    assert fr is not None, "no map shows the grant"
+    fr.wait_for_function("() => typeof map_div !== 'undefined' && map_div._loaded", timeout=30_000)
+    opened = fr.evaluate("""() => { let n = 0; map_div.eachLayer(l => {
+        if (l instanceof L.Circle && l.getPopup() && l.getPopup().getContent().toString().includes('DISKRESI')) {
+            map_div.setView(l.getLatLng(), 17, {animate: false}); l.openPopup(); n += 1; } }); return n; }""")
+    assert opened == 1
+    expect(page.frame_locator(MAP_SHOWN).first.locator(".leaflet-popup-content")).to_contain_text(LETTER)
+    page.wait_for_timeout(500)
+
+
 def test_editor_draws_publisher_publishes_public_sees(page, kpu_server):
     url, _home, env = kpu_server
     blocked = _offline(page)
@@ -233,6 +254,8 @@ def test_editor_draws_publisher_publishes_public_sees(page, kpu_server):
          "maks. 2 baliho / at most 2 baliho", "--reason", "disetujui")
     road = _verdict_at(page, "20/10/2024", ROAD)
     assert "ALLOWED" in road and LETTER in road
+    _grant_on_map(page)
+    _shot(page, "kpu-grant-map.png")
     assert "NEEDS_DISCRETION" in _verdict_at(page, "05/11/2024", ROAD)
 
     page.get_by_role("link", name="KPU: riwayat & audit").click()
