@@ -154,6 +154,7 @@ def test_grants_layer_shows_grants_in_force_with_letter_and_escapes():
     html = m.get_root().render()
     assert "123/PL.02.4-SD/3171/2024" in html and "10-10-2024 00:00 WIB" in html and "maks. 2 baliho" in html
     assert "<script>" not in html.split("maks. 2 baliho")[1][:20] and "<b>1</b>" not in html
+    assert "$(`" not in html  # no jQuery: the offline map does not load it (the map stopped at a grant's popup)
 
 
 def test_history_page_prepares_exports_of_the_published_version(kpu_home):
