@@ -217,7 +217,13 @@ def _annex(store: Store, actor: Principal, v: VersionInfo, fmt: str, data_dir) -
     from geozones.services.checking import open_checker
     from geozones.services.store_catalog import StoreCatalog
 
-    checker = open_checker(StoreCatalog(store, data_dir, principal=actor), v.ruleset_id, v.version)
+    catalog = StoreCatalog(store, data_dir, principal=actor)
+    if not catalog.ruleset(v.ruleset_id, v.version).area:
+        raise InputError(f"{v.ruleset_id}@{v.version} tidak menilai wilayah sendiri (tingkat nasional); lampiran per "
+                         "kelurahan dibuat untuk tingkat yang punya wilayah, mis. tingkat kota / judges no area of "
+                         "its own (national level); the annex per kelurahan is made for a level with an area, e.g. "
+                         "the kota level", field="--format")
+    checker = open_checker(catalog, v.ruleset_id, v.version)
     rows = annex_rows(checker.prepared, grants=checker.grants)
     title = "Lampiran: lokasi terlarang dan titik diskresi APK per kelurahan"
     if v.status != "published":
@@ -254,7 +260,8 @@ def export_version(store: Store, actor: Principal, ruleset_id: str, version: str
     Raises
     ------
     InputError
-        Unknown format, no such rule set or version, or none in force now.
+        Unknown format, no such rule set or version, or none in force now; an annex of a
+        level with no area of its own (the national base).
     Forbidden
         A draft or a version in review asked for by someone who may not edit rules.
     """

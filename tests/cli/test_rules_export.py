@@ -79,3 +79,6 @@ def test_unknown_format_and_missing_folder_are_refused(cli, tmp_path):  # noqa: 
     assert code == 2 and "shp" in err
     code, _, err = cli("rules", "export", RID, "--format", "yaml", "--out", tmp_path / "nope" / "x.yaml")
     assert code == 2 and "does not exist" in err and "Traceback" not in err
+    out = tmp_path / "n.xlsx"
+    code, _, err = cli("rules", "export", "nasional-pilkada-2024", "--format", "annex-xlsx", "--out", out)
+    assert code == 2 and "national level" in err and "Traceback" not in err and not out.exists()
