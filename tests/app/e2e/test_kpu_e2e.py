@@ -21,6 +21,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import yaml
 from playwright.sync_api import expect
 
 from geozones.rules.model import RULES_DIR
@@ -288,4 +289,13 @@ def test_editor_draws_publisher_publishes_public_sees(page, kpu_server):
     assert by_action["draft.add_zone"]["reason"] == "survei lapangan 12/10"
     assert by_action["ruleset.publish"]["actor"] == "publisher"
     assert by_action["ruleset.publish"]["reason"] == "SK taman Johar Baru"
+    # exports for publication: the published version's YAML (default format), its decree in the header
+    page.get_by_role("button", name="Siapkan berkas").click()
+    with page.expect_download() as dl:
+        page.get_by_role("button", name=re.compile(r"^Unduh .*2024\.3\.yaml$")).click(timeout=60_000)
+    text = Path(dl.value.path()).read_text(encoding="utf-8")
+    head = "\n".join(line for line in text.splitlines() if line.startswith("#"))
+    assert dl.value.suggested_filename == "dki-jakarta-pusat-pilkada-2024-2024.3.yaml"
+    assert "SK 200/2024" in head and "2024.3" in head
+    assert yaml.safe_load(text)["version"] == "2024.3"
     assert blocked == [], blocked
