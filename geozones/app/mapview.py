@@ -409,6 +409,27 @@ class Legend(MacroElement):
         self.html = f"<b>{safe_text(title)}</b>{rows}"
 
 
+class HtmlPopup(MacroElement):
+    """A popup bound to its parent layer from an HTML string, without jQuery.
+
+    folium's ``Popup`` builds its content with ``$(...)`` (jQuery), one of the
+    :data:`UNUSED_ASSETS` this app never loads offline: the map would stop at that
+    line. ``html`` must already be escaped (:func:`safe_text` on every value).
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.bindPopup({{ this.html|tojson }}, {maxWidth: {{ this.max_width }}});
+        {% endmacro %}
+    """)
+
+    def __init__(self, html: str, max_width: int = 320):
+        super().__init__()
+        self._name = "HtmlPopup"
+        self.html = html
+        self.max_width = int(max_width)
+
+
 class Attribution(MacroElement):
     """Add data attribution lines to the map's attribution control (escaped)."""
 
@@ -505,7 +526,8 @@ def grants_layer(grants, at, lang: str = "id"):
                 f"<br>{safe_text(g.reference)}<br>{safe_text(window)}"
                 f"<br>{safe_text(', '.join(g.lifts))}<br>{safe_text(cond)}")
         c = geom.centroid
-        folium.Circle([c.y, c.x], radius=max(float(g.place.radius), 8.0), color="#1d4ed8", fill=True,
-                      fill_opacity=0.35, popup=folium.Popup(html, max_width=320),
-                      tooltip=safe_text(f"{g.id} · {g.reference}")).add_to(fg)
+        circle = folium.Circle([c.y, c.x], radius=max(float(g.place.radius), 8.0), color="#1d4ed8", fill=True,
+                               fill_opacity=0.35, tooltip=safe_text(f"{g.id} · {g.reference}"))
+        HtmlPopup(html).add_to(circle)
+        circle.add_to(fg)
     return fg

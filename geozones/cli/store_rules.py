@@ -30,9 +30,20 @@ def register(rsub: argparse._SubParsersAction) -> None:
     imp.add_argument("--reason", default=None)
     add_store_options(imp)
     imp.set_defaults(func=import_)
-    exp = rsub.add_parser("export", help="write one stored level's version back as its YAML (as imported)")
+    exp = rsub.add_parser("export", help="write one stored version: its YAML as imported, or for publication "
+                          "(--format yaml|geojson|gpkg|annex-xlsx|annex-pdf)",
+                          description="Without --format: the stored YAML byte for byte (for re-import). With "
+                          "--format: an export for publication carrying version, decree and data attribution: "
+                          "yaml (the text under a comment header), geojson / gpkg (the version's zones), "
+                          "annex-xlsx / annex-pdf (the decree annex per kelurahan: forbidden places and streets, "
+                          "discretion points with conditions). Published versions are public; drafts and "
+                          "versions in review only for kpu_editor / kpu_publisher (--user).")
     exp.add_argument("ref", help="ID or ID@VERSION (default: the version in force now)")
     exp.add_argument("--out", type=Path, required=True)
+    exp.add_argument("--format", default=None, choices=("yaml", "geojson", "gpkg", "annex-xlsx", "annex-pdf"),
+                     help="an export for publication (default: the stored YAML as imported)")
+    exp.add_argument("--data-dir", type=Path, default=None,
+                     help="layer files for the annex (default: $GEOZONES_DATA_DIR, else shapefiles/)")
     add_store_options(exp)
     exp.set_defaults(func=export)
     ls = rsub.add_parser("list", help="rule sets in the store and their versions")
@@ -108,12 +119,14 @@ def import_(args: argparse.Namespace) -> int:
 
 
 def export(args: argparse.Namespace) -> int:
-    """Write a stored version's YAML text (byte for byte what was stored)."""
+    """Write a stored version's YAML text (byte for byte what was stored), or an export for publication."""
     from geozones.io.files import write_atomic
     from geozones.services import rulesets
     from geozones.services.store_catalog import parse_ruleset_ref
 
     rid, version = parse_ruleset_ref(args.ref)
+    if args.format is not None:
+        return _export_for_publication(args, rid, version)
     store = open_cli_store(args)
     try:
         v = rulesets.get_version(store, acting_principal(store, args, optional=True), rid, version)
@@ -122,6 +135,28 @@ def export(args: argparse.Namespace) -> int:
     data = v.yaml_text.encode("utf-8")
     write_atomic(args.out, lambda tmp: tmp.write_bytes(data))
     print(f"geozones: ditulis / written: {args.out} ({v.ruleset_id}@{v.version}, {v.status})")
+    return 0
+
+
+def _export_for_publication(args: argparse.Namespace, rid: str, version: str | None) -> int:
+    from geozones.io.files import write_atomic
+    from geozones.services.version_exports import export_version
+
+    if args.out.parent and not args.out.parent.is_dir():
+        raise InputError("folder tujuan tidak ada / the output folder does not exist", source=str(args.out))
+    store = open_cli_store(args)
+    try:
+        out = export_version(store, acting_principal(store, args, optional=True), rid, version, args.format,
+                             data_dir=args.data_dir)
+    finally:
+        store.dispose()
+    try:
+        write_atomic(args.out, lambda tmp: tmp.write_bytes(out.data))
+    except OSError as exc:
+        raise InputError(f"tidak dapat menulis / cannot write: {exc.strerror or exc}", source=str(args.out)) from None
+    meta = out.metadata
+    print(f"geozones: ditulis / written: {args.out} ({args.format}; {meta['ruleset']}@{meta['version']}, "
+          f"{meta['status']}, SK / decree: {meta['decree_no']})")
     return 0
 
 

@@ -54,8 +54,20 @@ from geozones.store.database import Store
 from geozones.store.models import RuleSetRecord, RuleSetVersion, ZoneFeature
 
 __all__ = [
-    "ZoneInput", "add_zones", "diff_versions", "draft_yaml", "draft_zones", "new_draft", "overlay_features",
-    "remove_zone", "return_draft", "set_rule", "withdraw_draft",
+    "ZoneInput",
+    "add_zones",
+    "diff_versions",
+    "draft_schedule",
+    "draft_yaml",
+    "draft_zones",
+    "new_draft",
+    "overlay_features",
+    "remove_zone",
+    "return_draft",
+    "set_quotas",
+    "set_rule",
+    "set_schedule",
+    "withdraw_draft",
 ]
 
 _TOP_VERSION = re.compile(r"^version:.*$", re.M)
@@ -374,6 +386,128 @@ def set_rule(store: Store, actor: Principal, version_id: int, rule_id: str, valu
                      entity_id=f"{v.ruleset_id}@{v.version}",
                      before={"rule": rule_id, "fields": {k: (before or {}).get(k) for k in values}},
                      after={"rule": rule_id, "fields": dict(values)}, reason=reason)
+        return VersionInfo.of(_version_row(s, version_id))
+
+
+def _field_problems(errors: Mapping, what: str) -> InputError:
+    from geozones.core.errors import Problem
+
+    # a quota error is keyed (row index, field); a schedule error by its dotted field
+    return InputError([Problem(msg, what, key[0] + 1, key[1] or None) if isinstance(key, tuple) else
+                       Problem(msg, what, None, key or None) for key, msg in errors.items()])
+
+
+def set_quotas(store: Store, actor: Principal, version_id: int, quotas: Sequence[Mapping[str, Any]], *,
+               reason: str | None, expected_row_version: int | None = None) -> VersionInfo:
+    """Replace the draft level's own quotas (rows as the editor's table gives them).
+
+    Parameters
+    ----------
+    quotas : sequence of mapping
+        ``apk_type``, ``unit``, ``facilitated_max``, ``extra_pct`` and ``legal_basis`` (a list
+        of legal-basis mappings, or citations as text, see
+        :func:`geozones.rules.editing.parse_legal_basis`). Quotas are per paslon per unit
+        (PKPU 13/2024); an empty list leaves the level without quotas of its own (its
+        parents' apply).
+
+    Raises
+    ------
+    InputError
+        Every bad field named by row and field (:func:`geozones.rules.editing.quota_errors`),
+        or the whole draft not validating; nothing written.
+    """
+    from geozones.rules.editing import QUOTA_FIELDS, parse_legal_basis, quota_errors
+
+    reason = _reason(reason)
+    errors = quota_errors(quotas)
+    if errors:
+        raise _field_problems(errors, "quotas")
+    rows = []
+    for q in quotas:
+        row = {k: q[k] for k in QUOTA_FIELDS if q.get(k) not in (None, "")}
+        if isinstance(row.get("legal_basis"), str):
+            row["legal_basis"] = parse_legal_basis(row["legal_basis"])
+        row["facilitated_max"], row["extra_pct"] = int(row["facilitated_max"]), int(row.get("extra_pct", 200))
+        rows.append(row)
+    return _set_top(store, actor, version_id, "quotas", rows, "draft.set_quotas", reason, expected_row_version)
+
+
+def set_schedule(store: Store, actor: Principal, version_id: int, schedule: Mapping[str, Any] | None, *,
+                 reason: str | None, expected_row_version: int | None = None) -> VersionInfo:
+    """Set the draft level's own election schedule (None: inherit its parent's again).
+
+    Parameters
+    ----------
+    schedule : mapping or None
+        ``campaign``, ``quiet_period``, ``voting_day`` (each ``{"start", "end"}``, ISO 8601,
+        WIB when naive; ``end`` exclusive) and ``source`` (the legal instrument).
+
+    Raises
+    ------
+    InputError
+        Every bad field named (:func:`geozones.rules.editing.schedule_errors`: dates, empty
+        periods, stages out of order), or a root level left without a schedule; nothing written.
+    """
+    from geozones.rules.editing import schedule_errors
+
+    reason = _reason(reason)
+    value = None
+    if schedule is not None:
+        errors = schedule_errors(schedule)
+        if errors:
+            raise _field_problems(errors, "schedule")
+        from geozones.rules.model import Schedule
+
+        value = Schedule.model_validate(dict(schedule)).model_dump(mode="json")
+    return _set_top(store, actor, version_id, "schedule", value, "draft.set_schedule", reason, expected_row_version)
+
+
+def draft_schedule(store: Store, actor: Principal, version_id: int) -> tuple[dict | None, dict | None, str | None]:
+    """The schedule of a draft for the editor: its own, the one in effect, and the level that sets it.
+
+    Returns
+    -------
+    (dict or None, dict or None, str or None)
+        The level's own schedule (None when it inherits), the schedule in effect for the
+        stack (JSON-ready, ISO 8601 instants) and the id of the level it comes from.
+    """
+    with store.read() as s:
+        v = _version_row(s, version_id)
+        authorize(actor, Action.EDIT_RULES, _target(s.get(RuleSetRecord, v.ruleset_id)))
+        rs = parse_yaml_text(v.yaml_text, source=f"{v.ruleset_id}@{v.version}", check_layers=False)
+        own = rs.schedule.model_dump(mode="json") if rs.schedule else None
+        if own is not None:
+            return own, own, rs.id
+        from geozones.services.rulesets import parent_rows, stored_level
+
+        try:
+            parents = [stored_level(r) for r in parent_rows(s, rs, earliest_if_none=True,
+                                                            source=f"{rs.id}@{rs.version}")]
+        except InputError:
+            return None, None, None
+        # the lowest level that sets a schedule is the one in effect (rules.stack.flatten)
+        setter = next((p for p in reversed(parents) if p.schedule is not None), None)
+        return None, (setter.schedule.model_dump(mode="json") if setter else None), (setter.id if setter else None)
+
+
+def _set_top(store: Store, actor: Principal, version_id: int, key: str, value: Any, action: str, reason: str,
+             expected_row_version: int | None) -> VersionInfo:
+    """Set (or, with None, remove) one top-level entry of a draft's YAML; validated whole, audited."""
+    with store.write() as s:
+        v, role, expected = _draft_row(s, actor, version_id, expected_row_version)
+        data = yaml.safe_load(v.yaml_text)
+        before = data.get(key)
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+        parse_yaml_text(text, source=f"{v.ruleset_id}@{v.version}")
+        checked_update(s, RuleSetVersion, v.id, expected, actor.name, f"rule set {v.ruleset_id}@{v.version}",
+                       yaml_text=text, sha256=_sha(text))
+        append_event(s, actor=actor.name, role=role, action=action, entity_type="ruleset_version",
+                     entity_id=f"{v.ruleset_id}@{v.version}", before={key: before},
+                     after={key: yaml.safe_load(yaml.safe_dump(value))}, reason=reason)
         return VersionInfo.of(_version_row(s, version_id))
 
 

@@ -154,3 +154,60 @@ def test_grants_layer_shows_grants_in_force_with_letter_and_escapes():
     html = m.get_root().render()
     assert "123/PL.02.4-SD/3171/2024" in html and "10-10-2024 00:00 WIB" in html and "maks. 2 baliho" in html
     assert "<script>" not in html.split("maks. 2 baliho")[1][:20] and "<b>1</b>" not in html
+    assert "$(`" not in html  # no jQuery: the offline map does not load it (the map stopped at a grant's popup)
+
+
+def test_history_page_prepares_exports_of_the_published_version(kpu_home):
+    import io
+
+    import geopandas as gpd
+    import openpyxl
+
+    at = _page("kpu_riwayat", kpu_home["pub"])
+    versions = next(d.value for d in at.dataframe if "decree" in d.value.columns)
+    published = versions[versions["status"] == "published"].iloc[0]
+    assert at.selectbox(key="kpu_export_version").value == published["version"]
+    at.selectbox(key="kpu_export_format").set_value("geojson")
+    at.button(key="kpu_export_prepare").click().run()
+    assert not at.exception, at.exception
+    (_rid, version, fmt), out = at.session_state["kpu_export"]
+    assert (version, fmt) == (published["version"], "geojson")
+    zones = gpd.read_file(io.BytesIO(out.data))
+    assert list(zones.loc[zones["rule_id"] == "R08", "name"]) == ["Taman Uji"]
+    assert set(zones["decree_no"]) == {published["decree"]}
+    at.selectbox(key="kpu_export_format").set_value("annex-xlsx")
+    at.button(key="kpu_export_prepare").click().run()
+    assert not at.exception, at.exception
+    out = at.session_state["kpu_export"][1]
+    rows = list(openpyxl.load_workbook(io.BytesIO(out.data))["lampiran"].iter_rows(values_only=True))
+    col = {h: i for i, h in enumerate(rows[0])}
+    assert {r[col["Nomor SK / Decree no."]] for r in rows[1:]} == {published["decree"]}
+    assert any(r[col["Nomor surat / Letter no."]] == "123/PL.02.4-SD/3171/2024" for r in rows[1:])
+
+
+def test_schedule_errors_show_beside_the_field_before_saving(kpu_home):
+    import yaml
+
+    at = _page("kpu_draf", kpu_home["ed"])
+    at.text_input(key="kpu_new_reason").input("jadwal")
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+
+    def field(suffix):
+        return next(t for t in at.text_input if t.key and t.key.startswith("kpu_sched_") and t.key.endswith(suffix))
+
+    inherited = field("_campaign_start").value
+    assert inherited  # the national schedule, shown to start from
+    field("_quiet_period_start").input("20-11-2024 00:00").run()
+    assert not at.exception, at.exception
+    errors = [str(e.value) for e in at.error]
+    assert any("quiet_period" not in e and "campaign" in e and "20" in e for e in errors), errors
+    assert at.button(key="kpu_sched_save").disabled
+    field("_quiet_period_start").input("24-11-2024 00:00").run()
+    field("_source").input("SK KPU Jakpus <uji>").run()
+    assert not at.error and not at.button(key="kpu_sched_save").disabled
+    at.text_input(key="kpu_sched_reason").input("jadwal kota").run()
+    at.button(key="kpu_sched_save").click().run()
+    assert not at.exception, at.exception
+    text = next(str(c.value) for c in at.code if "version:" in str(c.value))
+    assert yaml.safe_load(text)["schedule"]["source"] == "SK KPU Jakpus <uji>"

@@ -47,6 +47,138 @@ def _day(text: str, what: str) -> dt.date | None:
     return day
 
 
+def _base_layers(m) -> None:
+    """Context under the drawing: the area's kelurahan outlines (names on hover) and their attribution.
+
+    Read through the app's shared context (the same catalog and layers as the public map), so an
+    officer sees where the jurisdiction ends and which kelurahan a zone falls in.
+    """
+    from geozones.app import context as data
+    from geozones.app.i18n import t
+    from geozones.app.state import lang
+
+    try:
+        keys = data.keys()
+        kel = data.kelurahan_display(*keys)
+        lines = data.context().attributions
+    except InputError as err:
+        st.caption(md_escape(tr(f"Batas kelurahan tidak tersedia: {err}", f"Kelurahan outlines unavailable: {err}")))
+        return
+    mapview.kelurahan_layer(kel, name=t("layer.kelurahan", lang()),
+                            aliases=[t(f"tip.{f}", lang()) for f in data.KEL_FIELDS]).add_to(m)
+    b = kel.total_bounds
+    m.fit_bounds([[b[1], b[0]], [b[3], b[2]]])
+    mapview.Attribution(lines).add_to(m)
+
+
+def _error_list(errors: dict, label) -> None:
+    """Errors beside the table or field they name (each escaped)."""
+    for key, msg in errors.items():
+        st.error(md_escape(f"{label(key)}: {msg}"))
+
+
+def _quota_editor(rs, draft) -> None:
+    """The level's own quotas as an editable table; errors beside it while typing, saved only when none."""
+    from geozones.rules.editing import legal_basis_text, quota_errors
+
+    st.subheader(tr("Kuota APK (per paslon per wilayah)", "APK quotas (per paslon per unit)"))
+    table = pd.DataFrame([{"apk_type": q.apk_type.value, "unit": q.unit, "facilitated_max": q.facilitated_max,
+                           "extra_pct": q.extra_pct, "legal_basis": legal_basis_text(q.legal_basis)}
+                          for q in rs.quotas], columns=["apk_type", "unit", "facilitated_max", "extra_pct",
+                                                        "legal_basis"])
+    editable = draft.status == "draft"
+    c_table, c_err = st.columns([3, 2], gap="medium")
+    with c_table:
+        edited = st.data_editor(
+            table, key=f"kpu_quotas_{draft.id}_{draft.row_version}", hide_index=True, use_container_width=True,
+            num_rows="dynamic" if editable else "fixed", disabled=not editable,
+            column_config={
+                "apk_type": st.column_config.TextColumn(tr("Jenis APK", "APK type")),
+                "unit": st.column_config.SelectboxColumn(tr("Per wilayah", "Per unit"),
+                                                         options=["kelurahan", "kecamatan", "kota"]),
+                "facilitated_max": st.column_config.NumberColumn(tr("Difasilitasi KPU", "Facilitated"), step=1),
+                "extra_pct": st.column_config.NumberColumn(tr("Tambahan paslon (%)", "Extra by paslon (%)"),
+                                                           step=1),
+                "legal_basis": st.column_config.TextColumn(
+                    tr("Dasar hukum", "Legal basis"),
+                    help=tr("mis. PKPU 13/2024 Pasal 70 [S]; tingkat bukti wajib",
+                            "e.g. PKPU 13/2024 Pasal 70 [S]; the grade is required"))})
+    rows = [{k: (None if pd.isna(v) else v) for k, v in r.items()} for r in edited.to_dict("records")]
+    errors = quota_errors(rows)
+    with c_err:
+        if errors:
+            _error_list(errors, lambda k: tr(f"Baris {k[0] + 1}", f"Row {k[0] + 1}") + (f" · {k[1]}" if k[1] else ""))
+        elif editable:
+            st.success(tr("Kuota sah.", "Quotas are valid."))
+    changed = rows != [{k: (None if pd.isna(v) else v) for k, v in r.items()} for r in table.to_dict("records")]
+    reason = st.text_input(tr("Alasan perubahan kuota", "Reason for the quota change"), key="kpu_quota_reason")
+    if st.button(tr("Simpan kuota", "Save quotas"), key="kpu_quota_save",
+                 disabled=not editable or bool(errors) or not changed):
+        try:
+            drafts.set_quotas(store, me, draft.id, rows, reason=reason, expected_row_version=draft.row_version)
+            st.rerun()
+        except InputError as err:
+            fail(err)
+
+
+def _schedule_editor(draft) -> None:
+    """The election schedule: the level's own, or the inherited one to start from; each field checked as typed."""
+    from geozones.core.time import format_wib
+    from geozones.rules.editing import PERIODS, instant_text, schedule_errors
+
+    st.subheader(tr("Jadwal tahapan", "Election schedule"))
+    own, effective, origin = drafts.draft_schedule(store, me, draft.id)
+    if own is None and effective is not None:
+        st.caption(md_escape(tr(f"Diwarisi dari {origin}; menyimpan di sini membuat jadwal sendiri untuk tingkat ini.",
+                                f"Inherited from {origin}; saving here gives this level a schedule of its own.")))
+    base = own or effective or {}
+    editable = draft.status == "draft"
+    names = {"campaign": tr("Kampanye", "Campaign"), "quiet_period": tr("Masa tenang", "Quiet period"),
+             "voting_day": tr("Hari pemungutan suara", "Voting day")}
+
+    def shown(value: str | None) -> str:
+        return format_wib(dt.datetime.fromisoformat(value)).removesuffix(" WIB") if value else ""
+
+    edges = {"start": tr("mulai", "start"), "end": tr("berakhir (eksklusif)", "end (exclusive)")}
+    key = f"kpu_sched_{draft.id}_{draft.row_version}"
+    values: dict = {}
+    inputs = []
+    for period in PERIODS:
+        c1, c2 = st.columns(2)
+        for col, edge in ((c1, "start"), (c2, "end")):
+            label = f"{names[period]} · {edges[edge]}"
+            text = col.text_input(label, value=shown((base.get(period) or {}).get(edge)), key=f"{key}_{period}_{edge}",
+                                  placeholder="DD-MM-YYYY HH:MM", disabled=not editable)
+            values.setdefault(period, {})[edge] = instant_text(text)
+            inputs.append((col, f"{period}.{edge}", period))
+    source = st.text_input(tr("Sumber jadwal (instrumen hukum)", "Source of the schedule (legal instrument)"),
+                           value=base.get("source", ""), key=f"{key}_source", disabled=not editable)
+    values["source"] = source
+    errors = schedule_errors(values) if editable else {}
+    # beside the field: under the input it names (a whole period's error under its start)
+    for col, field, period in inputs:
+        msg = errors.get(field) or (errors.get(period) if field.endswith(".start") else None)
+        if msg:
+            col.error(md_escape(msg))
+    if errors.get("source"):
+        st.error(md_escape(errors["source"]))
+    reason = st.text_input(tr("Alasan perubahan jadwal", "Reason for the schedule change"), key="kpu_sched_reason")
+    c1, c2 = st.columns(2)
+    if c1.button(tr("Simpan jadwal", "Save schedule"), key="kpu_sched_save", disabled=not editable or bool(errors)):
+        try:
+            drafts.set_schedule(store, me, draft.id, values, reason=reason, expected_row_version=draft.row_version)
+            st.rerun()
+        except InputError as err:
+            fail(err)
+    if own is not None and origin and c2.button(tr("Kembali ke jadwal induk", "Inherit the parent's schedule"),
+                                                key="kpu_sched_inherit", disabled=not editable):
+        try:
+            drafts.set_schedule(store, me, draft.id, None, reason=reason, expected_row_version=draft.row_version)
+            st.rerun()
+        except InputError as err:
+            fail(err)
+
+
 store, me = session()
 st.title(tr("KPU · Draf aturan dan zona", "KPU · Rule and zone drafts"))
 rid = ruleset_choice(store, "kpu_rid")
@@ -87,6 +219,7 @@ with tab_zones:
     c1, c2 = st.columns([3, 2], gap="medium")
     with c1:
         m = mapview.base_map(online_tiles=False)
+        _base_layers(m)
         drawn = draw_map(m, key=f"kpu_draw_{draft.id}_{draft.row_version}", features=stored) \
             if draft.status == "draft" else []
         changes = split_drawings(drawn, stored) if draft.status == "draft" else None
@@ -176,6 +309,9 @@ with tab_rules:
                 break
         else:
             st.rerun()
+
+    _quota_editor(rs, draft)
+    _schedule_editor(draft)
 
 with tab_yaml:
     text = drafts.draft_yaml(store, me, draft.id)

@@ -7,6 +7,7 @@ import streamlit as st
 
 from geozones.app import mapview
 from geozones.app.kpu_common import fail, ruleset_choice, session, tr
+from geozones.app.text import md_escape
 from geozones.app.widgets.map import show_map
 from geozones.core.errors import InputError
 from geozones.core.time import format_wib
@@ -27,6 +28,39 @@ st.dataframe(pd.DataFrame([{
     "effective_to": format_wib(v.effective_to) if v.effective_to else "", "author": v.author,
     "publisher": v.publisher or "", "published_at": format_wib(v.published_at) if v.published_at else ""}
     for v in versions]), hide_index=True, use_container_width=True)
+
+st.subheader(tr("Ekspor untuk publikasi", "Exports for publication"))
+st.caption(tr("Setiap berkas membawa versi, nomor SK dan atribusi data. Versi terbit bersifat publik; draf hanya untuk "
+              "staf KPU.", "Each file carries the version, decree number and data attribution. Published versions "
+              "are public; drafts are for KPU staff only."))
+_published = [v.version for v in versions if v.status == "published"]
+_names = [v.version for v in versions]
+c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
+exp_version = c1.selectbox(tr("Versi", "Version"), _names,
+                           index=_names.index(_published[-1]) if _published else len(_names) - 1,
+                           key="kpu_export_version")
+_labels = {"yaml": "YAML", "geojson": tr("Zona · GeoJSON", "Zones · GeoJSON"),
+           "gpkg": tr("Zona · GeoPackage", "Zones · GeoPackage"),
+           "annex-xlsx": tr("Lampiran SK per kelurahan · XLSX", "Decree annex per kelurahan · XLSX"),
+           "annex-pdf": tr("Lampiran SK per kelurahan · PDF", "Decree annex per kelurahan · PDF")}
+exp_format = c2.selectbox(tr("Format", "Format"), list(_labels), format_func=_labels.get, key="kpu_export_format")
+_want = (rid, exp_version, exp_format)
+if c3.button(tr("Siapkan berkas", "Prepare file"), key="kpu_export_prepare"):
+    from geozones.app.context import catalog as _files
+    from geozones.services.version_exports import export_version
+
+    try:
+        with st.spinner(tr("Menyiapkan berkas…", "Preparing the file…")):
+            st.session_state["kpu_export"] = (_want, export_version(store, me, rid, exp_version, exp_format,
+                                                                    data_dir=_files().data_dir))
+    except InputError as err:
+        fail(err)
+_ready = st.session_state.get("kpu_export")
+if _ready and _ready[0] == _want:
+    _out = _ready[1]
+    st.download_button(tr("Unduh", "Download") + f" {_out.filename}", _out.data, file_name=_out.filename,
+                       mime=_out.mime, key="kpu_export_download")
+    st.caption(md_escape(" · ".join(_out.attribution)))
 
 st.subheader(tr("Perbedaan", "Diff"))
 names = [v.version for v in versions]

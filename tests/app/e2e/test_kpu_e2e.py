@@ -21,6 +21,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import yaml
 from playwright.sync_api import expect
 
 from geozones.rules.model import RULES_DIR
@@ -179,9 +180,34 @@ def _verdict_at(page, day: str, point=None) -> str:
     return page.locator('[data-testid="stMain"]').inner_text()
 
 
+def _grant_on_map(page) -> None:
+    """The public map drawn with the grant in force (its circle; letter, window and conditions in its popup)."""
+    fr, deadline = None, time.monotonic() + 120
+    while fr is None and time.monotonic() < deadline:
+        page.wait_for_timeout(500)
+        frames = [el.content_frame() for el in page.locator(MAP_FRAME).element_handles()]
+        fr = next((f for f in frames if f and LETTER in f.content()), None)
+    assert fr is not None, "no map shows the grant"
+    fr.frame_element().scroll_into_view_if_needed()
+    fr.wait_for_function("() => typeof map_div !== 'undefined' && map_div._loaded", timeout=30_000)
+    lat, lon = ROAD
+    opened = fr.evaluate(f"""() => {{ let n = 0; map_div.eachLayer(l => {{
+        if (l instanceof L.Circle && l.getPopup() && l.getLatLng().distanceTo([{lat}, {lon}]) < 5) {{
+            map_div.setView(l.getLatLng(), 17, {{animate: false}}); l.openPopup(); n += 1; }} }}); return n; }}""")
+    assert opened == 1
+    fr.wait_for_selector(".leaflet-popup-content", timeout=10_000)
+    popup = fr.inner_text(".leaflet-popup-content")
+    assert LETTER in popup and "maks. 2 baliho" in popup
+    expect(page.locator(MAP_SHOWN).first).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(1000)  # let the canvas paint before the screenshot
+
+
 def test_editor_draws_publisher_publishes_public_sees(page, kpu_server):
     url, _home, env = kpu_server
     blocked = _offline(page)
+    msgs: list[str] = []
+    page.on("console", lambda m: msgs.append(f"{m.type}: {m.text}"))
+    page.on("pageerror", lambda e: msgs.append(f"pageerror: {e}"))
     page.goto(url, wait_until="domcontentloaded")
     expect(page.get_by_role("link", name="Masuk")).to_be_visible(timeout=60_000)
     _login(page, "editor")
@@ -233,6 +259,10 @@ def test_editor_draws_publisher_publishes_public_sees(page, kpu_server):
          "maks. 2 baliho / at most 2 baliho", "--reason", "disetujui")
     road = _verdict_at(page, "20/10/2024", ROAD)
     assert "ALLOWED" in road and LETTER in road
+    _grant_on_map(page)
+    _shot(page, "kpu-grant-map.png")
+    # folium's Popup needs jQuery, which the offline map never loads: one such line stopped the whole map
+    assert not [m for m in msgs if m.startswith("pageerror")], msgs
     assert "NEEDS_DISCRETION" in _verdict_at(page, "05/11/2024", ROAD)
 
     page.get_by_role("link", name="KPU: riwayat & audit").click()
@@ -246,6 +276,10 @@ def test_editor_draws_publisher_publishes_public_sees(page, kpu_server):
         frames = [el.content_frame() for el in page.locator(MAP_SHOWN).element_handles()]
         html = next((h for h in (f.content() for f in frames if f) if "R08-N/kpu-1" in h), html)
     assert "R08-N/kpu-1" in html and "#1a9850" in html  # the zone, added, in green
+    diff_map = next(el for el in page.locator(MAP_SHOWN).element_handles()
+                    if el.content_frame() and "R08-N/kpu-1" in el.content_frame().content())
+    diff_map.evaluate("e => e.scrollIntoView({block: 'end'})")  # the exports section pushed it down
+    page.wait_for_timeout(800)
     _shot(page, "kpu-diff-map.png")
     with page.expect_download() as dl:
         page.get_by_role("button", name="CSV", exact=True).click()
@@ -255,4 +289,13 @@ def test_editor_draws_publisher_publishes_public_sees(page, kpu_server):
     assert by_action["draft.add_zone"]["reason"] == "survei lapangan 12/10"
     assert by_action["ruleset.publish"]["actor"] == "publisher"
     assert by_action["ruleset.publish"]["reason"] == "SK taman Johar Baru"
+    # exports for publication: the published version's YAML (default format), its decree in the header
+    page.get_by_role("button", name="Siapkan berkas").click()
+    with page.expect_download() as dl:
+        page.get_by_role("button", name=re.compile(r"^Unduh .*2024\.3\.yaml$")).click(timeout=60_000)
+    text = Path(dl.value.path()).read_text(encoding="utf-8")
+    head = "\n".join(line for line in text.splitlines() if line.startswith("#"))
+    assert dl.value.suggested_filename == "dki-jakarta-pusat-pilkada-2024-2024.3.yaml"
+    assert "SK 200/2024" in head and "2024.3" in head
+    assert yaml.safe_load(text)["version"] == "2024.3"
     assert blocked == [], blocked
