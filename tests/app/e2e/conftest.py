@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.e2e.server import ROOT, app_env, free_port, streamlit_server
+from tests.app.e2e.server import ROOT, app_env, streamlit_server
 
 XSS = "<img src=x onerror=alert(1)>"
 #: Kelurahan renamed to the payload in the e2e data copy (not Pasar Baru, where Istiqlal is).
@@ -41,9 +41,6 @@ def browser_context_args(browser_context_args):
     """A desktop viewport and downloads allowed."""
     return {**browser_context_args, "viewport": {"width": 1366, "height": 900}, "accept_downloads": True,
             "locale": "id-ID", "timezone_id": "Asia/Jakarta"}
-
-
-_free_port = free_port  # the name the tests import
 
 
 @pytest.fixture(scope="session")

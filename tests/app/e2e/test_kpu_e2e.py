@@ -17,7 +17,6 @@ import re
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,7 @@ import yaml
 from playwright.sync_api import expect
 
 from geozones.rules.model import RULES_DIR
-from tests.app.e2e.conftest import ROOT, _free_port
+from tests.app.e2e.server import ROOT, streamlit_server
 from tests.conftest import DEFAULT_RULES
 
 pytestmark = pytest.mark.e2e
@@ -53,33 +52,8 @@ def kpu_server(e2e_data_dir, tmp_path_factory):
     for level in (RULES_DIR / "nasional-pilkada-2024.yaml", RULES_DIR / "dki-jakarta-pilkada-2024.yaml", DEFAULT_RULES):
         subprocess.run([*cli, "rules", "import", str(level), "--decree", "SK 135/2024", "--signed", "2024-09-20"],
                        env=as_root, check=True)
-    port = _free_port()
-    log = home / "server.log"
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none"]
-    with open(log, "wb") as fh:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(f"streamlit exited early:\n{log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            proc.terminate()
-            pytest.fail("streamlit did not become healthy")
+    with streamlit_server(home / "server.log", env=env) as url:
         yield url, home, env
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def _offline(page) -> list[str]:
