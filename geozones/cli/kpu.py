@@ -301,7 +301,7 @@ def set_zone(args: argparse.Namespace) -> int:
         v, r, warns = drafts.reshape_zone(store, acting_principal(store, args), _draft_id(store, args.draft),
                                           args.zone, shapely.geometry.mapping(gdf.geometry.iloc[0]),
                                           reason=args.reason, expected_row_version=args.expect_row_version,
-                                          data_dir=args.data_dir)
+                                          data_dir=args.data_dir, source=path.name)
     finally:
         store.dispose()
     for w in notes + warns:

@@ -404,8 +404,8 @@ def _changed_area(old, new) -> tuple[float, str]:
 
 
 def reshape_zones(store: Store, actor: Principal, version_id: int, shapes: Mapping[str, Mapping[str, Any]], *,
-                  reason: str | None, expected_row_version: int | None = None,
-                  data_dir=None) -> tuple[VersionInfo, list[ZoneReshape], list[str]]:
+                  reason: str | None, expected_row_version: int | None = None, data_dir=None,
+                  source: str | None = None) -> tuple[VersionInfo, list[ZoneReshape], list[str]]:
     """Change the outline of stored zones of a draft (all or none), keeping their ids and attributes.
 
     A zone held by the rule itself is changed in the draft's YAML; a feature of a
@@ -425,6 +425,8 @@ def reshape_zones(store: Store, actor: Principal, version_id: int, shapes: Mappi
         The draft's row version the change was made on (optimistic concurrency).
     data_dir : path-like, optional
         Layer files (the kelurahan give the jurisdiction).
+    source : str, optional
+        Where the new outlines come from (a file name), for messages.
 
     Returns
     -------
@@ -463,9 +465,9 @@ def reshape_zones(store: Store, actor: Principal, version_id: int, shapes: Mappi
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", DataWarning)
-                    cz = check_zone(geometry, name=name, jurisdiction=area, source=f"zona '{zid}'")
+                    cz = check_zone(geometry, name=name, jurisdiction=area, source=source)
             except InputError as exc:
-                problems.append(f"zona '{zid}' / zone '{zid}': {exc}")
+                problems.append(f"{zid}: {exc}")
                 continue
             old, new = row.geom, shapely.geometry.shape(cz.geometry)
             if shapely.get_dimensions(old) != shapely.get_dimensions(new):
@@ -511,11 +513,11 @@ def reshape_zones(store: Store, actor: Principal, version_id: int, shapes: Mappi
 
 
 def reshape_zone(store: Store, actor: Principal, version_id: int, zone_id: str, geometry: Mapping[str, Any], *,
-                 reason: str | None, expected_row_version: int | None = None,
-                 data_dir=None) -> tuple[VersionInfo, ZoneReshape, list[str]]:
+                 reason: str | None, expected_row_version: int | None = None, data_dir=None,
+                 source: str | None = None) -> tuple[VersionInfo, ZoneReshape, list[str]]:
     """Change the outline of one stored zone of a draft (see :func:`reshape_zones`)."""
     v, out, notes = reshape_zones(store, actor, version_id, {zone_id: geometry}, reason=reason,
-                                  expected_row_version=expected_row_version, data_dir=data_dir)
+                                  expected_row_version=expected_row_version, data_dir=data_dir, source=source)
     return v, out[0], notes
 
 

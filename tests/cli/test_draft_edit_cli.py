@@ -71,7 +71,7 @@ def test_set_zone_bad_input_exits_2_naming_the_file_and_changes_nothing(cli, dra
     assert "Traceback" not in err
     outside = _geojson(tmp_path / "bogor.geojson", {"type": "Polygon", "coordinates": _square(106.70, -6.30)})
     code, _, err = cli("draft", "set-zone", draft, "taman-suropati", outside, "--reason", "x", user="ed")
-    assert code == 2 and "Taman Suropati" in err and "outside" in err
+    assert code == 2 and "bogor.geojson" in err and "Taman Suropati" in err and "outside" in err
     code, _, err = cli("draft", "set-zone", draft, "tidak-ada", outside, "--reason", "x", user="ed")
     assert code == 2 and "tidak-ada" in err
     code, _, err = cli("draft", "set-zone", draft, "taman-suropati", tmp_path / "none.geojson", "--reason", "x",
