@@ -53,6 +53,30 @@ def register(sub: argparse._SubParsersAction, parser_class: type) -> None:
     p.add_argument("zone")
     _opt(p)
     p.set_defaults(func=remove_zone)
+    p = ds.add_parser("set-zone", help="give a stored zone of a draft a new outline: FILE holds exactly one feature")
+    p.add_argument("draft")
+    p.add_argument("zone", help="the zone id (kpu-1, taman-suropati ...)")
+    p.add_argument("file", type=Path)
+    p.add_argument("--layer", default=None, help="layer of a multi-layer file")
+    p.add_argument("--data-dir", type=Path, default=None,
+                   help="layer files (kelurahan for the jurisdiction; default: $GEOZONES_DATA_DIR, else shapefiles/)")
+    _opt(p)
+    p.set_defaults(func=set_zone)
+    p = ds.add_parser("set-quotas", help="replace the draft level's own quotas from a YAML or CSV file")
+    p.add_argument("draft")
+    p.add_argument("file", type=Path, help="CSV with columns " + ",".join(_QUOTA_COLUMNS) + ", or YAML: a list of "
+                   "quotas (or a mapping with 'quotas:') as in the rule-set file; an empty list removes them")
+    _opt(p)
+    p.set_defaults(func=set_quotas)
+    p = ds.add_parser("set-schedule", help="set the draft level's own election schedule from a YAML file")
+    p.add_argument("draft")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("file", type=Path, nargs="?", default=None,
+                       help="YAML with campaign, quiet_period, voting_day ({start, end}, ISO 8601, WIB if no offset; "
+                       "end exclusive) and source (or a mapping with 'schedule:')")
+    which.add_argument("--inherit", action="store_true", help="drop the level's own schedule: its parent's applies")
+    _opt(p)
+    p.set_defaults(func=set_schedule)
     p = ds.add_parser("set-rule", help="set fields of a rule (YAML values): --set verdict=FORBIDDEN ...")
     p.add_argument("draft")
     p.add_argument("rule")
@@ -254,6 +278,142 @@ def remove_zone(args: argparse.Namespace) -> int:
     finally:
         store.dispose()
     print(f"geozones: zona dihapus / zone removed: {args.zone} from {_status(v)}")
+    return 0
+
+
+def set_zone(args: argparse.Namespace) -> int:
+    """Give a stored zone a new outline, read from a file of exactly one feature."""
+    import shapely.geometry
+
+    from geozones.io.vector import read_vector
+    from geozones.services import drafts
+
+    path: Path = args.file
+    if not path.is_file():
+        raise InputError("berkas tidak ada / file not found", source=str(path))
+    notes: list[str] = []
+    gdf = read_vector(path, layer=args.layer, on_warning=notes.append)
+    if len(gdf) != 1:
+        raise InputError(f"berkas harus berisi tepat satu fitur, bukan {len(gdf)} / the file must hold exactly one "
+                         f"feature, not {len(gdf)} (the new outline of zone '{args.zone}')", source=str(path))
+    store = open_cli_store(args)
+    try:
+        v, r, warns = drafts.reshape_zone(store, acting_principal(store, args), _draft_id(store, args.draft),
+                                          args.zone, shapely.geometry.mapping(gdf.geometry.iloc[0]),
+                                          reason=args.reason, expected_row_version=args.expect_row_version,
+                                          data_dir=args.data_dir, source=path.name)
+    finally:
+        store.dispose()
+    for w in notes + warns:
+        print(f"geozones: warning: {w}", file=sys.stderr)
+    print(f"geozones: bentuk zona diubah / zone reshaped: {r.zone_id} ({r.rule_id}) in {_status(v)}; "
+          f"luas berubah / area changed {r.changed_m2:,.0f} m² ({r.metric_crs})")
+    return 0
+
+
+#: Columns of a quota CSV (the fields of a quota in the rule-set YAML; legal_basis as citations).
+_QUOTA_COLUMNS = ("apk_type", "unit", "facilitated_max", "extra_pct", "legal_basis")
+
+
+def _read_yaml(path: Path):
+    import yaml
+
+    if not path.is_file():
+        raise InputError("berkas tidak ada / file not found", source=str(path))
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise InputError(f"bukan YAML yang sah / not valid YAML: {exc}", source=str(path)) from None
+
+
+def _read_quotas(path: Path) -> list[dict]:
+    """Quota rows from a CSV (one quota a row) or a YAML file (a list, or a mapping with ``quotas:``)."""
+    if path.suffix.lower() == ".csv":
+        import csv
+
+        if not path.is_file():
+            raise InputError("berkas tidak ada / file not found", source=str(path))
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh)
+            missing = [c for c in ("apk_type", "unit", "facilitated_max") if c not in (reader.fieldnames or [])]
+            if missing:
+                raise InputError(f"kolom tidak ada / missing columns: {', '.join(missing)} (expected "
+                                 f"{', '.join(_QUOTA_COLUMNS)})", source=str(path))
+            extra = [c for c in reader.fieldnames or [] if c not in _QUOTA_COLUMNS]
+            if extra:
+                raise InputError(f"kolom tidak dikenal / unknown columns: {', '.join(extra)}", source=str(path))
+            return [{k: (v.strip() if isinstance(v, str) else v) for k, v in row.items()} for row in reader]
+    data = _read_yaml(path)
+    if isinstance(data, dict) and "quotas" in data:
+        data = data["quotas"]
+    if data is None:
+        data = []
+    if not isinstance(data, list) or not all(isinstance(q, dict) for q in data):
+        raise InputError("harus berupa daftar kuota (atau 'quotas:') / must be a list of quotas (or 'quotas:')",
+                         source=str(path))
+    unknown = sorted({k for q in data for k in q if k not in _QUOTA_COLUMNS})
+    if unknown:
+        raise InputError(f"kolom tidak dikenal / unknown fields: {', '.join(unknown)}", source=str(path))
+    return data
+
+
+def set_quotas(args: argparse.Namespace) -> int:
+    """Replace the draft level's own quotas from a file."""
+    from geozones.core.errors import Problem
+    from geozones.rules.editing import quota_errors
+    from geozones.services import drafts
+
+    rows = _read_quotas(args.file)
+    # checked here first so that every problem names the file as well as the row and field
+    errors = quota_errors(rows)
+    if errors:
+        raise InputError([Problem(msg, str(args.file), key[0] + 1, key[1] or None) for key, msg in errors.items()])
+    store = open_cli_store(args)
+    try:
+        v = drafts.set_quotas(store, acting_principal(store, args), _draft_id(store, args.draft), rows,
+                              reason=args.reason, expected_row_version=args.expect_row_version)
+    finally:
+        store.dispose()
+    print(f"geozones: kuota diganti / quotas replaced: {len(rows)} in {_status(v)}")
+    return 0
+
+
+def set_schedule(args: argparse.Namespace) -> int:
+    """Set (or, with --inherit, drop) the draft level's own schedule."""
+    import datetime as dt
+
+    from geozones.core.errors import Problem
+    from geozones.rules.editing import schedule_errors
+    from geozones.services import drafts
+
+    schedule = None
+    if not args.inherit:
+        data = _read_yaml(args.file)
+        if isinstance(data, dict) and isinstance(data.get("schedule"), dict):
+            data = data["schedule"]
+        if not isinstance(data, dict):
+            raise InputError("harus berupa jadwal (campaign, quiet_period, voting_day, source) / must be a schedule "
+                             "mapping (campaign, quiet_period, voting_day, source)", source=str(args.file))
+
+        def text(value):
+            # YAML reads unquoted timestamps as datetimes; the model reads ISO 8601 text the same way
+            if isinstance(value, dict):
+                return {k: text(v) for k, v in value.items()}
+            return value.isoformat() if isinstance(value, dt.datetime | dt.date) else value
+
+        schedule = text(data)
+        errors = schedule_errors(schedule)
+        if errors:
+            raise InputError([Problem(msg, str(args.file), None, key or None) for key, msg in errors.items()])
+    store = open_cli_store(args)
+    try:
+        v = drafts.set_schedule(store, acting_principal(store, args), _draft_id(store, args.draft), schedule,
+                                reason=args.reason, expected_row_version=args.expect_row_version)
+    finally:
+        store.dispose()
+    what = "jadwal induk berlaku / the parent's schedule applies" if schedule is None else \
+        "jadwal sendiri / own schedule"
+    print(f"geozones: jadwal diubah / schedule changed: {what} in {_status(v)}")
     return 0
 
 

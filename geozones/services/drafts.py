@@ -21,17 +21,21 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import re
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import shapely
 import shapely.geometry
 import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from geozones.core.crs import STORAGE_CRS, metric_crs_for, transformer
 from geozones.core.errors import DataWarning, InputError
 from geozones.engine.zones import OverlayFeature, check_zone, jurisdiction_area, place_zone
 from geozones.rules.diff import Change, diff_rulesets, diff_zones
@@ -55,6 +59,7 @@ from geozones.store.models import RuleSetRecord, RuleSetVersion, ZoneFeature
 
 __all__ = [
     "ZoneInput",
+    "ZoneReshape",
     "add_zones",
     "diff_versions",
     "draft_schedule",
@@ -63,6 +68,8 @@ __all__ = [
     "new_draft",
     "overlay_features",
     "remove_zone",
+    "reshape_zone",
+    "reshape_zones",
     "return_draft",
     "set_quotas",
     "set_rule",
@@ -349,6 +356,169 @@ def remove_zone(store: Store, actor: Principal, version_id: int, zone_id: str, *
                      entity_id=f"{v.ruleset_id}@{v.version}", before={"zone": zone_id, "rule": row.rule_id},
                      reason=reason)
         return VersionInfo.of(_version_row(s, version_id))
+
+
+@dataclass(frozen=True)
+class ZoneReshape:
+    """One stored zone whose outline was changed by :func:`reshape_zones`.
+
+    Attributes
+    ----------
+    zone_id, rule_id : str
+        The zone and the rule it belongs to.
+    layer : str or None
+        The overlay layer for a zone of a rule that reads a layer; None for a zone held by the rule.
+    changed_m2 : float
+        Area of the symmetric difference of the old and new outline, in m², measured in
+        ``metric_crs`` (0 for lines and points, whose change has no area).
+    metric_crs : str
+        The UTM CRS chosen from where the zone lies (:func:`geozones.core.crs.metric_crs_for`).
+    before_sha256, after_sha256 : str
+        SHA-256 of the 2-D WKB of the old and new geometry (EPSG:4326), as audited.
+    """
+
+    zone_id: str
+    rule_id: str
+    layer: str | None
+    changed_m2: float
+    metric_crs: str
+    before_sha256: str
+    after_sha256: str
+
+
+def _geom_sha(geom) -> str:
+    """SHA-256 of a geometry's 2-D WKB: a short, reproducible stand-in for the outline in the audit log."""
+    return hashlib.sha256(shapely.to_wkb(geom, output_dimension=2)).hexdigest()
+
+
+def _changed_area(old, new) -> tuple[float, str]:
+    """Symmetric-difference area (m²) of two EPSG:4326 geometries, in the UTM zone of both."""
+    crs = metric_crs_for(tuple(shapely.total_bounds(np.array([old, new], dtype=object))))
+    tr = transformer(STORAGE_CRS, crs)
+
+    def metric(g):
+        return shapely.transform(g, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+
+    area = float(metric(old).symmetric_difference(metric(new)).area)
+    return area, f"EPSG:{crs.to_epsg()}"
+
+
+def reshape_zones(store: Store, actor: Principal, version_id: int, shapes: Mapping[str, Mapping[str, Any]], *,
+                  reason: str | None, expected_row_version: int | None = None, data_dir=None,
+                  source: str | None = None) -> tuple[VersionInfo, list[ZoneReshape], list[str]]:
+    """Change the outline of stored zones of a draft (all or none), keeping their ids and attributes.
+
+    A zone held by the rule itself is changed in the draft's YAML; a feature of a
+    KPU-maintained layer overlay (R08 ``parks``) is changed in its stored row. Each new
+    outline is checked like a new zone (:func:`geozones.engine.zones.check_zone`):
+    a self-intersecting outline is repaired with a warning, one outside the
+    jurisdiction is refused naming the zone. The outline keeps its kind (an area stays
+    an area, a line a line, a point a point), so the rule's form still fits it.
+
+    Parameters
+    ----------
+    shapes : mapping of str to GeoJSON geometry
+        Zone id to its new geometry (EPSG:4326), e.g. ``DrawnChanges.changed`` geometries.
+    reason : str
+        Why (required; audited).
+    expected_row_version : int, optional
+        The draft's row version the change was made on (optimistic concurrency).
+    data_dir : path-like, optional
+        Layer files (the kelurahan give the jurisdiction).
+    source : str, optional
+        Where the new outlines come from (a file name), for messages.
+
+    Returns
+    -------
+    (VersionInfo, list of ZoneReshape, list of str)
+        The draft after the change, what changed per zone (area in m² in the local UTM
+        CRS), and the repair warnings (bilingual).
+
+    Raises
+    ------
+    InputError
+        No zone given, a zone not in the draft, a geometry refused (every bad one named;
+        nothing written), no reason, not a draft.
+    Conflict
+        The draft changed since ``expected_row_version``.
+    Forbidden
+        Unless ``actor`` may edit rules of the rule set's kota.
+    """
+    reason = _reason(reason)
+    if not shapes:
+        raise InputError("tidak ada zona untuk diubah / no zone to reshape", field="zone")
+    with store.write() as s:
+        v, role, expected = _draft_row(s, actor, version_id, expected_row_version)
+        rs = parse_yaml_text(v.yaml_text, source=f"{v.ruleset_id}@{v.version}")
+        rows = {z.zone_id: z for z in s.execute(select(ZoneFeature).where(ZoneFeature.version_id == v.id)
+                                                 .order_by(ZoneFeature.id)).scalars()}
+        problems = [f"zona '{zid}' tidak ada dalam draf / no zone '{zid}' in the draft"
+                    for zid in shapes if zid not in rows]
+        area = jurisdiction_area(FileCatalog(None, data_dir).layers(rs.area), rs)
+        notes: list[str] = []
+        checked: dict[str, tuple[Any, Any]] = {}
+        for zid, geometry in shapes.items():
+            row = rows.get(zid)
+            if row is None:
+                continue
+            name = row.name or zid
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", DataWarning)
+                    cz = check_zone(geometry, name=name, jurisdiction=area, source=source)
+            except InputError as exc:
+                problems.append(f"{zid}: {exc}")
+                continue
+            old, new = row.geom, shapely.geometry.shape(cz.geometry)
+            if shapely.get_dimensions(old) != shapely.get_dimensions(new):
+                problems.append(f"zona '{zid}' ('{name}'): bentuknya harus tetap {old.geom_type}, bukan "
+                                f"{new.geom_type} / zone '{zid}' ('{name}'): must stay a {old.geom_type}, not a "
+                                f"{new.geom_type}; delete it and draw a new one instead")
+                continue
+            notes += cz.warnings
+            checked[zid] = (old, new)
+        if problems:
+            raise InputError("\n".join(problems))
+        yaml_ids = {zid for zid in checked if not (rows[zid].props or {}).get("layer")}
+        values: dict[str, Any] = {}
+        if yaml_ids:
+            rules = [r.model_copy(update={"zones": [
+                z.model_copy(update={"geometry": shapely.geometry.mapping(checked[z.id][1])})
+                if z.id in yaml_ids else z for z in r.zones]}) for r in rs.rules]
+            text = _dump(rs.model_copy(update={"rules": rules}))
+            parse_yaml_text(text, source=f"{v.ruleset_id}@{v.version}")  # the rule's own checks (forms)
+            values = {"yaml_text": text, "sha256": _sha(text)}
+        out: list[ZoneReshape] = []
+        for zid, (old, new) in checked.items():
+            changed, crs = _changed_area(old, new)
+            row = rows[zid]
+            out.append(ZoneReshape(zid, row.rule_id or "", (row.props or {}).get("layer"), changed, crs,
+                                   _geom_sha(old), _geom_sha(new)))
+        checked_update(s, RuleSetVersion, v.id, expected, actor.name, f"rule set {v.ruleset_id}@{v.version}",
+                       **values)
+        for zid, (_, new) in checked.items():
+            row = s.get(ZoneFeature, rows[zid].id)
+            row.geom = new
+            row.minx, row.miny, row.maxx, row.maxy = new.bounds
+        s.flush()
+        for r in out:
+            append_event(s, actor=actor.name, role=role, action="draft.reshape_zone", entity_type="ruleset_version",
+                         entity_id=f"{v.ruleset_id}@{v.version}",
+                         before={"zone": r.zone_id, "rule": r.rule_id, "layer": r.layer, "sha256": r.before_sha256},
+                         after={"zone": r.zone_id, "rule": r.rule_id, "layer": r.layer, "sha256": r.after_sha256,
+                                "changed_m2": round(r.changed_m2, 2), "metric_crs": r.metric_crs,
+                                "warnings": [n for n in notes if f"'{rows[r.zone_id].name or r.zone_id}'" in n]},
+                         reason=reason)
+        return VersionInfo.of(_version_row(s, version_id)), out, notes
+
+
+def reshape_zone(store: Store, actor: Principal, version_id: int, zone_id: str, geometry: Mapping[str, Any], *,
+                 reason: str | None, expected_row_version: int | None = None, data_dir=None,
+                 source: str | None = None) -> tuple[VersionInfo, ZoneReshape, list[str]]:
+    """Change the outline of one stored zone of a draft (see :func:`reshape_zones`)."""
+    v, out, notes = reshape_zones(store, actor, version_id, {zone_id: geometry}, reason=reason,
+                                  expected_row_version=expected_row_version, data_dir=data_dir, source=source)
+    return v, out[0], notes
 
 
 def set_rule(store: Store, actor: Principal, version_id: int, rule_id: str, values: Mapping[str, Any], *,

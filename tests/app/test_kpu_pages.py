@@ -211,3 +211,52 @@ def test_schedule_errors_show_beside_the_field_before_saving(kpu_home):
     assert not at.exception, at.exception
     text = next(str(c.value) for c in at.code if "version:" in str(c.value))
     assert yaml.safe_load(text)["schedule"]["source"] == "SK KPU Jakpus <uji>"
+
+
+def test_zone_reshaped_on_the_map_is_saved_with_a_reason(kpu_home, monkeypatch):
+    """The map's answer is stood in for (AppTest cannot run the component): the stored park comes back larger, as
+    leaflet-draw's edit tool would send it; the page lists it, asks a reason and saves the new outline."""
+    import shapely.geometry
+
+    from geozones.app.widgets import draw
+    from geozones.services import accounts, drafts
+    from geozones.store.database import open_store
+
+    bigger = _square(*PARK_XY, 0.0005)
+    calls = []
+
+    def fake_st_folium(m, **kwargs):
+        calls.append(kwargs["key"])
+        return {"all_drawings": [{"type": "Feature", "geometry": bigger,
+                                  "properties": {"zone_id": "kpu-1", "name": "Taman Uji"}}],
+                "last_active_drawing": None}
+
+    monkeypatch.setattr(draw, "st_folium", fake_st_folium)
+    at = _page("kpu_draf", kpu_home["ed"])
+    at.text_input(key="kpu_new_reason").input("bentuk taman")
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert calls, "the draft's map was not drawn"
+    listed = next(d.value for d in at.dataframe if list(d.value.columns[:1]) == ["zone_id"]
+                  and len(d.value.columns) == 2)
+    assert list(listed["zone_id"]) == ["kpu-1"]
+    at.button(key="kpu_reshape_save").click().run()  # no reason: refused, nothing saved
+    assert not at.exception, at.exception
+    assert any("reason" in str(e.value) for e in at.error)
+    at.text_input(key="kpu_reshape_reason").input("ukur ulang <lapangan>").run()
+    at.button(key="kpu_reshape_save").click().run()
+    assert not at.exception, at.exception
+    saved = [str(s.value).replace("\\", "") for s in at.success]  # markdown-escaped
+    assert any("kpu-1 (" in s and "m²)" in s for s in saved), saved
+    assert not any(b.key == "kpu_reshape_save" for b in at.button)  # the map now matches the store
+    store = open_store()
+    try:
+        ed = accounts.authenticate(store, "ed", "ed-pass-123")
+        from geozones.services import rulesets
+
+        draft = next(v for v in rulesets.list_versions(store, ed, "dki-jakarta-pusat-pilkada-2024")
+                     if v.status == "draft")
+        park = next(z for z in drafts.draft_zones(store, ed, draft.id) if z["zone_id"] == "kpu-1")
+        assert shapely.geometry.shape(park["geometry"]).equals(shapely.geometry.shape(bigger))
+    finally:
+        store.dispose()

@@ -179,6 +179,31 @@ def _schedule_editor(draft) -> None:
             fail(err)
 
 
+def _reshape_form(changed: dict, zones: list[dict], draft) -> None:
+    """Stored zones whose outline the officer edited on the map: listed, saved together with one reason.
+
+    The new outlines go through :func:`geozones.services.drafts.reshape_zones` (checked like new
+    zones, all or none); its repair warnings and the changed areas are shown after the rerun.
+    """
+    names = {z["zone_id"]: z["name"] for z in zones}
+    st.markdown(f"**{tr('Bentuk zona diubah di peta', 'Zone shapes edited on the map')}**")
+    st.dataframe(pd.DataFrame([{"zone_id": zid, tr("nama", "name"): names.get(zid, "")} for zid in changed]),
+                 hide_index=True, use_container_width=True)
+    why = st.text_input(tr("Alasan perubahan bentuk", "Reason for the new shapes"), key="kpu_reshape_reason")
+    if st.button(tr("Simpan bentuk", "Save shapes"), key="kpu_reshape_save", type="primary"):
+        try:
+            _, out, notes = drafts.reshape_zones(store, me, draft.id,
+                                                 {zid: f["geometry"] for zid, f in changed.items()}, reason=why,
+                                                 expected_row_version=draft.row_version)
+        except InputError as err:
+            fail(err)
+            return
+        done = ", ".join(f"{r.zone_id} ({r.changed_m2:,.0f} m²)" for r in out)
+        st.session_state["kpu_reshape_notes"] = notes
+        st.session_state["kpu_reshape_done"] = tr(f"Bentuk disimpan: {done}", f"Shapes saved: {done}")
+        st.rerun()
+
+
 store, me = session()
 st.title(tr("KPU · Draf aturan dan zona", "KPU · Rule and zone drafts"))
 rid = ruleset_choice(store, "kpu_rid")
@@ -262,6 +287,12 @@ with tab_zones:
                 st.rerun()
             except InputError as err:
                 fail(err)
+        for note in st.session_state.pop("kpu_reshape_notes", []):
+            st.warning(md_escape(note))
+        if "kpu_reshape_done" in st.session_state:
+            st.success(md_escape(st.session_state.pop("kpu_reshape_done")))
+        if changes and changes.changed:
+            _reshape_form(changes.changed, zones, draft)
         if changes and changes.deleted:
             st.warning(md_escape(tr(f"Dihapus di peta: {', '.join(changes.deleted)}",
                                     f"Deleted on the map: {', '.join(changes.deleted)}")))

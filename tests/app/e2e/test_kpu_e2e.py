@@ -273,3 +273,76 @@ def test_editor_draws_publisher_publishes_public_sees(page, kpu_server):
     assert "SK 200/2024" in head and "2024.3" in head
     assert yaml.safe_load(text)["version"] == "2024.3"
     assert blocked == [], blocked
+
+
+def test_editor_reshapes_a_stored_zone_with_the_edit_tool(page, kpu_server, tmp_path):
+    """A park zone stored on a draft (through the CLI) is reshaped in the browser: the edit toolbar, a corner dragged
+    with the mouse, leaflet-draw's Save, then the page's reason and "Simpan bentuk"; the store has the new outline
+    and the audit trail the reason and changed area."""
+    import json
+
+    url, _home, env = kpu_server
+    blocked = _offline(page)
+    lat0, lon0, d = PARK[0], PARK[1] + 0.0016, 0.0003  # east of the first test's park, still in Johar Baru
+    draft = _cli(env, "editor", "draft", "new", "dki-jakarta-pusat-pilkada-2024", "--reason",
+                 "bentuk taman").strip().splitlines()[-1]
+    park = tmp_path / "taman.geojson"
+    park.write_text(json.dumps({"type": "Feature", "properties": {"name": "Taman Bentuk"}, "geometry": {
+        "type": "Polygon", "coordinates": [[[lon0 - d, lat0 - d], [lon0 + d, lat0 - d], [lon0 + d, lat0 + d],
+                                            [lon0 - d, lat0 + d], [lon0 - d, lat0 - d]]]}}), encoding="utf-8")
+    out = _cli(env, "editor", "draft", "add-zone", draft, str(park), "--rule", "R08", "--reason", "survei")
+    zid = out.strip().rsplit(": ", 1)[-1]
+    try:
+        page.goto(url, wait_until="domcontentloaded")
+        expect(page.get_by_role("link", name="Masuk")).to_be_visible(timeout=60_000)
+        _login(page, "editor")
+        page.get_by_role("link", name="KPU: draf").click()
+        expect(page.get_by_text("row 2")).to_be_visible(timeout=60_000)
+        frame = page.frame_locator(MAP_FRAME).first
+        edit = frame.locator("a.leaflet-draw-edit-edit")
+        expect(edit).to_be_visible(timeout=60_000)
+        fr = page.locator(MAP_FRAME).first.element_handle().content_frame()
+        fr.wait_for_function("() => typeof map_div !== 'undefined' && map_div._loaded", timeout=30_000)
+        fr.wait_for_function("() => typeof drawnItems !== 'undefined' && drawnItems.getLayers().some("
+                             f"l => l.feature && l.feature.properties.zone_id === '{zid}')", timeout=30_000)
+        fr.evaluate(f"() => map_div.setView([{lat0}, {lon0}], 18, {{animate: false}})")
+        page.wait_for_timeout(500)
+        page.locator(MAP_FRAME).first.scroll_into_view_if_needed()
+        edit.click()
+        expect(frame.locator(".leaflet-editing-icon").first).to_be_visible()
+        box = page.locator(MAP_FRAME).first.bounding_box()
+        pt = fr.evaluate(f"() => {{ const p = map_div.latLngToContainerPoint([{lat0 + d}, {lon0 + d}]);"
+                         " return [p.x, p.y]; }")
+        x, y = box["x"] + pt[0], box["y"] + pt[1]
+        page.mouse.move(x, y, steps=3)
+        page.mouse.down()
+        page.mouse.move(x + 20, y - 20, steps=5)
+        page.mouse.move(x + 40, y - 40, steps=5)
+        page.mouse.up()
+        frame.locator(".leaflet-draw-actions a", has_text="Save").first.click()
+        expect(page.get_by_text("Bentuk zona diubah di peta")).to_be_visible(timeout=60_000)
+        page.get_by_label("Alasan perubahan bentuk").fill("sudut timur laut digeser")
+        _shot(page, "kpu-reshape.png")
+        page.get_by_role("button", name="Simpan bentuk").click()
+        expect(page.get_by_text("Bentuk disimpan", exact=False)).to_be_visible(timeout=60_000)
+        expect(page.get_by_text("row 3")).to_be_visible(timeout=60_000)
+
+        gj = tmp_path / "zones.geojson"
+        _cli(env, "editor", "rules", "export", draft, "--format", "geojson", "--out", str(gj))
+        feats = {f["properties"]["zone_id"]: f for f in json.loads(gj.read_text(encoding="utf-8"))["features"]}
+        ring = feats[zid]["geometry"]["coordinates"][0]
+        # 40 px at zoom 18 is about 0.000054 degrees; the other three corners did not move
+        east, north = max(p[0] for p in ring), max(p[1] for p in ring)
+        assert east == pytest.approx(lon0 + d + 40 * 360 / (256 * 2**18), abs=1.5e-5)
+        assert north > lat0 + d + 3e-5
+        assert [lon0 - d, lat0 - d] in [[round(a, 7), round(b, 7)] for a, b in ring] or any(
+            abs(a - (lon0 - d)) < 1e-6 and abs(b - (lat0 - d)) < 1e-6 for a, b in ring)
+        audit = list(csv.DictReader(io.StringIO(_cli(env, "publisher", "audit", "list", "--format", "csv"))))
+        [ev] = [r for r in audit if r["action"] == "draft.reshape_zone" and zid in r["before"]
+                and draft in r["entity_id"]]
+        assert ev["actor"] == "editor" and ev["reason"] == "sudut timur laut digeser" and "changed_m2" in ev["after"]
+        assert blocked == [], blocked
+    finally:  # leave no open draft behind for the other tests of this server
+        subprocess.run([sys.executable, "-m", "geozones", "draft", "withdraw", draft, "--reason", "uji selesai"],
+                       env={**env, "GEOZONES_USER": "editor", "GEOZONES_PASSWORD": "editor-pass-1"},
+                       capture_output=True, text=True)
