@@ -145,7 +145,7 @@ def lean_units(table: pd.DataFrame) -> list[dict]:
     codes, _ = pd.factorize(table["kode_kemendagri"], use_na_sentinel=True)
     _, first = np.unique(codes[codes >= 0], return_index=True)
     rows = np.flatnonzero(codes >= 0)[first]
-    sub = pd.DataFrame(table[cols]).iloc[rows]
+    sub = pd.DataFrame(table.iloc[rows][cols])  # the few rows first, not a copy of whole columns
     return [{k: (None if pd.isna(v) else str(v)) for k, v in rec.items()} for rec in sub.to_dict("records")]
 
 
