@@ -48,6 +48,8 @@ def run_streamed(args: argparse.Namespace, fmt: str) -> int:
                         lat_col=getattr(args, "lat", None), id_col=getattr(args, "id", None),
                         date_order=getattr(args, "date_order", None),
                         skip_invalid=getattr(args, "skip_invalid", False), encoding=getattr(args, "encoding", None))
+    # one day/month order for the whole file, not one per chunk
+    source = source.with_file_date_order()
     at = resolve_at(args.at) if args.at else resolve_at(None)
     t0 = time.perf_counter()
     checker, status = open_cached_checker(catalog(args))

@@ -10,6 +10,7 @@ from geozones.cli.common import catalog, store_selection
 from geozones.core.errors import InputError, escape_control
 from geozones.core.time import resolve_at
 from geozones.core.verdicts import Verdict, label
+from geozones.engine.judge import GRID_MIN_SITES
 from geozones.io.exports import metadata_path, table_csv, write_table
 from geozones.io.sites import read_sites
 from geozones.services.checking import open_checker, sign_hints
@@ -74,7 +75,16 @@ def run(args: argparse.Namespace) -> int:
     selection = store_selection(args)
     if selection is not None and selection[2] is None:
         return _run_versioned(args, fmt, at, sites, *selection[:2])
-    checker = open_checker(selection[0], selection[1], selection[2]) if selection else open_checker(catalog(args))
+    if selection:
+        checker = open_checker(selection[0], selection[1], selection[2])
+    elif len(sites) >= GRID_MIN_SITES:
+        # A batch this large uses the site grid: the compiled rules, grid and nearest index come from the
+        # on-disk cache (built once per rule-set version and layer digests; issue 12.3), as the streamed path.
+        from geozones.services.batch import open_cached_checker
+
+        checker, _ = open_cached_checker(catalog(args))
+    else:
+        checker = open_checker(catalog(args))
     bar = None
     if len(sites) >= PROGRESS_MIN_SITES and not args.no_progress:
         from tqdm import tqdm

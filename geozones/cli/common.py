@@ -25,7 +25,7 @@ def store_selection(args: argparse.Namespace):
 
             raise InputError("pilih --rules ATAU --ruleset / give --rules or --ruleset, not both", field="--ruleset")
         return None
-    from geozones.store.database import store_exists
+    from geozones.store.location import store_exists  # no SQLAlchemy import when there is no store
 
     url = getattr(args, "database_url", None)
     ref = getattr(args, "ruleset", None)

@@ -404,11 +404,11 @@ def explain(j: Judgement, *, reasons: str = "full", lang: str = "both") -> Evalu
     cols["grant_ids"] = _obj(join_per_site(n, site_a[glif], matches["lifted_by"].to_numpy()[glif].tolist(), "",
                                            sep=";", unique=True))
     cols["verdict_by_type"] = _obj(verdict_by_type(j.type_rank, n))
-    table = pd.DataFrame(cols)
     for c in sites.columns:
-        if c not in SITE_COLUMNS and c != sites.geometry.name and c not in table.columns:
-            table[c] = sites[c].to_numpy()
-    gdf = gpd.GeoDataFrame(table, geometry=sites.geometry.values, crs=STORAGE_CRS)
+        if c not in SITE_COLUMNS and c != sites.geometry.name and c not in cols:
+            cols[c] = sites[c].to_numpy()
+    # built once from the columns: a DataFrame first, then a GeoDataFrame of it, copied every column twice
+    gdf = gpd.GeoDataFrame(cols, geometry=sites.geometry.values, crs=STORAGE_CRS)
     return Evaluation(table=gdf, matches=matches.drop(columns=["rank"]), not_checked=prep.not_checked,
                       nearest_bound_m=prep.nearest_bound_m, provenance=prep.provenance, legend=legend(j))
 

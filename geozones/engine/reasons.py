@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from geozones.core.apk import APK_LABELS, ApkType
 from geozones.rules.model import LegalBasis, Rule
@@ -203,12 +204,24 @@ def join_per_site(n_sites: int, site: np.ndarray, texts: list[str], default: str
         for s, e in zip(starts[~single].tolist(), ends[~single].tolist(), strict=True):
             out[site[s]] = sep.join(dict.fromkeys(texts[s:e]))
         return out
-    # Column by column instead of site by site: the k-th text of every site with more than k
-    # (object-array additions run in C; a site rarely has more than a handful of texts).
-    counts = ends - starts
-    acc = arr[starts]
-    for k in range(1, int(counts.max())):
-        more = counts > k
-        acc[more] = acc[more] + sep + arr[starts[more] + k]
-    out[site[starts]] = acc
+    # Sites with several texts: one joined text per distinct sequence of texts, shared by every site
+    # with that sequence (reasons repeat: a writer then hashes each distinct text once, not per site).
+    multi = np.flatnonzero(~single)
+    if not len(multi):
+        return out
+    codes, uniq = pd.factorize(arr, use_na_sentinel=False)
+    m_start, m_count = starts[multi], (ends - starts)[multi]
+    key = codes[m_start].astype(np.int64)
+    width = np.int64(len(uniq) + 1)
+    for k in range(1, int(m_count.max())):
+        nxt = np.zeros(len(multi), dtype=np.int64)
+        more = m_count > k
+        nxt[more] = codes[m_start[more] + k] + 1
+        key, _ = pd.factorize(key * width + nxt)  # stays below the number of sites: no overflow
+        key = key.astype(np.int64)
+    _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+    joined = np.empty(len(first), dtype=object)
+    joined[:] = [sep.join(texts[s:s + c]) for s, c in zip(m_start[first].tolist(), m_count[first].tolist(),
+                                                           strict=True)]
+    out[site[m_start]] = joined[np.asarray(inv).reshape(-1)]
     return out

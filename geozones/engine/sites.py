@@ -125,23 +125,31 @@ def normalize_sites(gdf: gpd.GeoDataFrame, *, source: str = "<sites>",
     apk_col = find_column(gdf.columns, APK_NAMES)
     apk = pd.Series([None] * len(gdf), dtype=object)
     if apk_col is not None:
-        raw = _text(gdf[apk_col])
-        uniques = {v: v for v in pd.unique(raw.dropna())}
-        mapped = {}
-        for v in uniques:
+        col = gdf[apk_col]
+        if isinstance(col.dtype, pd.StringDtype):
+            # A few APK types over many rows: each distinct cell is read once, rows get codes
+            # (no Python string per row).
+            codes, cells = pd.factorize(col, use_na_sentinel=True)
+            texts = [*_text(pd.Series(np.asarray(cells, dtype=object), dtype=object)).tolist(), None]
+            codes = np.where(codes < 0, len(texts) - 1, codes)
+        else:
+            raw = _text(col)
+            codes, uniq = pd.factorize(raw.to_numpy(dtype=object), use_na_sentinel=True)
+            texts = [*uniq, None]
+            codes = np.where(codes < 0, len(texts) - 1, codes)
+        mapped: list[object] = []
+        for v in texts:
             try:
-                t = normalize_apk_type(v)
-                mapped[v] = t.value if t else None
+                t = normalize_apk_type(v) if v is not None else None
+                mapped.append(t.value if t else None)
             except ValueError as exc:
-                mapped[v] = exc
-        if any(isinstance(m, ValueError) for m in mapped.values()):
-            for i, v in enumerate(raw.tolist()):
-                m = mapped.get(v) if v is not None else None
-                if isinstance(m, ValueError):
-                    problems.append(Problem(str(m), source, _label(i, labels), apk_col))
-        final = {k: (None if isinstance(m, ValueError) else m) for k, m in mapped.items()}
-        apk = raw.map(final).astype(object)
-        apk = apk.where(apk.notna(), None)
+                mapped.append(exc)
+        bad = [k for k, m in enumerate(mapped) if isinstance(m, ValueError)]
+        if bad:
+            for i in np.flatnonzero(np.isin(codes, bad)):
+                problems.append(Problem(str(mapped[codes[i]]), source, _label(int(i), labels), apk_col))
+        final = np.array([None if isinstance(m, ValueError) else m for m in mapped], dtype=object)
+        apk = pd.Series(final[codes], dtype=object)
 
     paslon_col = find_column(gdf.columns, PASLON_NAMES)
     paslon = _text(gdf[paslon_col]) if paslon_col else pd.Series([None] * len(gdf), dtype=object)

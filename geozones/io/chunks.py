@@ -14,6 +14,12 @@ is one pass over the file in the parent, checking every row runs where the judgi
   with :func:`geozones.io.sites.read_sites` and then cut into chunks: still exact, only not
   bounded in memory by the chunk size.
 
+How the time column writes ``a/b/YYYY`` (day or month first) is decided once for the whole
+file, from every distinct value of that column (:meth:`SiteChunks.with_file_date_order`, one
+extra read of that one column), exactly as a file read whole decides it; every chunk then
+uses that order. Decided per chunk, a chunk holding only ``05/03/2024`` would be refused as
+ambiguous, or read month first, while another chunk's ``13/02/2024`` made the file day first.
+
 A file without an id column gets ids ``"1"``, ``"2"``, ... counted over the whole file, as
 :func:`~geozones.engine.sites.normalize_sites` gives them to a file read whole.
 """
@@ -32,8 +38,9 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from geozones.core.columns import ID_NAMES, find_column
+from geozones.core.columns import ID_NAMES, TIME_NAMES, find_column
 from geozones.core.errors import InputError
+from geozones.core.time import TimeFormatError, column_date_order
 from geozones.engine.sites import normalize_sites
 from geozones.io.parquet import is_parquet, iter_parquet
 from geozones.io.sites import read_sites
@@ -115,6 +122,75 @@ class SiteChunks:
             return csv.Sniffer().sniff(text[:4096], delimiters=",;\t|").delimiter
         except csv.Error:
             return "\t" if "\t" in first else ","
+
+    def _time_values(self) -> tuple[str | None, list[str]]:
+        """The time column's name and its distinct texts (stripped), read from the whole file.
+
+        Only the ``csv`` and ``parquet`` modes (the ``whole`` mode decides in :func:`read_sites`);
+        a typed (timestamp) Parquet column has no day/month order to decide.
+        """
+        if self.mode == "csv":
+            sep = self._plain_csv()
+            kw = {"sep": sep, "dtype": str, "keep_default_na": False, "skipinitialspace": True, "index_col": False,
+                  "encoding": "utf-8-sig"}
+            try:
+                header = list(pd.read_csv(self.path, nrows=0, **kw).columns)
+            except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):
+                return None, []  # raw_chunks names the problem
+            col = find_column([str(c).strip() for c in header], TIME_NAMES)
+            if col is None:
+                return None, []
+            raw = header[[str(c).strip() for c in header].index(col)]
+            seen: set[str] = set()
+            try:
+                for frame in pd.read_csv(self.path, usecols=[raw], chunksize=max(self.chunk_rows, 100_000), **kw):
+                    seen.update(frame[raw].str.strip().unique().tolist())
+            except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError):
+                return None, []  # raw_chunks names the problem
+            return col, sorted(v for v in seen if isinstance(v, str) and v)
+        if self.mode == "parquet":
+            import pyarrow as pa
+            import pyarrow.compute as pc
+
+            from geozones.io.parquet import parquet_parts, read_part
+
+            col, seen = None, set()
+            for part in parquet_parts(self.path):
+                table = read_part(part)
+                col = col or find_column(table.column_names, TIME_NAMES)
+                if col is None or col not in table.column_names:
+                    continue
+                values = table.column(col)
+                if not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
+                    continue
+                seen.update(v for v in pc.unique(pc.utf8_trim_whitespace(values)).to_pylist() if v)
+            return col, sorted(seen)
+        return None, []
+
+    def with_file_date_order(self) -> SiteChunks:
+        """The same source with the day/month order of its time column decided once, for the whole file.
+
+        Every distinct value of the time column is looked at (one extra read of that column);
+        the order that a file read whole would get (:func:`~geozones.core.time.column_date_order`)
+        is then given to every chunk, as ``--dayfirst`` / ``--monthfirst`` would be. Returns
+        ``self`` when the user chose an order, the file is read whole anyway, or no value needs one.
+
+        Raises
+        ------
+        InputError
+            When the column mixes both orders, or stays ambiguous (the messages of a file read
+            whole), naming the file and the column.
+        """
+        if self.date_order is not None or self.mode == "whole":
+            return self
+        col, values = self._time_values()
+        if not values:
+            return self
+        try:
+            order, _ = column_date_order(values)
+        except TimeFormatError as exc:
+            raise InputError(str(exc), source=self.name, field=col, message_id=exc.message_id) from None
+        return dataclasses.replace(self, date_order=order) if order else self
 
     def raw_chunks(self) -> Iterator[tuple[int, object]]:
         """``(offset, raw)`` per chunk: the row offset of its first site and what :meth:`to_sites` takes.

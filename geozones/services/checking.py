@@ -122,9 +122,10 @@ def sign_hints(table: pd.DataFrame, layers: LayerSet) -> list[str]:
     if not out.any():
         return []
     area = shapely.union_all(layers.kelurahan.geometry.values)
+    shapely.prepare(area)  # two point-in-polygon tests per outside site
     lon = table["lon"].to_numpy(dtype=float)[out]
     lat = table["lat"].to_numpy(dtype=float)[out]
-    ids = table["site_id"].astype(str).to_numpy()[out]
+    ids = table["site_id"].to_numpy(dtype=object)[out].astype(str)  # only the outside sites' ids as text
     hints = []
     for name_id, name_en, x, y in (("lintang", "latitude", lon, -lat), ("bujur", "longitude", -lon, lat)):
         hit = shapely.covers(area, shapely.points(x, y))

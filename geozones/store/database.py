@@ -22,14 +22,13 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from geozones.core.errors import InputError
+from geozones.store.location import DATABASE_URL_ENV, HOME_ENV, default_sqlite_path, geozones_home, store_exists
 
 __all__ = [
     "DATABASE_URL_ENV", "HOME_ENV", "SchemaError", "Store", "StoreError", "database_url", "default_sqlite_path",
     "geozones_home", "open_store", "store_exists",
 ]
 
-DATABASE_URL_ENV = "GEOZONES_DATABASE_URL"
-HOME_ENV = "GEOZONES_HOME"
 #: Milliseconds a SQLite writer waits for another before giving up.
 BUSY_TIMEOUT_MS = 10_000
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -43,34 +42,12 @@ class SchemaError(StoreError):
     """The database's schema is behind or ahead of this version of geozones."""
 
 
-def geozones_home() -> Path:
-    """``$GEOZONES_HOME``, else the platform's user data folder for geozones."""
-    env = os.environ.get(HOME_ENV)
-    if env:
-        return Path(env).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("geozones", appauthor=False))
-
-
-def default_sqlite_path() -> Path:
-    """Where the embedded database lives when no URL is set."""
-    return geozones_home() / "geozones.sqlite"
-
-
 def database_url(url: str | None = None) -> str:
     """The database URL: ``url``, else ``$GEOZONES_DATABASE_URL``, else the embedded SQLite file."""
     url = url or os.environ.get(DATABASE_URL_ENV)
     if url:
         return url
     return f"sqlite:///{default_sqlite_path()}"
-
-
-def store_exists(url: str | None = None) -> bool:
-    """Whether a store is configured or already created (never creates one)."""
-    if url or os.environ.get(DATABASE_URL_ENV):
-        return True
-    return default_sqlite_path().exists()
 
 
 def _redact(url: str) -> str:

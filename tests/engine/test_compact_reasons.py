@@ -117,6 +117,19 @@ def test_join_per_site_joins_each_sites_texts_in_order(pairs, default, sep):
         assert got_u[s] == (sep.join(mine) if mine else default)
 
 
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 40), st.sampled_from(["R01 'A'", "R02", "R01 'B, C'", "", "x"])),
+                max_size=200), st.sampled_from([" | ", "; "]))
+def test_join_per_site_with_many_repeated_sequences(pairs, sep):
+    # sites sharing a sequence of texts share one joined text: each must still be that site's own join
+    pairs = sorted(pairs, key=lambda p: p[0])
+    site = np.array([p[0] for p in pairs], dtype=np.int64)
+    got = join_per_site(41, site, [p[1] for p in pairs], "-", sep=sep)
+    for s in range(41):
+        mine = [t for k, t in pairs if k == s]
+        assert got[s] == (sep.join(mine) if mine else "-")
+
+
 def test_cli_reasons_and_lang_choices_write_the_same_verdicts(jakpus_layers, shared_data, tmp_path, monkeypatch,
                                                               capsys):
     monkeypatch.setenv("GEOZONES_DATA_DIR", str(shared_data))

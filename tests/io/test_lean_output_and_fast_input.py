@@ -35,6 +35,19 @@ def test_writer_writes_what_to_csv_writes(rows):
     assert mine.getvalue() == theirs.getvalue()
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(st.floats(), st.floats(min_value=-1e16, max_value=1e16),
+                          st.floats(min_value=-1e-3, max_value=1e-3),
+                          st.integers(-10**16, 10**16).map(float),
+                          st.integers(-10**9, 10**9).map(lambda i: i / 10)), min_size=1, max_size=50))
+def test_float_cells_are_python_repr(values):
+    # Arrow formats most floats; the text must be repr's (what to_csv writes), NaN empty
+    got = exports._cells(pd.Series(values, dtype=float))
+    assert list(got) == ["" if v != v else repr(v) for v in values]
+    many = values * (2_001 // len(values) + 1)  # the path for long columns (distinct values, or each cell)
+    assert list(exports._cells(pd.Series(many, dtype=float))) == ["" if v != v else repr(v) for v in many]
+
+
 def test_writer_in_chunks_and_repeated_texts(monkeypatch):
     monkeypatch.setattr(exports, "WRITE_CHUNK", 7)
     n = 5_003
