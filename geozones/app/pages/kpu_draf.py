@@ -12,6 +12,7 @@ from geozones.app import mapview
 from geozones.app.kpu_common import fail, ruleset_choice, session, tr
 from geozones.app.text import md_escape
 from geozones.app.widgets.draw import draw_map, split_drawings, zone_features
+from geozones.app.widgets.map import add_area_context
 from geozones.core.errors import InputError
 from geozones.core.time import WIB
 from geozones.services import drafts, rulesets
@@ -45,30 +46,6 @@ def _day(text: str, what: str) -> dt.date | None:
     if day is None:
         raise InputError(f"'{text}' bukan tanggal DD/MM/YYYY / is not a DD/MM/YYYY date", field=what)
     return day
-
-
-def _base_layers(m) -> None:
-    """Context under the drawing: the area's kelurahan outlines (names on hover) and their attribution.
-
-    Read through the app's shared context (the same catalog and layers as the public map), so an
-    officer sees where the jurisdiction ends and which kelurahan a zone falls in.
-    """
-    from geozones.app import context as data
-    from geozones.app.i18n import t
-    from geozones.app.state import lang
-
-    try:
-        keys = data.keys()
-        kel = data.kelurahan_display(*keys)
-        lines = data.context().attributions
-    except InputError as err:
-        st.caption(md_escape(tr(f"Batas kelurahan tidak tersedia: {err}", f"Kelurahan outlines unavailable: {err}")))
-        return
-    mapview.kelurahan_layer(kel, name=t("layer.kelurahan", lang()),
-                            aliases=[t(f"tip.{f}", lang()) for f in data.KEL_FIELDS]).add_to(m)
-    b = kel.total_bounds
-    m.fit_bounds([[b[1], b[0]], [b[3], b[2]]])
-    mapview.Attribution(lines).add_to(m)
 
 
 def _error_list(errors: dict, label) -> None:
@@ -244,7 +221,7 @@ with tab_zones:
     c1, c2 = st.columns([3, 2], gap="medium")
     with c1:
         m = mapview.base_map(online_tiles=False)
-        _base_layers(m)
+        add_area_context(m)
         drawn = draw_map(m, key=f"kpu_draw_{draft.id}_{draft.row_version}", features=stored) \
             if draft.status == "draft" else []
         changes = split_drawings(drawn, stored) if draft.status == "draft" else None

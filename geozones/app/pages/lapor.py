@@ -7,7 +7,8 @@ from geozones.app import mapview, state
 from geozones.app.i18n import apk_label
 from geozones.app.messages import show_error
 from geozones.app.text import md_escape
-from geozones.app.widgets.map import show_map
+from geozones.app.widgets.geolocate import locate_button
+from geozones.app.widgets.map import add_area_context, show_map
 from geozones.core.apk import ApkType
 from geozones.core.errors import InputError
 from geozones.core.time import format_wib
@@ -47,15 +48,27 @@ if photos:
         if offered.taken_at:
             st.session_state["intake_observed"] = offered.taken_at.strftime("%Y-%m-%d %H:%M")
 
+located = locate_button(cv.tr("report.locate"), key="intake_locate")
+if located is not None and located.error:
+    st.warning(cv.tr(f"report.locate_{located.error}"))
+elif located is not None:
+    # the phone's position becomes the pin, as a click on the map would
+    state.set_selected_point(located.lat, located.lon)
+    st.session_state["intake_located"] = (state.selected_point(), located.accuracy_m)
 sel = state.selected_point()
 if sel and st.session_state.get("intake_pin") != sel:
     st.session_state["intake_pin"] = sel
     st.session_state["intake_lat"], st.session_state["intake_lon"] = f"{sel[0]:.6f}", f"{sel[1]:.6f}"
 m = mapview.base_map()
+add_area_context(m)
 pin = None
 if sel:
     pin = mapview.point_marker(sel[0], sel[1], color="#d9534f", text="pin")
-show_map(m, key="intake_map", height=360, clickable=True, feature_group=pin)
+show_map(m, key="intake_map", height=360, clickable=True, feature_group=pin,
+         center=sel, zoom=16 if sel else None)  # a pin is checked up close
+fix = st.session_state.get("intake_located")
+if sel and fix and fix[0] == sel and fix[1]:  # the pin is still the phone's position
+    st.caption(cv.tr("report.located", acc=f"{fix[1]:,.0f}"))
 
 with st.form("intake"):
     c1, c2 = st.columns(2)

@@ -20,6 +20,36 @@ from geozones.app import mapview, state
 RETURNED = ["last_clicked"]
 
 
+def add_area_context(m: folium.Map, *, fit: bool = True) -> bool:
+    """Draw the area's kelurahan outlines (names on hover) and the data attribution on ``m``.
+
+    Read through the app's shared context (the catalog and layers of the public
+    map), so a user drawing a zone or pinning a report sees where the
+    jurisdiction ends and which kelurahan a spot falls in. With ``fit`` the
+    view is fitted to the area. Returns False, with a note under the map, when
+    the layers cannot be read.
+    """
+    from geozones.app import context as data
+    from geozones.app.i18n import t
+    from geozones.app.text import md_escape
+    from geozones.core.errors import InputError
+
+    lang = state.lang()
+    try:
+        kel = data.kelurahan_display(*data.keys())
+        lines = data.context().attributions
+    except InputError as err:
+        st.caption(md_escape(f"{t('layer.kelurahan', lang)}: " + "; ".join(p.text(lang) for p in err.problems)))
+        return False
+    mapview.kelurahan_layer(kel, name=t("layer.kelurahan", lang),
+                            aliases=[t(f"tip.{f}", lang) for f in data.KEL_FIELDS]).add_to(m)
+    if fit:
+        b = kel.total_bounds
+        m.fit_bounds([[b[1], b[0]], [b[3], b[2]]])
+    mapview.Attribution(lines).add_to(m)
+    return True
+
+
 def _copy_click(key: str) -> None:
     out = st.session_state.get(key) or {}
     clicked = out.get("last_clicked") if isinstance(out, dict) else None
