@@ -35,7 +35,7 @@ from geozones.rules.model import Grant, RuleSet, in_force
 from geozones.rules.stack import stack_label
 from geozones.services.catalog import Catalog, StackCatalog, level_in_force, resolve_stack
 
-__all__ = ["NO_LOCAL_LEVEL", "Checker", "check_batch", "open_checker"]
+__all__ = ["NO_LOCAL_LEVEL", "Checker", "check_batch", "kota_setup", "kota_stack", "open_checker"]
 
 #: Said of a kota judged without a rule set of its own (id, en).
 NO_LOCAL_LEVEL = ("tanpa aturan kota: dinilai dengan tingkat di atasnya",
@@ -184,8 +184,74 @@ def _breaks(catalog: StackCatalog, ids: list[str]) -> np.ndarray:
     return np.array(sorted(ts), dtype=np.int64)
 
 
+def kota_setup(catalog: StackCatalog, province: str | None = None
+               ) -> tuple[Checker, str, RuleSet, gpd.GeoDataFrame, dict[str, str]]:
+    """What a batch routed per kota needs: the catalog's own checker, the province level, kota polygons, kota levels.
+
+    The catalog's own rule set may be a kota level (its province is found among its
+    levels) or the province level itself (``--rules`` naming a province-wide rule set):
+    then the own checker is the province stack over the province-wide area with every
+    kota of the ``kota`` layer in its jurisdiction (it judges the sites in no kota, which
+    come out ``OUTSIDE_AREA``).
+
+    Returns
+    -------
+    own : Checker
+    province : str
+        Id of the province level.
+    prov : RuleSet
+        The province level in force now.
+    kota : geopandas.GeoDataFrame
+        Kota polygons (EPSG:4326) with ``kode_kemendagri_kota``, ``kode_bps_kota``, ``kota``.
+    local : dict
+        Kota code (Kemendagri) -> id of its own kota level.
+
+    Raises
+    ------
+    InputError
+        When no province level is found or named, or the province-wide area has no kota boundaries.
+    """
+    top = catalog.ruleset()
+    if province is None and top.level == "provinsi":
+        province = top.id
+    if province is None:
+        province = next((lv.ruleset_id for lv in top.levels if lv.level == "provinsi"), None)
+        if province is None:
+            raise InputError(f"rule set '{top.id}' stacks on no province level; name one",
+                             source=top.id, field="extends")
+    prov = level_in_force(catalog, province)
+    if not prov.area:
+        raise InputError(f"province rule set '{province}' names no province-wide area", source=province,
+                         field="area")
+    kota = _kota_polygons(catalog, prov.area)
+    local = _local_levels(catalog, province)
+    if top.level == "provinsi":
+        rs = resolve_stack(catalog, province, area=prov.area,
+                           kota={"kemendagri": kota["kode_kemendagri_kota"].astype(str).tolist(),
+                                 "bps": kota["kode_bps_kota"].astype(str).tolist()})
+        layers = catalog.layers(rs.area)
+        own = Checker(ruleset=rs, layers=layers, prepared=prepare(layers, rs), grants=catalog.grants(rs))
+    else:
+        own = open_checker(catalog)
+    return own, province, prov, kota, local
+
+
+def kota_stack(catalog: StackCatalog, province: str, area: str, local: dict[str, str], row: pd.Series,
+               when: dt.datetime | None) -> tuple[RuleSet, bool]:
+    """The flattened stack of one kota (a row of the kota layer) in force at ``when``, and whether it is its own.
+
+    A kota with a level of its own gets national -> province -> kota over its own area; a kota
+    without one national -> province over the province-wide ``area``, its kelurahan picked by its codes.
+    """
+    code = str(row["kode_kemendagri_kota"])
+    if code in local:
+        return resolve_stack(catalog, local[code], when), True
+    return resolve_stack(catalog, province, when, area=area,
+                         kota={"kemendagri": [code], "bps": [str(row["kode_bps_kota"])]}), False
+
+
 def check_batch(catalog: StackCatalog, sites: gpd.GeoDataFrame, at: object | None = None, *,
-                province: str | None = None) -> Evaluation:
+                province: str | None = None, reasons: str = "full", lang: str = "both") -> Evaluation:
     """Judge a batch spanning several kota, each kota with its own rule stack.
 
     Each site is placed in the kota polygon that covers it (the province-wide area's
@@ -205,7 +271,10 @@ def check_batch(catalog: StackCatalog, sites: gpd.GeoDataFrame, at: object | Non
     at : datetime or str, optional
         Time for sites without ``installed_at`` (WIB if naive); default now.
     province : str, optional
-        Id of the province level (default: the province level of the catalog's own rule set).
+        Id of the province level (default: the catalog's own rule set when it is a province level,
+        else the province level among its levels).
+    reasons, lang
+        ``full``/``compact``/``none`` and ``id``/``en``/``both``: see :func:`geozones.engine.explain`.
 
     Returns
     -------
@@ -222,18 +291,7 @@ def check_batch(catalog: StackCatalog, sites: gpd.GeoDataFrame, at: object | Non
         When the province level, its area or kota boundaries are missing, or a level is not in
         force at a site's time.
     """
-    own = open_checker(catalog)
-    if province is None:
-        province = next((lv.ruleset_id for lv in own.ruleset.levels if lv.level == "provinsi"), None)
-        if province is None:
-            raise InputError(f"rule set '{own.ruleset.id}' stacks on no province level; name one",
-                             source=own.ruleset.id, field="extends")
-    prov = level_in_force(catalog, province)
-    if not prov.area:
-        raise InputError(f"province rule set '{province}' names no province-wide area", source=province,
-                         field="area")
-    kota = _kota_polygons(catalog, prov.area)
-    local = _local_levels(catalog, province)
+    own, province, prov, kota, local = kota_setup(catalog, province)
 
     sites = sites.reset_index(drop=True)
     pts = np.asarray(sites.geometry.values, dtype=object)
@@ -265,14 +323,7 @@ def check_batch(catalog: StackCatalog, sites: gpd.GeoDataFrame, at: object | Non
             label_note = ""
         else:
             row = kota.iloc[k]
-            code = str(row["kode_kemendagri_kota"])
-            if code in local:
-                rs = resolve_stack(catalog, local[code], when)
-                is_local = True
-            else:
-                rs = resolve_stack(catalog, province, when, area=prov.area,
-                                   kota={"kemendagri": [code], "bps": [str(row["kode_bps_kota"])]})
-                is_local = False
+            rs, is_local = kota_stack(catalog, province, prov.area, local, row, when)
             if rs == own.ruleset:  # the catalog's own kota at the same versions: compiled once already
                 checker = own
             else:
@@ -282,7 +333,7 @@ def check_batch(catalog: StackCatalog, sites: gpd.GeoDataFrame, at: object | Non
                 checker = Checker(ruleset=rs, layers=layers, prepared=prepare(layers, rs),
                                   grants=catalog.grants(rs))
             label_note = "" if is_local else f" ({NO_LOCAL_LEVEL[0]} / {NO_LOCAL_LEVEL[1]})"
-        ev = checker.check(sites.iloc[idx], at)
+        ev = checker.check(sites.iloc[idx], at, reasons=reasons, lang=lang)
         t = ev.table.copy()
         t["rule_stack"] = checker.stack_label("id") + label_note
         t.index = idx
