@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections import Counter
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -40,9 +41,19 @@ from geozones.services.batch import (
     refuse_duplicates,
     writing,
 )
+from geozones.services.catalog import StackCatalog
 from geozones.services.checking import Checker
+from geozones.services.kota_batch import (
+    KotaBatchResult,
+    KotaJudge,
+    KotaRouter,
+    KotaWrites,
+    open_kota_judge,
+    reduce_counts,
+    with_legend,
+)
 
-__all__ = ["connect", "run_dask"]
+__all__ = ["connect", "run_dask", "run_dask_kota"]
 
 _RESULT = "result"
 
@@ -82,6 +93,13 @@ def connect(address: str, timeout: float = 30.0):
         yield client
     finally:
         client.close()
+
+
+def _require_parquet(source: SiteChunks) -> None:
+    if not is_parquet(source.path):
+        raise InputError(f"--dask membaca GeoParquet (berkas atau folder per kode kab/kota) / --dask reads "
+                         f"GeoParquet (a file, or a folder partitioned by kab/kota code), not {source.path.name}",
+                         source=source.name, field="--dask")
 
 
 def _offset_frame(args: tuple[ParquetPart, int]) -> pd.DataFrame:
@@ -138,10 +156,7 @@ def run_dask(checker: Checker, source: SiteChunks, at: object, *, address: str, 
     import dask
     import dask.dataframe as dd
 
-    if not is_parquet(source.path):
-        raise InputError(f"--dask membaca GeoParquet (berkas atau folder per kode kab/kota) / --dask reads "
-                         f"GeoParquet (a file, or a folder partitioned by kab/kota code), not {source.path.name}",
-                         source=source.name, field="--dask")
+    _require_parquet(source)
     parts = parquet_parts(source.path)
     offsets = np.concatenate([[0], np.cumsum([p.rows for p in parts])[:-1]]).astype(int).tolist()
     prep = checker.prepared
@@ -172,18 +187,128 @@ def run_dask(checker: Checker, source: SiteChunks, at: object, *, address: str, 
         # one (3, k) array: scattering a tuple would scatter each member apart
         over_f = client.scatter(np.stack(overruns), broadcast=True)
         written = ddf.map_partitions(_write_partition, cj_f, over_f, meta=meta, enforce_metadata=False)
-        delayed = written.to_delayed()
-        ahead = window or 1 + max(1, len(client.scheduler_info().get("workers", {})))
         result = BatchResult(sites=n, chunks=len(parts), out=out, untimed=untimed, counts=Counter())
         with writing(out, fmt, checker, lang, reasons != "full") as writer:
-            pending = [client.compute(d) for d in delayed[:ahead]]
-            nxt = len(pending)
-            while pending:
-                frame = pending.pop(0).result()
-                if nxt < len(delayed):
-                    pending.append(client.compute(delayed[nxt]))
-                    nxt += 1
-                for payload, counts, head in frame[_RESULT]:
-                    writer.write(payload, head)
-                    result.counts.update(counts)
+            for payload, counts, head in _in_order(client, written, window):
+                writer.write(payload, head)
+                result.counts.update(counts)
+    return result
+
+
+def _in_order(client, written, window: int | None):
+    """The partitions' results in input order, a window of them computed ahead of the one being written."""
+    delayed = written.to_delayed()
+    ahead = window or 1 + max(1, len(client.scheduler_info().get("workers", {})))
+    pending = [client.compute(d) for d in delayed[:ahead]]
+    nxt = len(pending)
+    while pending:
+        frame = pending.pop(0).result()
+        if nxt < len(delayed):
+            pending.append(client.compute(delayed[nxt]))
+            nxt += 1
+        yield from frame[_RESULT]
+
+
+# ----------------------------------------------------------------------------- each kota with its own stack
+@dataclass
+class _KotaShell:
+    """A :class:`~geozones.services.kota_batch.KotaJudge` without its judges (those are scattered apart).
+
+    ``index`` gives, per key, the position of its judge among the scattered ones (None: no stack,
+    ``errors`` says why).
+    """
+
+    router: KotaRouter
+    labels: dict
+    errors: dict
+    index: dict
+
+    def judge(self, cjs: tuple[ChunkJudge, ...]) -> KotaJudge:
+        """The whole judge, from the judges each worker already holds."""
+        return KotaJudge(router=self.router, labels=self.labels, errors=self.errors,
+                         judges={k: None if i is None else cjs[i] for k, i in self.index.items()})
+
+
+def _count_kota(df: pd.DataFrame, shell: _KotaShell, *cjs: ChunkJudge) -> pd.DataFrame:
+    kj = shell.judge(cjs)
+    return pd.DataFrame({_RESULT: [kj.count(offset, parquet_to_frame(table)) for offset, table in df[_RESULT]]},
+                        dtype=object)
+
+
+def _write_kota(df: pd.DataFrame, overruns: dict, shell: _KotaShell, *cjs: ChunkJudge) -> pd.DataFrame:
+    kj = shell.judge(cjs)
+    return pd.DataFrame({_RESULT: [kj.write(offset, parquet_to_frame(table), overruns)
+                                   for offset, table in df[_RESULT]]}, dtype=object)
+
+
+def run_dask_kota(catalog: StackCatalog, source: SiteChunks, at: object, *, address: str, out: Path | None,
+                  fmt: str = "csv", lang: str | None = "id", window: int | None = None, timeout: float = 30.0,
+                  reasons: str = "full", province: str | None = None) -> KotaBatchResult:
+    """Judge a GeoParquet input (partitioned by ``kode_kota``) on Dask, each kota with its own rule stack.
+
+    Every kota's stack of the province (national -> province -> kota; a kota without a level of its
+    own gets the levels above it and says so) is compiled once on the client
+    (:func:`~geozones.services.kota_batch.open_kota_judge`) and each compiled stack is **scattered
+    to every worker once**; each partition then judges its sites with the stack of the kota polygon
+    that holds them (the polygon wins over the partition key; rows whose key names another kota are
+    counted in ``misplaced``). Quotas are reduced on the client per stack (each counts in its own
+    kelurahan). Output rows are in input order and equal
+    :func:`~geozones.services.checking.check_batch` on the same sites.
+
+    Parameters
+    ----------
+    catalog : StackCatalog
+        A kota or province level and the layers.
+    source, at, address, out, fmt, lang, window, timeout, reasons
+        As for :func:`run_dask`.
+    province : str, optional
+        Id of the province level.
+
+    Returns
+    -------
+    KotaBatchResult
+        ``stacks`` lists the stacks used (kota, levels and versions, sites).
+
+    Raises
+    ------
+    InputError
+        For an input that is not GeoParquet, a bad row, or a scheduler out of reach.
+    """
+    import dask
+    import dask.dataframe as dd
+
+    _require_parquet(source)
+    parts = parquet_parts(source.path)
+    offsets = np.concatenate([[0], np.cumsum([p.rows for p in parts])[:-1]]).astype(int).tolist()
+    kj, info = open_kota_judge(catalog, at, source, fmt=fmt, lang=lang, reasons=reasons, province=province)
+    distinct: list[ChunkJudge] = []
+    index: dict = {}
+    for key, cj in kj.judges.items():
+        if cj is None:
+            index[key] = None
+            continue
+        pos = next((i for i, d in enumerate(distinct) if d is cj), None)
+        if pos is None:
+            distinct.append(cj)
+            pos = len(distinct) - 1
+        index[key] = pos
+    shell = _KotaShell(router=kj.router, labels=kj.labels, errors=kj.errors, index=index)
+    meta = pd.DataFrame({_RESULT: pd.Series([], dtype=object)})
+    with dask.config.set({"dataframe.convert-string": False}), connect(address, timeout) as client:
+        # each kota's compiled stack goes to every worker once; tasks get futures, not copies
+        shell_f = client.scatter(shell, broadcast=True)
+        cj_fs = [client.scatter(cj, broadcast=True) for cj in distinct]
+        ddf = dd.from_map(_offset_frame, list(zip(parts, offsets, strict=True)), meta=meta,
+                          enforce_metadata=False)
+        counted = ddf.map_partitions(_count_kota, shell_f, *cj_fs, meta=meta, enforce_metadata=False).compute()
+        overruns, result = reduce_counts(info, source, counted[_RESULT], out)
+        del counted
+        result.chunks = len(parts)
+        # a list of one: scattering the dict itself would scatter each member apart
+        over_f = client.scatter([overruns], broadcast=True)[0]
+        written = ddf.map_partitions(_write_kota, over_f, shell_f, *cj_fs, meta=meta, enforce_metadata=False)
+        with writing(out, fmt, KotaWrites(info, result), lang, reasons != "full") as writer:  # type: ignore[arg-type]
+            for payload, counts, head in _in_order(client, written, window):
+                writer.write(payload, with_legend(info, result, head))
+                result.counts.update(counts)
     return result

@@ -265,7 +265,7 @@ class KotaInfo:
         return {"stacks": out}
 
 
-class _Writes:
+class KotaWrites:
     """The ``checker`` :func:`~geozones.services.batch.writing` needs: attribution and provenance of the run."""
 
     def __init__(self, info: KotaInfo, result: KotaBatchResult):
@@ -421,7 +421,7 @@ def run_kota_batch(catalog: StackCatalog, source: SiteChunks, at: object, *, out
     try:
         counted = _ordered(source.raw_chunks(), _count_in_worker, (), pool, kj, jobs)  # type: ignore[arg-type]
         overruns, result = reduce_counts(info, source, counted, out, lambda: report("count", 0.0))
-        with writing(out, fmt, _Writes(info, result), lang, reasons != "full") as writer:  # type: ignore[arg-type]
+        with writing(out, fmt, KotaWrites(info, result), lang, reasons != "full") as writer:  # type: ignore[arg-type]
             done = 0
             for payload, counts, head in _ordered(source.raw_chunks(), _write_in_worker, (overruns,), pool, kj,
                                                   jobs):  # type: ignore[arg-type]
