@@ -51,8 +51,13 @@ def run_streamed(args: argparse.Namespace, fmt: str) -> int:
     # one day/month order for the whole file, not one per chunk
     source = source.with_file_date_order()
     at = resolve_at(args.at) if args.at else resolve_at(None)
+    from geozones.services.kota_batch import is_province_wide
+
+    cat = catalog(args)
+    if is_province_wide(cat):  # issue 12.7: each kota with its own stack, never one stack for all
+        return _run_kota(args, fmt, cat, source, at, jobs)
     t0 = time.perf_counter()
-    checker, status = open_cached_checker(catalog(args))
+    checker, status = open_cached_checker(cat)
     lang = args.lang
     print(f"geozones: {'aturan terkompilasi' if lang == 'id' else 'compiled rules'}: "
           f"{'dari cache' if status == 'hit' and lang == 'id' else status} ({time.perf_counter() - t0:.2f} s)",
@@ -86,15 +91,50 @@ def run_streamed(args: argparse.Namespace, fmt: str) -> int:
         warning = outside_schedule_warning(checker.ruleset, at)
         if warning:
             print(f"geozones: peringatan / warning: {warning}", file=sys.stderr)
+    return _summary(args, fmt, result, checker.prepared.not_checked)
+
+
+def _run_kota(args: argparse.Namespace, fmt: str, cat, source, at, jobs: int) -> int:
+    """A province-wide rule set: each site judged with the stack of the kota polygon it lies in."""
+    from geozones.core.errors import escape_control
+    from geozones.services.kota_batch import run_kota_batch
+
+    reasons = getattr(args, "reasons", None) or "compact"
+    if args.dask:
+        from geozones.services.dask_batch import run_dask_kota
+
+        result = run_dask_kota(cat, source, at, address=args.dask, out=args.out, fmt=fmt, lang=args.lang,
+                               reasons=reasons)
+    else:
+        result = run_kota_batch(cat, source, at, out=args.out, fmt=fmt, lang=args.lang, jobs=jobs, reasons=reasons)
+    for s in result.stacks:
+        where = s["kota"] or "di luar setiap kota / outside every kota"
+        note = "" if s["local"] else f" ({s['note']['id']} / {s['note']['en']})"
+        levels = " > ".join(f"{lv['label']['id'] if isinstance(lv.get('label'), dict) else lv['ruleset_id']} "
+                            f"{lv['version']}" for lv in s["levels"])
+        print(f"geozones: {escape_control(where)}: {levels}{note}, {s['n_sites']} titik / sites", file=sys.stderr)
+    if len(result.misplaced):
+        rows = ", ".join(str(int(r) + 1) for r in result.misplaced[:5]) + (" ..." if len(result.misplaced) > 5
+                                                                          else "")
+        print(f"geozones: peringatan / warning: {len(result.misplaced)} titik berada di kota lain daripada yang "
+              f"disebut kode_kota-nya; dinilai dengan aturan kota tempat titik itu berada (baris {rows}) / "
+              f"{len(result.misplaced)} sites lie in another kota than their kode_kota names; judged with the "
+              f"rules of the kota they lie in (rows {rows})", file=sys.stderr)
+    not_checked = [{**c, "kota": s["kota"]} for s in result.stacks for c in s.get("not_checked", [])]
+    return _summary(args, fmt, result, not_checked)
+
+
+def _summary(args: argparse.Namespace, fmt: str, result, not_checked: list[dict]) -> int:
+    lang = args.lang
     counts = result.counts
     head = "Ringkasan" if lang == "id" else "Summary"
     parts = [f"{label(v, lang)}: {counts[v.value]}" for v in Verdict if counts.get(v.value)]
     print(f"geozones: {head} ({result.sites} {'titik' if lang == 'id' else 'sites'}, {result.chunks} "
           f"{'potong' if lang == 'id' else 'chunks'}): " + ", ".join(parts), file=sys.stderr)
-    not_checked = checker.prepared.not_checked
     if not_checked:
         what = "tidak diperiksa (lapisan tidak ada)" if lang == "id" else "not checked (layer absent)"
-        print(f"geozones: {what}: " + ", ".join(f"{c['rule_id']} ({c['layer']})" for c in not_checked),
+        print(f"geozones: {what}: " + ", ".join(
+            f"{c['rule_id']} ({c['layer']}{'; ' + c['kota'] if c.get('kota') else ''})" for c in not_checked),
               file=sys.stderr)
     if args.out is not None:
         print(f"geozones: {'ditulis' if lang == 'id' else 'written'}: {args.out}", file=sys.stderr)

@@ -75,6 +75,12 @@ def run(args: argparse.Namespace) -> int:
     selection = store_selection(args)
     if selection is not None and selection[2] is None:
         return _run_versioned(args, fmt, at, sites, *selection[:2])
+    if selection is None:
+        from geozones.services.kota_batch import is_province_wide
+
+        cat = catalog(args)
+        if is_province_wide(cat):
+            return _run_kota(args, fmt, at, sites, cat)
     if selection:
         checker = open_checker(selection[0], selection[1], selection[2])
     elif len(sites) >= GRID_MIN_SITES:
@@ -118,6 +124,14 @@ def _reasons(args: argparse.Namespace) -> str:
     return getattr(args, "reasons", None) or "compact"
 
 
+def _run_kota(args: argparse.Namespace, fmt: str, at, sites, cat) -> int:
+    """A province-wide rule set: each site judged with the stack of the kota it lies in (issue 12.7)."""
+    from geozones.services.checking import check_batch
+
+    result = check_batch(cat, sites, at, reasons=_reasons(args), lang=args.lang)
+    return _write(args, fmt, result, result.provenance["attribution"], cat.layers(cat.ruleset().area))
+
+
 def _run_versioned(args: argparse.Namespace, fmt: str, at, sites, catalog, ruleset_id: str) -> int:
     """Each site judged with the stored version in force at its own time (installed_at, else --at, else now)."""
     from geozones.services.versioned import check_by_version
@@ -148,7 +162,8 @@ def _write(args: argparse.Namespace, fmt: str, result, attribution: list[str], l
           + ", ".join(parts), file=sys.stderr)
     if result.not_checked:
         what = "tidak diperiksa (lapisan tidak ada)" if lang == "id" else "not checked (layer absent)"
-        print(f"geozones: {what}: " + ", ".join(f"{c['rule_id']} ({c['layer']})" for c in result.not_checked),
+        print(f"geozones: {what}: " + ", ".join(
+            f"{c['rule_id']} ({c['layer']}{'; ' + c['kota'] if c.get('kota') else ''})" for c in result.not_checked),
               file=sys.stderr)
     if args.out is not None:
         print(f"geozones: {'ditulis' if lang == 'id' else 'written'}: {args.out}", file=sys.stderr)

@@ -283,7 +283,9 @@ def check_batch(catalog: StackCatalog, sites: gpd.GeoDataFrame, at: object | Non
         judged the site; a kota without its own level says so); ``not_checked`` records carry
         ``kota``; ``provenance["stacks"]`` holds one record per (kota, versions) group:
         ``kode_kemendagri_kota``, ``kota``, ``local`` (bool), ``note``, ``n_sites`` and the
-        group's provenance (rule set, every level's id and version, area, layer digests).
+        group's provenance (rule set, every level's id and version, area, layer digests);
+        ``provenance["attribution"]`` the attribution lines of every stack used; ``legend`` holds
+        ``stacks``: each stack's legend (what its rules say once), keyed by ``rule_stack``.
 
     Raises
     ------
@@ -313,7 +315,7 @@ def check_batch(catalog: StackCatalog, sites: gpd.GeoDataFrame, at: object | Non
         t_ns = np.full(len(sites), default_ns, dtype=np.int64)
         bucket = np.zeros(len(sites), dtype=np.int64)
 
-    tables, matches, not_checked, stacks = [], [], [], []
+    tables, matches, not_checked, stacks, attribution, legends = [], [], [], [], [], {}
     layer_sets: dict[str, LayerSet] = {own.ruleset.area: own.layers}
     for k, b in sorted({(int(a), int(c)) for a, c in zip(which, bucket, strict=True)}):
         idx = np.flatnonzero((which == k) & (bucket == b))
@@ -334,6 +336,9 @@ def check_batch(catalog: StackCatalog, sites: gpd.GeoDataFrame, at: object | Non
                                   grants=catalog.grants(rs))
             label_note = "" if is_local else f" ({NO_LOCAL_LEVEL[0]} / {NO_LOCAL_LEVEL[1]})"
         ev = checker.check(sites.iloc[idx], at, reasons=reasons, lang=lang)
+        attribution += [line for line in checker.attribution() if line not in attribution]
+        if ev.legend is not None:
+            legends.setdefault(checker.stack_label("id"), ev.legend)
         t = ev.table.copy()
         t["rule_stack"] = checker.stack_label("id") + label_note
         t.index = idx
@@ -357,6 +362,7 @@ def check_batch(catalog: StackCatalog, sites: gpd.GeoDataFrame, at: object | Non
                   "ruleset_version": "; ".join(dict.fromkeys(s["ruleset_version"] for s in stacks)),
                   "area": "; ".join(dict.fromkeys(s["area"] for s in stacks)),
                   "layers": {f"{s['area']}:{k}": v for s in stacks for k, v in s["layers"].items()},
-                  "stacks": stacks}
+                  "stacks": stacks, "attribution": attribution}
     return Evaluation(table=table, matches=all_matches, not_checked=not_checked,
-                      nearest_bound_m=own.prepared.nearest_bound_m, provenance=provenance)
+                      nearest_bound_m=own.prepared.nearest_bound_m, provenance=provenance,
+                      legend={"stacks": [{"rule_stack": k, **v} for k, v in legends.items()]})

@@ -244,7 +244,8 @@ class KotaInfo:
             out.append({"kode_kemendagri_kota": None if row is None else str(row["kode_kemendagri_kota"]),
                         "kota": None if row is None else str(row.get("kota", "")), "local": local,
                         "note": None if local else {"id": NO_LOCAL_LEVEL[0], "en": NO_LOCAL_LEVEL[1]},
-                        "n_sites": int(n_sites[key]) if n_sites is not None else None, **c.provenance})
+                        "n_sites": int(n_sites[key]) if n_sites is not None else None, **c.provenance,
+                        "not_checked": [dict(nc) for nc in c.prepared.not_checked]})
         return out
 
     def provenance_for(self, n_sites: Counter | None = None) -> dict:
@@ -256,13 +257,13 @@ class KotaInfo:
                 "stacks": stacks}
 
     def legend(self, keys) -> dict:
-        """What every rule of every stack used says, once per stack (the file's metadata)."""
-        out = []
+        """What every rule of every stack used says, once per stack (the file's metadata), as ``check_batch``."""
+        out: dict[str, dict] = {}
         for key in keys:
             c = self.checkers[key]
             j = type("J", (), {"prepared": c.prepared, "grants": c.grants})()
-            out.append({"rule_stack": c.stack_label("id"), **legend(j)})  # type: ignore[arg-type]
-        return {"stacks": out}
+            out.setdefault(c.stack_label("id"), legend(j))  # type: ignore[arg-type]
+        return {"stacks": [{"rule_stack": k, **v} for k, v in out.items()]}
 
 
 class KotaWrites:
