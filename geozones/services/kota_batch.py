@@ -413,9 +413,9 @@ def run_kota_batch(catalog: StackCatalog, source: SiteChunks, at: object, *, out
     kj, info = open_kota_judge(catalog, at, source, fmt=fmt, lang=lang, reasons=reasons, province=province)
     pool = None
     if jobs > 1:
-        for c in info.checkers.values():
-            c.prepared.site_grid()
-            c.prepared.nearest_index.build()
+        # No site grid built ahead (run_batch builds it before forking): over the whole province it takes
+        # tens of seconds per stack, and most stacks are not used by a given batch; a worker builds the
+        # grid of a stack only when a chunk brings it 20,000+ sites.
         pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"),
                                    initializer=_init_worker, initargs=(kj,))
     report = progress or (lambda step, frac: None)
