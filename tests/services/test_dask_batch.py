@@ -1,4 +1,8 @@
-"""On Dask (a LocalCluster, and a real scheduler with two workers on loopback) the output equals one process's."""
+"""On Dask (a LocalCluster, and a real scheduler with two workers on loopback) the output equals one process's.
+
+Each kota with its own stack on Dask: tests/services/test_kota_batch.py (LocalCluster) and the real
+scheduler here.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import sys
 import time
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 import shapely
 
@@ -16,9 +21,12 @@ from geozones.core.errors import InputError
 from geozones.core.time import resolve_at
 from geozones.engine import prepare
 from geozones.io.chunks import SiteChunks
+from geozones.io.exports import table_csv
+from geozones.rules.model import RULES_DIR
 from geozones.services.batch import run_batch
-from geozones.services.checking import Checker
-from geozones.services.dask_batch import run_dask
+from geozones.services.catalog import FileCatalog
+from geozones.services.checking import Checker, check_batch
+from geozones.services.dask_batch import run_dask, run_dask_kota
 from tests.conftest import ROOT
 from tests.services.batch_helpers import AT, site_table
 
@@ -71,7 +79,7 @@ def _stop(procs: list[subprocess.Popen]) -> None:
             p.wait(timeout=10)
 
 
-def test_a_real_scheduler_and_two_workers_on_loopback(tmp_path, checker, partitioned, one_process):
+def test_a_real_scheduler_and_two_workers_on_loopback(tmp_path, checker, partitioned, one_process, shared_data):
     from distributed import Client
 
     sched_file = tmp_path / "scheduler.json"
@@ -98,6 +106,16 @@ def test_a_real_scheduler_and_two_workers_on_loopback(tmp_path, checker, partiti
                           lang="id")
         assert result.sites == N
         assert out.read_bytes() == one_process.read_bytes()
+        # each kota with its own stack (a province-wide rule set), on the same workers
+        cat = FileCatalog(RULES_DIR / "dki-jakarta-pilkada-2024.yaml", shared_data)
+        src = SiteChunks(partitioned)
+        sites = gpd.GeoDataFrame(pd.concat([src.to_sites(o, r) for o, r in src.raw_chunks()], ignore_index=True),
+                                 geometry="geometry", crs=4326)
+        want = table_csv(check_batch(cat, sites, AT, reasons="compact", lang="id").table, lang="id", lean=True)
+        kota = run_dask_kota(cat, SiteChunks(partitioned), resolve_at(AT), address=address, out=tmp_path / "k.csv",
+                             fmt="csv", lang="id", reasons="compact")
+        assert (tmp_path / "k.csv").read_bytes() == want
+        assert len(kota.stacks) >= 2
     finally:
         _stop(procs)
     assert all(p.poll() is not None for p in procs)

@@ -129,7 +129,7 @@ def test_a_national_version_coming_into_force_mid_batch(tmp_path, shared_data, m
     cat = FileCatalog(rules / "dki-jakarta-pilkada-2024.yaml", shared_data)
     src = tmp_path / "sites.csv"
     mixed.to_csv(src, index=False)
-    want, ev = _reference(cat, SiteChunks(src, chunk_rows=10**6))
+    want, _ = _reference(cat, SiteChunks(src, chunk_rows=10**6))
     out = tmp_path / "out.csv"
     result = run_kota_batch(cat, SiteChunks(src, chunk_rows=300), resolve_at(AT), out=out, lang="id",
                             reasons="compact")
