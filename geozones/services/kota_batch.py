@@ -322,7 +322,6 @@ def open_kota_judge(catalog: StackCatalog, at: object, source: SiteChunks, *, fm
                         bps=kota["kode_bps_kota"].astype(str).tolist(), breaks=breaks,
                         default_ns=resolve_at(at).value)
     layer_sets = {own.ruleset.area: own.layers}
-    compiled: dict = {}
     checkers: dict[Key, Checker] = {}
     local: dict[Key, bool] = {}
     judges: dict[Key, ChunkJudge | None] = {}
@@ -338,16 +337,14 @@ def open_kota_judge(catalog: StackCatalog, at: object, source: SiteChunks, *, fm
                     checker, is_local = own, True
                 else:
                     rs, is_local = kota_stack(catalog, province, prov.area, local_ids, kota.iloc[k], when)
-                    checker = own if rs == own.ruleset else compiled.get(id(rs))
+                    # a stack already compiled (the catalog's own, or the same versions in another bucket)
+                    checker = next((c for c in (own, *checkers.values()) if c.ruleset == rs), None)
                     if checker is None:
-                        same = next((c for c in checkers.values() if c.ruleset == rs), None)
-                        if same is None:
-                            if rs.area not in layer_sets:
-                                layer_sets[rs.area] = catalog.layers(rs.area)
-                            layers = layer_sets[rs.area]
-                            same = Checker(ruleset=rs, layers=layers, prepared=prepare(layers, rs),
-                                           grants=catalog.grants(rs))
-                        checker = same
+                        if rs.area not in layer_sets:
+                            layer_sets[rs.area] = catalog.layers(rs.area)
+                        layers = layer_sets[rs.area]
+                        checker = Checker(ruleset=rs, layers=layers, prepared=prepare(layers, rs),
+                                          grants=catalog.grants(rs))
             except InputError as err:
                 judges[(k, b)] = None
                 errors[(k, b)] = str(err)
