@@ -35,7 +35,7 @@ from geozones.rules.model import Grant, RuleSet, in_force
 from geozones.rules.stack import stack_label
 from geozones.services.catalog import Catalog, StackCatalog, level_in_force, resolve_stack
 
-__all__ = ["NO_LOCAL_LEVEL", "Checker", "check_batch", "kota_setup", "kota_stack", "open_checker"]
+__all__ = ["NO_LOCAL_LEVEL", "Checker", "check_batch", "kota_of", "kota_setup", "kota_stack", "open_checker"]
 
 #: Said of a kota judged without a rule set of its own (id, en).
 NO_LOCAL_LEVEL = ("tanpa aturan kota: dinilai dengan tingkat di atasnya",
@@ -184,6 +184,28 @@ def _breaks(catalog: StackCatalog, ids: list[str]) -> np.ndarray:
     return np.array(sorted(ts), dtype=np.int64)
 
 
+def kota_of(kota: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Index of the kota polygon covering each point (-1: none); on a shared edge the first by layer order.
+
+    Parameters
+    ----------
+    kota : ndarray of shapely geometries
+        Kota polygons (EPSG:4326, like the points); a handful, so each is prepared and tested against
+        every point at once (a tree query against unprepared polygons took 0.9 s per 100,000 sites).
+    points : ndarray of shapely.Point
+
+    Returns
+    -------
+    ndarray of int64
+    """
+    which = np.full(len(points), -1, dtype=np.int64)
+    for k in range(len(kota) - 1, -1, -1):  # the first kota by layer order is written last, so it wins
+        poly = kota[k]
+        shapely.prepare(poly)
+        which[shapely.covers(poly, points)] = k
+    return which
+
+
 def kota_setup(catalog: StackCatalog, province: str | None = None
                ) -> tuple[Checker, str, RuleSet, gpd.GeoDataFrame, dict[str, str]]:
     """What a batch routed per kota needs: the catalog's own checker, the province level, kota polygons, kota levels.
@@ -296,12 +318,7 @@ def check_batch(catalog: StackCatalog, sites: gpd.GeoDataFrame, at: object | Non
     own, province, prov, kota, local = kota_setup(catalog, province)
 
     sites = sites.reset_index(drop=True)
-    pts = np.asarray(sites.geometry.values, dtype=object)
-    tree = shapely.STRtree(np.asarray(kota.geometry.values, dtype=object))
-    site_i, kota_i = tree.query(pts, predicate="covered_by")
-    which = np.full(len(sites), -1, dtype=np.int64)
-    # A site on a shared kota edge goes to the first kota (by layer order), as the kelurahan join does.
-    which[site_i[::-1]] = kota_i[::-1]
+    which = kota_of(np.asarray(kota.geometry.values, dtype=object), np.asarray(sites.geometry.values, dtype=object))
 
     chain_ids = [lv.ruleset_id for lv in own.ruleset.levels] + list(local.values()) + [province]
     breaks = _breaks(catalog, sorted(set(chain_ids)))

@@ -61,7 +61,7 @@ from geozones.services.batch import (
     writing,
 )
 from geozones.services.catalog import StackCatalog
-from geozones.services.checking import NO_LOCAL_LEVEL, Checker, _breaks, kota_setup, kota_stack
+from geozones.services.checking import NO_LOCAL_LEVEL, Checker, _breaks, kota_of, kota_setup, kota_stack
 
 __all__ = ["PARTITION_KEY", "KotaBatchResult", "KotaJudge", "KotaRouter", "is_province_wide", "open_kota_judge",
            "reduce_counts", "run_kota_batch", "with_legend"]
@@ -107,10 +107,7 @@ class KotaRouter:
 
     def place(self, sites: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Kota index (-1: in none) and time bucket of each validated site (as ``check_batch`` places them)."""
-        pts = np.asarray(sites.geometry.values, dtype=object)
-        site_i, kota_i = shapely.STRtree(self.geoms).query(pts, predicate="covered_by")
-        which = np.full(len(sites), -1, dtype=np.int64)
-        which[site_i[::-1]] = kota_i[::-1]  # a shared edge: the first kota by layer order
+        which = kota_of(self.geoms, np.asarray(sites.geometry.values, dtype=object))
         if not len(self.breaks):
             return which, np.zeros(len(sites), dtype=np.int64)
         inst = sites["installed_at"]

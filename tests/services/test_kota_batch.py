@@ -19,6 +19,8 @@ import pandas as pd
 import pytest
 import shapely
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from geozones.core.time import resolve_at
 from geozones.io.chunks import SiteChunks
@@ -26,7 +28,7 @@ from geozones.io.exports import table_csv
 from geozones.io.layers import load_layers
 from geozones.rules.model import RULES_DIR
 from geozones.services.catalog import FileCatalog
-from geozones.services.checking import NO_LOCAL_LEVEL, check_batch
+from geozones.services.checking import NO_LOCAL_LEVEL, check_batch, kota_of
 from geozones.services.kota_batch import is_province_wide, run_kota_batch
 from tests.services.batch_helpers import AT, site_table
 
@@ -180,3 +182,20 @@ def test_dask_judges_each_partition_with_its_kota_stack(tmp_path, shared_data, p
     assert {s["kota"] for s in result.stacks} == {s["kota"] for s in ev.provenance["stacks"]}
     meta = json.loads((tmp_path / "out.csv-metadata.json").read_text(encoding="utf-8"))
     assert "Kota Administrasi Jakarta Selatan" in json.dumps(meta, ensure_ascii=False)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), on_edge=st.integers(0, 40))
+def test_each_point_goes_to_the_first_kota_covering_it(dki, seed, on_edge):
+    """:func:`kota_of` (prepared polygons) places every point as a tree query with ``covered_by`` does,
+    the first kota by layer order winning on a shared edge, for random points and boundary vertices."""
+    geoms = np.asarray(dki.get("kota").geometry.values, dtype=object)
+    rng = np.random.default_rng(seed)
+    minx, miny, maxx, maxy = shapely.total_bounds(geoms)
+    pts = shapely.points(rng.uniform(minx, maxx, 300), rng.uniform(miny, maxy, 300))
+    edge = shapely.get_coordinates(shapely.boundary(geoms[1:]))
+    pts = np.concatenate([pts, shapely.points(edge[rng.integers(0, len(edge), on_edge)])])
+    site_i, kota_i = shapely.STRtree(geoms).query(pts, predicate="covered_by")
+    first = np.full(len(pts), -1)
+    first[site_i[::-1]] = kota_i[::-1]
+    np.testing.assert_array_equal(kota_of(geoms, pts), first)
