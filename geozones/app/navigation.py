@@ -14,9 +14,14 @@ PAGES_DIR = Path(__file__).resolve().parent / "pages"
 
 def pages(lang: str) -> list[st.Page]:
     """The public pages: Peta (default), Cek daftar, Di mana boleh?, Aturan."""
+    # The map is the default page, served at "/". Streamlit reserves a default page's own path without
+    # serving it, so /peta (in shared and bookmarked links) is a hidden page that opens the map with its query.
+    home = st.Page(PAGES_DIR / "peta.py", title=t("nav.map", lang), icon=":material/map:", url_path="beranda",
+                   default=True)
     return [
-        st.Page(PAGES_DIR / "peta.py", title=t("nav.map", lang), icon=":material/map:", url_path="peta",
-                default=True),
+        home,
+        st.Page(lambda: st.switch_page(home, query_params=st.query_params.to_dict()), title=t("nav.map", lang),
+                url_path="peta", visibility="hidden"),
         st.Page(PAGES_DIR / "cek_daftar.py", title=t("nav.list", lang), icon=":material/checklist:",
                 url_path="cek-daftar"),
         st.Page(PAGES_DIR / "di_mana_boleh.py", title=t("nav.where", lang), icon=":material/explore:",

@@ -306,3 +306,14 @@ def test_list_chips_table_and_csv_match_the_cli(offline_page, tmp_path, e2e_data
     assert [(r["site_id"], r["verdict"], r["reasons"]) for r in a] == \
         [(r["site_id"], r["verdict"], r["reasons"]) for r in c]
     assert page.blocked == [], page.blocked
+
+
+def test_a_link_to_peta_opens_the_map_with_its_query(offline_page):
+    """The map is served at "/"; /peta (in shared links) lands there, keeping ?lang, with no "Page not found"."""
+    page = offline_page
+    page.goto(f"{page.base}/peta?lang=en", wait_until="domcontentloaded")
+    expect(page.get_by_role("heading", name="Map: check a spot")).to_be_visible(timeout=60_000)
+    page.wait_for_timeout(1000)  # a "Page not found" dialog would open after the first run
+    assert page.get_by_text("Page not found").count() == 0
+    assert "lang=en" in page.url
+    assert page.blocked == []
