@@ -39,7 +39,11 @@ def test_writer_writes_what_to_csv_writes(rows):
 @given(st.lists(st.one_of(st.floats(), st.floats(min_value=-1e16, max_value=1e16),
                           st.floats(min_value=-1e-3, max_value=1e-3),
                           st.integers(-10**16, 10**16).map(float),
-                          st.integers(-10**9, 10**9).map(lambda i: i / 10)), min_size=1, max_size=50))
+                          st.integers(-10**9, 10**9).map(lambda i: i / 10),
+                          # few decimals (the fixed-point path), up to and past its bounds (1e-4, 1e6, 9 places)
+                          st.tuples(st.integers(-10**16, 10**16), st.integers(0, 12)).map(lambda t: t[0] / 10**t[1]),
+                          st.sampled_from([1e6, 999_999.999_999_999, 1e-4, 0.000_099_999, -0.0, 0.0, 106.8229])),
+                min_size=1, max_size=50))
 def test_float_cells_are_python_repr(values):
     # Arrow formats most floats; the text must be repr's (what to_csv writes), NaN empty
     got = exports._cells(pd.Series(values, dtype=float))
