@@ -200,6 +200,14 @@ def export_frame(table: pd.DataFrame, columns: Sequence[str] = EXPORT_COLUMNS, *
             iso = iso.str.replace(r"([+-]\d\d)(\d\d)$", r"\1:\2", regex=True)
             df[c] = pd.Series(np.append(iso.to_numpy(dtype=object), None)[codes], index=df.index, dtype=object)
             times.append(c)
+        elif isinstance(df[c].dtype, pd.CategoricalDtype):
+            if defuse_cells:  # the categories, each once; as text cells if two become one
+                safe = np.array([defuse(v) for v in df[c].cat.categories], dtype=object)
+                if len(pd.unique(safe)) == len(safe):
+                    df[c] = df[c].cat.rename_categories(safe)
+                else:
+                    df[c] = pd.Series(np.append(safe, None)[np.where(df[c].cat.codes < 0, len(safe),
+                                                                     df[c].cat.codes)], index=df.index, dtype=object)
         elif df[c].dtype == object or pd.api.types.is_string_dtype(df[c].dtype):
             if pd.api.types.infer_dtype(df[c], skipna=True) in ("string", "empty"):
                 # A per-cell Python call cost seconds at 100,000 rows: find the cells to defuse in C++.
@@ -358,6 +366,23 @@ def _arrow_cells(values: pd.Series, defuse_cells: bool = False):
     return _text_cells(texts, defuse_cells)
 
 
+def _category_cells(values: pd.Series, defuse_cells: bool):
+    """For a Categorical column of text: the CSV fields of its categories (and ``""`` last) and each row's index.
+
+    The categories are formatted once for the whole column (as :func:`_text_cells` formats
+    the distinct values of a text column); each chunk then takes its rows' cells by code.
+    None for any other column.
+    """
+    if not isinstance(values.dtype, pd.CategoricalDtype):
+        return None
+    cats = values.cat.categories
+    if pd.api.types.infer_dtype(cats, skipna=False) not in ("string", "empty"):
+        return None
+    cells = _text_cells(np.append(np.asarray(cats, dtype=object), None), defuse_cells)
+    codes = values.cat.codes.to_numpy()
+    return cells, np.where(codes < 0, len(cats), codes).astype(np.int64)
+
+
 def _write_csv(df: pd.DataFrame, fh, *, defuse_cells: bool = False) -> None:
     """Write ``df`` as RFC 4180 CSV (header, CRLF, UTF-8) to ``fh``, a binary or a text stream.
 
@@ -381,9 +406,12 @@ def _write_csv(df: pd.DataFrame, fh, *, defuse_cells: bool = False) -> None:
     if n == 0 or len(df.columns) == 0:
         return
     eol, comma, empty = (pa.scalar(t, type=pa.large_string()) for t in (CRLF, ",", ""))
+    coded = {i: _category_cells(df.iloc[:, i], defuse_cells) for i in range(len(df.columns))}
+    coded = {i: c for i, c in coded.items() if c is not None}
     for start in range(0, n, WRITE_CHUNK):
         # the cells of one chunk at a time: a million rows of text cells would be gigabytes
-        part = [_arrow_cells(df.iloc[start:start + WRITE_CHUNK, i], defuse_cells) for i in range(len(df.columns))]
+        part = [coded[i][0].take(pa.array(coded[i][1][start:start + WRITE_CHUNK])) if i in coded
+                else _arrow_cells(df.iloc[start:start + WRITE_CHUNK, i], defuse_cells) for i in range(len(df.columns))]
         if len(part) == 1:  # a lone empty field is written "" so the row is not read as a blank line
             part[0] = pc.if_else(pc.equal(part[0], ""), pa.scalar('""', type=pa.large_string()), part[0])
         # the line end goes on the last column's cells (short), not on the joined rows (a copy of all the text)
