@@ -53,7 +53,7 @@ def evaluate_detailed(sites: gpd.GeoDataFrame, layers: LayerSet, ruleset: RuleSe
                       at: object | None = None, *, prepared: PreparedRules | None = None,
                       grants: Iterable[Grant] = (),
                       progress: Callable[[str, float], None] | None = None, reasons: str = "full",
-                      lang: str = "both") -> Evaluation:
+                      lang: str = "both", categorical: bool = False) -> Evaluation:
     """Judge every site and explain the verdicts; see :func:`evaluate` for the table.
 
     Parameters
@@ -69,13 +69,16 @@ def evaluate_detailed(sites: gpd.GeoDataFrame, layers: LayerSet, ruleset: RuleSe
         Called as ``progress(step_name, fraction_done)``.
     reasons, lang
         How much reason text, in which language(s): see :func:`geozones.engine.explain.explain`.
+    categorical : bool
+        Repeating text columns as pandas Categoricals (for a CSV writer): see
+        :func:`geozones.engine.explain.explain`.
 
     Returns
     -------
     Evaluation
     """
     j = judge(sites, compiled_for(layers, ruleset, prepared), at, grants=grants, progress=progress)
-    result = explain(j, reasons=reasons, lang=lang)
+    result = explain(j, reasons=reasons, lang=lang, categorical=categorical)
     if progress:
         progress("done", 1.0)
     return result

@@ -54,6 +54,17 @@ def _obj(values) -> pd.Series:
     return pd.Series(np.asarray(values, dtype=object), dtype=object, copy=False)
 
 
+def _coded(codes: np.ndarray, values: np.ndarray) -> pd.Series:
+    """``values[codes]`` as a pandas Categorical (code -1: missing), without a Python object per row.
+
+    ``values`` may repeat (two kelurahan of one kecamatan): the categories are its distinct values.
+    """
+    inner, cats = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    inner = np.append(inner, -1)  # code -1 reads the appended -1: missing
+    cat = pd.Categorical.from_codes(inner[codes], categories=pd.Index(cats, dtype=object))
+    return pd.Series(cat, copy=False)
+
+
 def _site_ids(sites: pd.DataFrame) -> np.ndarray:
     """The site ids as an object array of str, sharing the frame's strings where it holds them.
 
@@ -319,7 +330,7 @@ def _full_reasons(j: Judgement, matches: pd.DataFrame, first: np.ndarray,
     return reasons_id, reasons_en
 
 
-def explain(j: Judgement, *, reasons: str = "full", lang: str = "both") -> Evaluation:
+def explain(j: Judgement, *, reasons: str = "full", lang: str = "both", categorical: bool = False) -> Evaluation:
     """Build the verdict table (with reasons) and the matches frame.
 
     Parameters
@@ -338,6 +349,12 @@ def explain(j: Judgement, *, reasons: str = "full", lang: str = "both") -> Evalu
     lang : {"id", "en", "both"}
         Language(s) of compact reasons (``reasons_id`` / ``reasons_en`` columns);
         ``full`` always gives both.
+    categorical : bool
+        Give the columns that take one of a few values per kelurahan, verdict or feature
+        (the admin names and codes, ``verdict``, ``nearest_name``, ``nearest_layer``) as
+        pandas Categoricals, built from their codes: for a writer that formats each
+        distinct value once (the CLI's CSV). Default: Python strings (object), as the app,
+        GeoParquet and the other writers expect. The values are the same either way.
 
     Returns
     -------
@@ -382,9 +399,12 @@ def explain(j: Judgement, *, reasons: str = "full", lang: str = "both") -> Evalu
             "judged_at": pd.Series(j.judged.array, copy=False)}
     uidx = np.maximum(j.unit, 0)
     for col in ADMIN_COLUMNS:
+        if categorical and len(prep.admin):
+            cols[col] = _coded(np.where(in_area, uidx, -1), prep.admin[col].to_numpy(dtype=object))
+            continue
         vals = prep.admin[col].to_numpy(dtype=object)[uidx] if len(prep.admin) else np.full(n, None)
         cols[col] = _obj(np.where(in_area, vals, None))
-    cols["verdict"] = _obj(j.verdicts)
+    cols["verdict"] = _coded(j.rank, np.asarray(BY_RANK, dtype=object)) if categorical else _obj(j.verdicts)
     cols["advisory"] = _advisory(n, matches[act], j.rank)
     cols["unverified"] = unverified
     cols["rule_ids"] = _obj(join_per_site(n, site_a[act], rule_a[act].tolist(), "", sep=";"))
@@ -393,8 +413,12 @@ def explain(j: Judgement, *, reasons: str = "full", lang: str = "both") -> Evalu
     fn = np.append(prep.features["feature_name"].to_numpy(dtype=object), None)
     fl = np.append(prep.features["layer"].to_numpy(dtype=object), None)
     nf = np.where(j.near_feat >= 0, j.near_feat, len(fn) - 1)
-    cols["nearest_name"] = _obj(fn[nf])
-    cols["nearest_layer"] = _obj(fl[nf])
+    if categorical:
+        cols["nearest_name"] = _coded(nf, fn)
+        cols["nearest_layer"] = _coded(nf, fl)
+    else:
+        cols["nearest_name"] = _obj(fn[nf])
+        cols["nearest_layer"] = _obj(fl[nf])
     cols["nearest_m"] = np.round(j.near_dist, 1)
     # one shared text, not a million copies (np.where with a str would make a unicode array)
     not_checked = np.full(n, "", dtype=object)

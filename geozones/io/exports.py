@@ -200,6 +200,14 @@ def export_frame(table: pd.DataFrame, columns: Sequence[str] = EXPORT_COLUMNS, *
             iso = iso.str.replace(r"([+-]\d\d)(\d\d)$", r"\1:\2", regex=True)
             df[c] = pd.Series(np.append(iso.to_numpy(dtype=object), None)[codes], index=df.index, dtype=object)
             times.append(c)
+        elif isinstance(df[c].dtype, pd.CategoricalDtype):
+            if defuse_cells:  # the categories, each once; as text cells if two become one
+                safe = np.array([defuse(v) for v in df[c].cat.categories], dtype=object)
+                if len(pd.unique(safe)) == len(safe):
+                    df[c] = df[c].cat.rename_categories(safe)
+                else:
+                    df[c] = pd.Series(np.append(safe, None)[np.where(df[c].cat.codes < 0, len(safe),
+                                                                     df[c].cat.codes)], index=df.index, dtype=object)
         elif df[c].dtype == object or pd.api.types.is_string_dtype(df[c].dtype):
             if pd.api.types.infer_dtype(df[c], skipna=True) in ("string", "empty"):
                 # A per-cell Python call cost seconds at 100,000 rows: find the cells to defuse in C++.
@@ -233,33 +241,56 @@ def _cells(values: pd.Series, defuse_cells: bool = False) -> np.ndarray:
     return np.asarray(_arrow_cells(values, defuse_cells).to_numpy(zero_copy_only=False), dtype=object)
 
 
+#: Decimals of the fixed-point float path: any float with at most this many decimals that lies
+#: below :data:`_FIXED_MAX` is written from integers (coordinates have 7, rounded metres 1).
+_FIXED_DECIMALS = 9
+#: Below 1e6 a float's spacing (ulp < 1.2e-10) is finer than 1e-9, so at most one decimal with
+#: nine places rounds to it, and that decimal, trailing zeros dropped, is repr's shortest text.
+_FIXED_MAX = 1e6
+
+
 def _float_cells(arr: np.ndarray):
     """Arrow large_string of Python's ``repr`` of each float (NaN empty), as ``to_csv`` writes them.
 
-    A column with many repeats (rounded distances) formats each distinct value once with
-    repr. (Arrow's own float cast writes ``37`` for ``37.0`` and ``0.00001`` for ``1e-05``,
-    and is slower than repr.)
+    Most floats of a verdict table have few decimals (coordinates 7, distances 1): a float
+    ``v`` with ``0 == v`` or ``1e-4 <= |v| < 1e6`` for which ``k = rint(v * 1e9)`` gives
+    back ``k / 1e9 == v`` (exact: both are correctly rounded) is the decimal ``k / 10**9``,
+    the only one of nine places that rounds to ``v`` (see :data:`_FIXED_MAX`), so repr
+    writes it in fixed notation with its trailing zeros dropped. Those texts are built in
+    Arrow from the integer and fraction parts, without a Python object per cell; every
+    other float (more decimals, exponent notation, inf) goes through ``repr`` itself.
+    (NumPy's float-to-text cast is 2x slower than repr; Arrow's writes ``37`` for ``37.0``.)
     """
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     arr = np.ascontiguousarray(arr, dtype=np.float64)
     n = len(arr)
-    if n > 2_000:
-        sample = arr[:: max(1, n // 1_000)]
-        # -0.0 and 0.0 are one key to factorize but two texts to repr
-        if len(pd.unique(sample)) < len(sample) // 2 and not np.signbit(arr[arr == 0]).any():
-            codes, uniques = pd.factorize(arr, use_na_sentinel=True)
-            texts = [repr(v) for v in np.asarray(uniques, dtype=np.float64).tolist()] + [""]
-            return pa.array(texts, type=pa.large_string()).take(pa.array(np.where(codes < 0, len(uniques), codes)))
-    # NumPy's float-to-text cast writes the shortest round-trip digits in repr's notation (Dragon4),
-    # in C and without a Python object per cell (the Hypothesis test holds it to repr)
-    text = pa.array(arr.astype(str), type=pa.large_string())
+    scale = 10.0 ** _FIXED_DECIMALS
+    with np.errstate(invalid="ignore", over="ignore"):
+        mag = np.abs(arr)
+        k = np.rint(mag * scale)
+        fixed = (k / scale == mag) & (mag < _FIXED_MAX) & ((mag >= 1e-4) | (mag == 0))
+    k = np.where(fixed, k, 0).astype(np.int64)
+    whole = pa.array(k // int(scale)).cast(pa.large_string())
+    frac = pc.utf8_rtrim(pc.utf8_lpad(pa.array(k % int(scale)).cast(pa.large_string()), _FIXED_DECIMALS, "0"),
+                         "0")
+    frac = pc.if_else(pc.equal(frac, ""), _pa_text("0"), frac)
+    neg = np.signbit(arr) & fixed
+    if neg.any():  # repr keeps the sign of -0.0
+        whole = pc.if_else(pa.array(neg), pc.binary_join_element_wise(_pa_text("-"), whole, _pa_text("")), whole)
+    text = pc.binary_join_element_wise(whole, frac, _pa_text("."))
     nan = np.isnan(arr)
-    if nan.any():
-        import pyarrow.compute as pc
-
-        text = pc.if_else(pa.array(nan), _pa_text(""), text)
-    return text
+    other = ~fixed & ~nan
+    if not other.any() and not nan.any():
+        return text
+    # the rest by repr (exact by definition), NaN empty: spread into place with one take
+    rest = [repr(v) for v in arr[other].tolist()]
+    cells = pa.concat_arrays([text, pa.array([*rest, ""], type=pa.large_string())])
+    index = np.arange(n, dtype=np.int64)
+    index[other] = n + np.arange(len(rest), dtype=np.int64)
+    index[nan] = n + len(rest)
+    return cells.take(pa.array(index))
 
 
 def _text_cells(texts: np.ndarray, defuse_cells: bool):
@@ -335,6 +366,23 @@ def _arrow_cells(values: pd.Series, defuse_cells: bool = False):
     return _text_cells(texts, defuse_cells)
 
 
+def _category_cells(values: pd.Series, defuse_cells: bool):
+    """For a Categorical column of text: the CSV fields of its categories (and ``""`` last) and each row's index.
+
+    The categories are formatted once for the whole column (as :func:`_text_cells` formats
+    the distinct values of a text column); each chunk then takes its rows' cells by code.
+    None for any other column.
+    """
+    if not isinstance(values.dtype, pd.CategoricalDtype):
+        return None
+    cats = values.cat.categories
+    if pd.api.types.infer_dtype(cats, skipna=False) not in ("string", "empty"):
+        return None
+    cells = _text_cells(np.append(np.asarray(cats, dtype=object), None), defuse_cells)
+    codes = values.cat.codes.to_numpy()
+    return cells, np.where(codes < 0, len(cats), codes).astype(np.int64)
+
+
 def _write_csv(df: pd.DataFrame, fh, *, defuse_cells: bool = False) -> None:
     """Write ``df`` as RFC 4180 CSV (header, CRLF, UTF-8) to ``fh``, a binary or a text stream.
 
@@ -358,9 +406,12 @@ def _write_csv(df: pd.DataFrame, fh, *, defuse_cells: bool = False) -> None:
     if n == 0 or len(df.columns) == 0:
         return
     eol, comma, empty = (pa.scalar(t, type=pa.large_string()) for t in (CRLF, ",", ""))
+    coded = {i: _category_cells(df.iloc[:, i], defuse_cells) for i in range(len(df.columns))}
+    coded = {i: c for i, c in coded.items() if c is not None}
     for start in range(0, n, WRITE_CHUNK):
         # the cells of one chunk at a time: a million rows of text cells would be gigabytes
-        part = [_arrow_cells(df.iloc[start:start + WRITE_CHUNK, i], defuse_cells) for i in range(len(df.columns))]
+        part = [coded[i][0].take(pa.array(coded[i][1][start:start + WRITE_CHUNK])) if i in coded
+                else _arrow_cells(df.iloc[start:start + WRITE_CHUNK, i], defuse_cells) for i in range(len(df.columns))]
         if len(part) == 1:  # a lone empty field is written "" so the row is not read as a blank line
             part[0] = pc.if_else(pc.equal(part[0], ""), pa.scalar('""', type=pa.large_string()), part[0])
         # the line end goes on the last column's cells (short), not on the joined rows (a copy of all the text)

@@ -53,7 +53,7 @@ class Checker:
 
     def check(self, sites: gpd.GeoDataFrame, at: object | None = None, *,
               progress: Callable[[str, float], None] | None = None, reasons: str = "full",
-              lang: str = "both") -> Evaluation:
+              lang: str = "both", categorical: bool = False) -> Evaluation:
         """Judge every site (see :func:`geozones.engine.evaluate`).
 
         Parameters
@@ -66,6 +66,8 @@ class Checker:
             ``progress(step, fraction)``.
         reasons, lang
             ``full``/``compact``/``none`` and ``id``/``en``/``both``: see :func:`geozones.engine.explain`.
+        categorical : bool
+            Repeating text columns as pandas Categoricals, for the CSV writer (same values).
 
         Returns
         -------
@@ -73,7 +75,8 @@ class Checker:
             With ``provenance`` set.
         """
         ev = evaluate_detailed(sites, self.layers, self.ruleset, at, prepared=self.prepared,
-                               grants=self.grants, progress=progress, reasons=reasons, lang=lang)
+                               grants=self.grants, progress=progress, reasons=reasons, lang=lang,
+                               categorical=categorical)
         ev.provenance = self.provenance
         return ev
 

@@ -163,3 +163,19 @@ def test_cli_reasons_and_lang_choices_write_the_same_verdicts(jakpus_layers, sha
     assert "reasons_en" not in frames[("compact", "id")].columns
     assert "reasons" not in frames[("none", "id")].columns
     assert frames[("full", "en")]["reasons"].str.contains("Basis:").any()
+
+
+def test_categorical_columns_hold_the_same_values_as_text_columns(judged):
+    # the CLI's CSV path asks for codes; every value and missing cell stays as the app's table has it
+    plain = explain(judged, reasons="compact", lang="id").table
+    coded = explain(judged, reasons="compact", lang="id", categorical=True).table
+    assert list(coded.columns) == list(plain.columns)
+    cats = [c for c in coded.columns if isinstance(coded[c].dtype, pd.CategoricalDtype)]
+    assert {"verdict", "kelurahan", "kecamatan", "kode_bps", "nearest_name", "nearest_layer"} <= set(cats)
+    assert not [c for c in plain.columns if isinstance(plain[c].dtype, pd.CategoricalDtype)]
+    assert coded["kelurahan"].isna().any() and coded["nearest_name"].isna().any()  # outside / nothing near
+    for c in plain.columns:
+        if c != plain.geometry.name:
+            a, b = plain[c].astype(object), coded[c].astype(object)
+            assert a.isna().tolist() == b.isna().tolist(), c
+            assert a[a.notna()].tolist() == b[b.notna()].tolist(), c

@@ -39,7 +39,11 @@ def test_writer_writes_what_to_csv_writes(rows):
 @given(st.lists(st.one_of(st.floats(), st.floats(min_value=-1e16, max_value=1e16),
                           st.floats(min_value=-1e-3, max_value=1e-3),
                           st.integers(-10**16, 10**16).map(float),
-                          st.integers(-10**9, 10**9).map(lambda i: i / 10)), min_size=1, max_size=50))
+                          st.integers(-10**9, 10**9).map(lambda i: i / 10),
+                          # few decimals (the fixed-point path), up to and past its bounds (1e-4, 1e6, 9 places)
+                          st.tuples(st.integers(-10**16, 10**16), st.integers(0, 12)).map(lambda t: t[0] / 10**t[1]),
+                          st.sampled_from([1e6, 999_999.999_999_999, 1e-4, 0.000_099_999, -0.0, 0.0, 106.8229])),
+                min_size=1, max_size=50))
 def test_float_cells_are_python_repr(values):
     # Arrow formats most floats; the text must be repr's (what to_csv writes), NaN empty
     got = exports._cells(pd.Series(values, dtype=float))
@@ -201,3 +205,28 @@ def test_write_table_defusing_on_the_way_writes_what_csv_export_gives(tmp_path):
         assert path.read_bytes() == exports.csv_export(table, attribution=["x"], lang="id", lean=lean).data
     back = pd.read_csv(tmp_path / "tFalse.csv", dtype=str, keep_default_na=False)
     assert back["site_id"][0] == "'=cmd0" and back["catatan"][0] == "'-minus" and back["campur"][1] == "'=a"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(cell_text, min_size=1, max_size=8), st.lists(st.integers(-1, 7), min_size=1, max_size=60))
+def test_writer_writes_categorical_columns_as_their_text(values, picks):
+    # the CLI hands the repeating columns to the writer as Categoricals: same bytes as the text column
+    cats = list(dict.fromkeys(v for v in values if v is not None))
+    codes = np.array([p if p < len(cats) else -1 for p in picks])
+    text = pd.Series(np.append(np.array(cats, dtype=object), None)[codes], dtype=object)
+    coded = pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(cats, dtype=object)))
+    for defused in (False, True):
+        mine, theirs = io.StringIO(), io.StringIO()
+        exports._write_csv(pd.DataFrame({"c": coded, "n": 1.5}), mine, defuse_cells=defused)
+        exports._write_csv(pd.DataFrame({"c": text, "n": 1.5}), theirs, defuse_cells=defused)
+        assert mine.getvalue() == theirs.getvalue()
+    # export_frame defuses categories as it defuses text (and two that become one stay apart as text)
+    frame = exports.export_frame(pd.DataFrame({"c": coded}), columns=())
+    got = [None if pd.isna(v) else v for v in frame["c"].astype(object)]
+    assert got == [exports.defuse(v) if v is not None else None for v in text]
+
+
+def test_export_frame_defuses_categories_that_would_collide():
+    coded = pd.Series(pd.Categorical(["=1", "'=1", "ok", "=1"]))
+    frame = exports.export_frame(pd.DataFrame({"c": coded}), columns=())
+    assert frame["c"].tolist() == ["'=1", "'=1", "ok", "'=1"]
