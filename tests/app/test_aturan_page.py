@@ -7,12 +7,16 @@ D-001 in force 10/10 - 01/11/2024).
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
-from tests.app.test_kpu_pages import APP
+from tests.app.test_kpu_pages import (
+    APP,
+    kpu_home,  # noqa: F401 - the shared store fixture
+)
 from tests.app.test_kpu_pages import _texts as _escaped_texts
-from tests.app.test_kpu_pages import kpu_home  # noqa: F401 - the shared store fixture
 
 LETTER = "123/PL.02.4-SD/3171/2024"
 
@@ -52,20 +56,42 @@ def test_coverage_table_is_built_when_the_rules_come_from_the_store(kpu_home):  
     assert kel is not None and len(kel) == 44
 
 
+def _versions() -> dict[str, str]:
+    """Version of the Jakarta Pusat level by status, as the fixture stored them."""
+    from geozones.store.database import open_store
+    from geozones.store.models import RuleSetVersion
+
+    store = open_store()
+    try:
+        with store.read() as s:
+            rows = s.query(RuleSetVersion).filter_by(ruleset_id="dki-jakarta-pusat-pilkada-2024").all()
+            return {v.status: v.version for v in rows}
+    finally:
+        store.dispose()
+
+
+def _version_shown(at: AppTest) -> str:
+    meta = re.search(r"Versi (\S+) · status", _texts(at))
+    assert meta, _texts(at)
+    return meta.group(1)
+
+
 def test_date_control_picks_the_version_and_grants_of_that_date(kpu_home):  # noqa: F811
+    versions = _versions()  # the imported one superseded on 15/10 by the one with the KPU park
     at = _aturan()
     # today (2026 on this machine, or any day outside the schedule) is moved into the campaign
     field = at.text_input(key="aturan_at_date")
     day = pd.Timestamp(pd.to_datetime(field.value, format="%d/%m/%Y"))
     assert pd.Timestamp("2024-09-25") <= day < pd.Timestamp("2024-11-24")
-    assert not at.warning or not any("setelah hari pemungutan suara" in str(w.value) for w in at.warning)
+    assert not any("setelah hari pemungutan suara" in str(w.value) for w in at.warning)
+    if day < pd.Timestamp("2024-10-15"):  # the first run loads the version of the date shown, not of today
+        assert _version_shown(at) == versions["superseded"]
     at.text_input(key="aturan_at_date").input("10/10/2024").run()
     assert not at.exception, at.exception
-    before = _texts(at)
-    assert "2024.4" not in before  # the park version is in force from 15/10 only
+    assert _version_shown(at) == versions["superseded"]  # the park version is in force from 15/10 only
     assert _shows_letter(at)  # D-001 is in force from 10/10
     at.text_input(key="aturan_at_date").input("20/10/2024").run()
-    assert "2024.4" in _texts(at) and _shows_letter(at)
+    assert _version_shown(at) == versions["published"] and _shows_letter(at)
     at.text_input(key="aturan_at_date").input("05/11/2024").run()  # D-001 ended on 01/11
     assert not at.exception, at.exception
     assert not _shows_letter(at)
