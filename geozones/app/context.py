@@ -201,14 +201,20 @@ def streets(data_dir_: str, rules_path_: str, key_: str, at: dt.datetime, apk_ty
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def coverage_report(data_dir_: str, rules_path_: str, key_: str, today: dt.date):
-    """The data-coverage report of the layers in use (cached per data directory, rule file and day).
+    """The data-coverage report of the layers and rule set in use (cached per data, rule set and day).
+
+    The rules an absent layer leaves unchecked are named from the rule set the page's
+    context serves (:attr:`Context.ruleset`): from the rule file, or from the store when
+    it publishes one (``rules_path_`` is then ``store:ID@VERSION``, a cache key, not a file).
 
     Parameters
     ----------
     data_dir_ : str
         Data directory (cache key; provenance records are read from it).
     rules_path_ : str
-        Rule file (names the rules an absent layer leaves unchecked).
+        Rule file or ``store:ID@VERSION`` (cache key of the rule set in use).
+    key_ : str
+        Content digest of the catalog (cache key).
     today : datetime.date
         Reference day for data ages, so a long-running server does not show stale ages.
 
@@ -219,8 +225,8 @@ def coverage_report(data_dir_: str, rules_path_: str, key_: str, today: dt.date)
     from geozones.sources import provenance
     from geozones.sources.coverage import coverage_from_layers
 
-    ctx = context()
-    return coverage_from_layers(ctx.layers, records=provenance.load(data_dir_)["files"], rules=Path(rules_path_),
+    ctx = _context(data_dir_, rules_path_, key_)
+    return coverage_from_layers(ctx.layers, records=provenance.load(data_dir_)["files"], rules=ctx.ruleset,
                                 today=today)
 
 

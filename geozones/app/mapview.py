@@ -486,6 +486,18 @@ def geojson_feature_count(layer: folium.GeoJson) -> int:
     return len(data.get("features", []))
 
 
+def grant_in_force(grant, at) -> bool:
+    """Whether ``grant``'s window holds the aware instant ``at`` (start inclusive, end exclusive).
+
+    A window bounded by schedule names (``"campaign"``) is judged by the engine and
+    counts as in force here (shown always).
+    """
+    start, end = grant.window.start, grant.window.end
+    if isinstance(start, str) or isinstance(end, str):
+        return True
+    return (start is None or start <= at) and (end is None or at < end)
+
+
 def grants_layer(grants, at, lang: str = "id"):
     """Discretion grants in force at ``at`` as circles: place, window, conditions and letter (text escaped).
 
@@ -506,13 +518,7 @@ def grants_layer(grants, at, lang: str = "id"):
 
     from geozones.core.time import format_wib
 
-    def inside(g) -> bool:
-        start, end = g.window.start, g.window.end
-        if isinstance(start, str) or isinstance(end, str):  # schedule names: judged by the engine, shown always
-            return True
-        return (start is None or start <= at) and (end is None or at < end)
-
-    live = [g for g in grants if inside(g)]
+    live = [g for g in grants if grant_in_force(g, at)]
     if not live:
         return None
     fg = folium.FeatureGroup(name="Diskresi berlaku" if lang == "id" else "Discretion in force")

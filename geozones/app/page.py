@@ -33,6 +33,22 @@ def load_failure(err: InputError) -> str:
     return "data"
 
 
+def _load(date_key: str | None):
+    """The context in force on the page's date; before its picker is drawn, on the date it will start with.
+
+    A page's date field starts on today, or inside the campaign when today lies outside
+    the schedule (:func:`geozones.app.state.default_judged_at`); the first run loads that
+    version too, so the rules shown are those of the date shown.
+    """
+    chosen = data.page_instant(date_key) if date_key else None
+    ctx = data.context(chosen or state.now_wib())
+    if date_key and chosen is None:
+        default, moved = state.default_judged_at(ctx.ruleset.schedule)
+        if moved:
+            ctx = data.context(default)
+    return ctx
+
+
 def start(date_key: str | None = None):
     """Return ``(lang, ctx)``; stops the page with a message when the rules or data cannot be loaded.
 
@@ -44,7 +60,7 @@ def start(date_key: str | None = None):
     """
     lang = state.lang()
     try:
-        ctx = data.context((data.page_instant(date_key) if date_key else None) or state.now_wib())
+        ctx = _load(date_key)
     except InputError as err:
         cat = data.catalog()
         kind = load_failure(err)

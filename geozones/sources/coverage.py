@@ -24,7 +24,7 @@ from geozones.areas.layers import LayerSet
 from geozones.core.errors import InputError
 from geozones.io.files import write_atomic
 from geozones.io.layers import load_layers
-from geozones.rules.model import DEFAULT_RULES, load_ruleset
+from geozones.rules.model import DEFAULT_RULES, RuleSet, load_ruleset
 from geozones.sources import provenance
 from geozones.sources.areas import manifest_for_data_dir
 
@@ -158,7 +158,14 @@ class Coverage:
         return [g.text("en") for g in self.absent]
 
 
-def coverage_from_layers(layers: LayerSet, *, records: dict | None = None, rules: Path | None = None,
+def _rules_by_layer(rules: RuleSet | Path | None) -> dict[str, list[str]]:
+    """Rule ids by the layer they read, from a loaded rule set or a rule file (default: the Jakarta Pusat one)."""
+    if isinstance(rules, RuleSet):
+        return rules.rules_by_layer()
+    return load_ruleset(rules or DEFAULT_RULES).rules_by_layer()
+
+
+def coverage_from_layers(layers: LayerSet, *, records: dict | None = None, rules: RuleSet | Path | None = None,
                          today: dt.date | None = None) -> Coverage:
     """Build the coverage report from a loaded layer set.
 
@@ -168,10 +175,17 @@ def coverage_from_layers(layers: LayerSet, *, records: dict | None = None, rules
         The area's layers (the kelurahan layer must be present).
     records : dict, optional
         Provenance records by file name (from :mod:`geozones.sources.provenance`).
-    rules : pathlib.Path, optional
-        Rule set, to name the rules an absent layer leaves unchecked.
+    rules : RuleSet or pathlib.Path, optional
+        The rule set in use, to name the rules an absent layer leaves unchecked: the
+        loaded rule set (as any catalog serves it, the store's included, whose rules
+        have no file) or a rule file (default: the Jakarta Pusat rule file).
     today : datetime.date, optional
         Reference day for ages (default: today, UTC).
+
+    Raises
+    ------
+    InputError
+        If ``rules`` is a path that cannot be read or is not a valid rule set.
     """
     records = records or {}
     kel = layers.kelurahan
@@ -179,7 +193,7 @@ def coverage_from_layers(layers: LayerSet, *, records: dict | None = None, rules
     tree = shapely.STRtree(polys)
     table = kel[[c for c in ("kode_kemendagri", "kode_bps", "kelurahan", "kecamatan") if c in kel]].copy()
     layer_rows, absent = [], []
-    by_layer = load_ruleset(rules or DEFAULT_RULES).rules_by_layer()
+    by_layer = _rules_by_layer(rules)
     for name, lyr in layers.layers.items():
         spec = lyr.spec
         rec = records.get(spec.file)
@@ -238,7 +252,7 @@ def coverage_from_layers(layers: LayerSet, *, records: dict | None = None, rules
     return Coverage(kelurahan=table.reset_index(drop=True), layers=layer_df, absent=absent)
 
 
-def coverage(*, data_dir: Path, area: str | None = None, rules: Path | None = None,
+def coverage(*, data_dir: Path, area: str | None = None, rules: RuleSet | Path | None = None,
              today: dt.date | None = None) -> Coverage:
     """Load an area's layers from ``data_dir`` and build its coverage report.
 

@@ -134,6 +134,8 @@ def test_public_map_follows_the_page_date_and_shows_grants(kpu_home):
     at.text_input(key="peta_at_date").input("10/10/2024").run()
     assert not any("FORBIDDEN" in str(e.value) for e in at.error)
     at = _page("aturan", None)
+    at.text_input(key="aturan_at_date").input("20/10/2024").run()  # the page shows the grants of its date
+    assert not at.exception, at.exception
     grants_table = next(d.value for d in at.dataframe if any("123/PL.02.4-SD/3171/2024" in str(v)
                                                              for v in d.value.to_numpy().ravel()))
     assert "maks. 2 baliho" in grants_table.to_string()

@@ -108,3 +108,21 @@ def test_no_boundaries_is_a_clear_error(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="geozones data fetch"):
         coverage(data_dir=tmp_path / "empty")
+
+
+def test_absent_layers_name_the_rules_of_a_loaded_rule_set(tmp_path):
+    """A rule set served without a file (the store's) names what an absent layer leaves unchecked."""
+    from geozones.rules.model import DEFAULT_RULES, load_ruleset
+
+    d = _tiny_area(tmp_path / "d")
+    rs = load_ruleset(DEFAULT_RULES)
+    reading_tps = rs.rules_by_layer()["tps"]
+    cov = coverage(data_dir=d, rules=rs, today=dt.date(2024, 11, 1))
+    absent = {g.layer: g.rules for g in cov.absent}
+    assert absent["tps"] == tuple(reading_tps)
+    # the object itself is read, not the default file: without its tps rules nothing is named
+    without = rs.model_copy(update={"rules": [r for r in rs.rules if r.layer != "tps"]})
+    absent = {g.layer: g.rules for g in coverage(data_dir=d, rules=without, today=dt.date(2024, 11, 1)).absent}
+    assert absent["tps"] == ()
+    with pytest.raises(InputError):
+        coverage(data_dir=d, rules=tmp_path / "store:x@1")  # a key is not a file

@@ -6,23 +6,27 @@ import pandas as pd
 import streamlit as st
 
 from geozones.app import context as data
-from geozones.app import coverage_view, page
+from geozones.app import coverage_view, page, state
 from geozones.app.i18n import apk_label, t
+from geozones.app.mapview import grant_in_force
 from geozones.app.messages import show_error
-from geozones.app.state import now_wib
 from geozones.app.text import EMPTY, md_escape
 from geozones.app.widgets.panel import attribution_footer, format_wib, schedule_box
 from geozones.core.errors import InputError
 from geozones.core.verdicts import label
 from geozones.rules.describe import describe_rules
 
-lang, ctx = page.start()
-rs = ctx.ruleset
+lang, ctx = page.start("aturan_at")  # the version in force on the page's date (store or files)
 st.title(t("rules.title", lang))
+# The same date control as the Peta page: today, or a day inside the campaign when today is outside it.
+default_at, moved = state.default_judged_at(ctx.ruleset.schedule)
+at = state.judged_at_picker(lambda k, **v: t(k, lang, **v), key="aturan_at", default=default_at)
+rs = ctx.ruleset
 st.subheader(md_escape(rs.title.get(lang)))
 st.caption(md_escape(t("rules.meta", lang, version=rs.version, status=rs.status, issued_by=rs.issued_by)))
 st.caption(md_escape(t("rules.default", lang, verdict=label(rs.default_verdict, lang))))
-schedule_box(rs, now_wib(), lang)
+default_note = t("ctl.default_inside", lang, today=f"{state.now_wib():%d/%m/%Y}")
+schedule_box(rs, at, lang, note=default_note if moved and at.date() == default_at.date() else None)
 
 
 def _window(bounds) -> str:
@@ -66,15 +70,20 @@ def _place(place) -> str:
 
 st.subheader(t("rules.grants", lang))
 all_grants = [*rs.grants, *ctx.checker.grants]  # the rule set's own and the KPU register's granted ones
-if all_grants:
+live = [g for g in all_grants if grant_in_force(g, at)]
+other = [g.id for g in all_grants if not grant_in_force(g, at)]
+if live:
+    st.caption(md_escape(t("rules.grants_at", lang, date=format_wib(at))))
     st.dataframe(pd.DataFrame([{
         t("col.id", lang): g.id, t("col.lifts", lang): ", ".join(g.lifts),
         t("col.window", lang): _window((g.window.start, g.window.end)), t("col.reference", lang): g.reference,
         ("Syarat" if lang == "id" else "Conditions"): g.conditions.get(lang) if g.conditions else "",
         ("Tempat" if lang == "id" else "Place"): g.place.site_id or _place(g.place)}
-        for g in all_grants]), hide_index=True, width="stretch", placeholder=EMPTY)
+        for g in live]), hide_index=True, width="stretch", placeholder=EMPTY)
 else:
-    st.caption(t("rules.grants_none", lang))
+    st.caption(t("rules.grants_none_at" if all_grants else "rules.grants_none", lang))
+if other:
+    st.caption(md_escape(t("rules.grants_other", lang, ids=", ".join(other))))
 
 st.subheader(t("cov.title", lang))
 st.caption(md_escape(t("cov.help", lang)))
