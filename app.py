@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geozones.app import navigation, state
+from geozones.app import login, navigation, state
 from geozones.app.i18n import t
 from geozones.app.text import md_escape
 
@@ -17,6 +17,7 @@ st.set_page_config(page_title="geozones", page_icon="🗺️", layout="wide",
 
 lang = state.language_toggle(t("app.lang", state.lang()))
 nav = st.navigation(navigation.pages(lang))
+login.sidebar_status()
 with st.sidebar:
     st.caption(md_escape(t("app.tagline", lang)))
     st.caption(md_escape(t("app.disclaimer", lang)))

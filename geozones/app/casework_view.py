@@ -12,7 +12,8 @@ from geozones.app.state import lang
 from geozones.core.errors import InputError
 from geozones.services.authz import PUBLIC, Principal
 
-__all__ = ["STATE_COLORS", "T", "now", "principal", "store", "tr"]
+__all__ = ["COLUMNS", "STATE_COLORS", "T", "column_labels", "now", "principal", "state_legend", "state_text",
+           "store", "tr", "verdict_text"]
 
 #: Map colours of case states (open: warm, waiting on others: blue, finished: grey/green).
 STATE_COLORS = {"informasi_awal": "#f0ad4e", "temuan": "#d9534f", "laporan": "#d9534f", "registered": "#c9302c",
@@ -114,9 +115,67 @@ T = {
     "dash.map": ("Peta laporan (warna = status)", "Map of reports (colour = state)"),
     "dash.sweeps": ("Penertiban masa tenang per kecamatan", "Quiet-period sweeps per kecamatan"),
     "dash.sweep_add": ("Catat penertiban", "Record a sweep"),
+    "select": ("Pilih salah satu", "Choose an option"),
+    "cases.keep": ("(tetap saran mesin)", "(keep the engine's suggestion)"),
+    "dash.legend": ("Status kasus", "Case state"),
+    "dash.tab.kelurahan": ("Kelurahan", "Kelurahan"),
+    "dash.tab.kecamatan": ("Kecamatan", "Kecamatan"),
+    "dash.tab.rule": ("Aturan", "Rule"),
+    "dash.tab.paslon": ("Paslon", "Paslon"),
+    "dash.tab.apk": ("Jenis APK", "APK type"),
+    "dash.tab.day": ("Hari", "Day"),
     "need_bawaslu": ("Halaman ini untuk akun Bawaslu; masuk terlebih dahulu.",
                      "This page is for Bawaslu accounts; log in first."),
 }
+
+#: Table headers (id, en) by column key; the frames keep the keys (CSV downloads, tests), the
+#: headers are set through ``st.column_config`` labels in the session's language.
+COLUMNS = {
+    "case_id": ("Kasus", "Case"), "!": ("Tenggat", "Due"), "state": ("Status", "State"),
+    "kelurahan": ("Kelurahan", "Kelurahan"), "kecamatan": ("Kecamatan", "Kecamatan"),
+    "verdict": ("Saran putusan", "Suggested verdict"), "rule_ids": ("Aturan", "Rules"),
+    "apk_type": ("Jenis APK", "APK type"), "paslon": ("Paslon", "Paslon"),
+    "deadline": ("Batas waktu (WIB)", "Deadline (WIB)"), "assigned_to": ("Petugas", "Assigned to"),
+    "lock_holder": ("Dikunci oleh", "Locked by"), "at": ("Waktu (WIB)", "Time (WIB)"),
+    "actor": ("Oleh", "By"), "role": ("Peran", "Role"), "from": ("Dari status", "From state"),
+    "to": ("Ke status", "To state"), "fields": ("Isian", "Fields"), "clock": ("Jam", "Clock"),
+    "status": ("Keadaan", "Status"), "policy": ("Kebijakan", "Policy"), "basis": ("Dasar", "Basis"),
+}
+
+
+def column_labels(columns) -> dict[str, str]:
+    """``st.dataframe`` ``column_config`` for ``columns``: each known key headed in the session's language."""
+    i = 1 if lang() == "en" else 0
+    return {c: COLUMNS[c][i] for c in columns if c in COLUMNS}
+
+
+def state_text(value: str | None) -> str:
+    """A case state named in the session's language ("" for none; an unknown value as written)."""
+    from geozones.cases.states import label
+
+    if not value:
+        return ""
+    try:
+        return label(value, lang())
+    except ValueError:
+        return str(value)
+
+
+def verdict_text(value: str | None) -> str:
+    """A verdict named in the session's language ("" for none; an unknown value as written)."""
+    from geozones.core.verdicts import label
+
+    if not value:
+        return ""
+    try:
+        return label(value, lang())
+    except ValueError:
+        return str(value)
+
+
+def state_legend() -> list[tuple[str, str]]:
+    """``(colour, label)`` of every case state, for :class:`geozones.app.mapview.Legend`."""
+    return [(color, state_text(name)) for name, color in STATE_COLORS.items()]
 
 
 def tr(key: str, **kw) -> str:

@@ -19,7 +19,7 @@ from geozones.app.text import md_escape
 from geozones.core.errors import InputError
 from geozones.services.authz import PUBLIC, Principal
 
-__all__ = ["TOKEN_KEY", "current_principal", "login_page", "sso_configured"]
+__all__ = ["TOKEN_KEY", "current_principal", "login_page", "sidebar_status", "sso_configured"]
 
 TOKEN_KEY = "geozones_login_token"
 
@@ -105,8 +105,12 @@ def current_principal() -> Principal:
     return principal_from_token(store, token)
 
 
+def _roles(p: Principal) -> str:
+    return ", ".join(g.role + (f" ({g.scope})" if g.scope else "") for g in p.grants)
+
+
 def _show_principal(p: Principal) -> None:
-    roles = md_escape(", ".join(g.role + (f" ({g.scope})" if g.scope else "") for g in p.grants)) or _t("public")
+    roles = md_escape(_roles(p)) or _t("public")
     st.success(f"{_t('as')} **{md_escape(p.name)}** · {_t('roles')}: {roles}")
 
 
@@ -160,6 +164,38 @@ def login_page() -> None:
         st.session_state[TOKEN_KEY] = token
         st.rerun()
     st.caption(_t("tab"))
+
+
+def _logout_token() -> None:
+    """on_click of the sidebar's logout: end the session in the store before the run draws the navigation."""
+    token = st.session_state.pop(TOKEN_KEY, None)
+    if token:
+        from geozones.services.accounts import logout
+
+        logout(_store(), token)
+
+
+def sidebar_status() -> None:
+    """In the sidebar: "Masuk sebagai NAME (roles)" and a logout button, when someone is logged in.
+
+    Nothing is drawn for the public. A built-in login is ended through
+    :func:`geozones.services.accounts.logout` (the token is revoked in the store, not
+    only forgotten by the tab); a single sign-on login through ``st.logout``.
+    """
+    try:
+        principal = current_principal()
+    except InputError:  # an expired or revoked session: the login page says why
+        return
+    sso = _sso_logged_in()
+    if principal is PUBLIC or not principal.name or not (sso or st.session_state.get(TOKEN_KEY)):
+        return
+    roles = _roles(principal) or _t("public")
+    st.sidebar.markdown(f"{_t('as')} **{md_escape(principal.name)}** ({md_escape(roles)})")
+    if sso:
+        if st.sidebar.button(_t("logout"), key="sidebar_sso_logout", icon=":material/logout:"):
+            st.logout()
+    else:
+        st.sidebar.button(_t("logout"), key="sidebar_logout", icon=":material/logout:", on_click=_logout_token)
 
 
 def nav_title() -> str:

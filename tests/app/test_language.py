@@ -86,3 +86,21 @@ def test_apk_selectors_and_rules_page_name_types_in_the_language(app):
     (None, "id", "(tidak disebut)"), ("", "en", "(not given)"), ("poster", "en", "poster")])
 def test_apk_label(value, lang, expected):
     assert apk_label(value, lang) == expected
+
+
+def test_map_selects_keep_their_value_across_a_language_switch(app):
+    app.run()
+    # untouched: the "no choice" option is still chosen in English, not blanked to a placeholder
+    app.sidebar.radio(key="lang").set_value("en").run()
+    assert not app.exception
+    assert app.selectbox(key="peta_apk_en").value == "" and app.selectbox(key="peta_apk_en").index == 0
+    assert app.selectbox(key="peta_search_en").value == -1 and app.selectbox(key="peta_search_en").index == 0
+    # chosen in English, kept back in Indonesian
+    app.selectbox(key="peta_apk_en").select("spanduk")
+    app.selectbox(key="peta_search_en").select_index(1).run()
+    app.sidebar.radio(key="lang").set_value("id").run()
+    assert not app.exception
+    assert app.selectbox(key="peta_apk_id").value == "spanduk"
+    assert app.selectbox(key="peta_search_id").value == 0
+    assert app.selectbox(key="peta_apk_id").options[app.selectbox(key="peta_apk_id").index] == apk_label("spanduk",
+                                                                                                         "id")

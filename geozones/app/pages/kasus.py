@@ -8,6 +8,7 @@ import streamlit as st
 
 from geozones.app import casework_view as cv
 from geozones.app import state
+from geozones.app.i18n import apk_label
 from geozones.app.messages import show_error
 from geozones.app.text import md_escape
 from geozones.cases.states import CaseState, allowed_targets, label, transition
@@ -32,15 +33,19 @@ if not rows:
     st.info(cv.tr("cases.none"))
     st.stop()
 
-table = pd.DataFrame([{**r.as_dict(), "deadline": format_wib(r.deadline) if r.deadline else ""} for r in rows])
+# the frame keeps its keys; headers and values (state, verdict, APK type) are shown in the session's language
+table = pd.DataFrame([{**r.as_dict(), "deadline": format_wib(r.deadline) if r.deadline else "",
+                       "state": cv.state_text(r.state), "verdict": cv.verdict_text(r.verdict),
+                       "apk_type": apk_label(r.apk_type, lang) if r.apk_type else ""} for r in rows])
 table.insert(1, "!", [cv.tr("cases.overdue") if r.overdue else "≤24h" if r.due_soon else "" for r in rows])
-st.dataframe(table[["case_id", "!", "state", "kelurahan", "kecamatan", "verdict", "rule_ids", "apk_type", "paslon",
-                    "deadline", "assigned_to", "lock_holder"]], hide_index=True, width="stretch")
+shown = ["case_id", "!", "state", "kelurahan", "kecamatan", "verdict", "rule_ids", "apk_type", "paslon", "deadline",
+         "assigned_to", "lock_holder"]
+st.dataframe(table[shown], hide_index=True, width="stretch", column_config=cv.column_labels(shown))
 
 ids = [r.case_id for r in rows]
 default = st.session_state.get("case_pick")
 case_id = st.selectbox(cv.tr("cases.pick"), ids, index=ids.index(default) if default in ids else 0,
-                       format_func=lambda i: f"#{i}", key="case_select")
+                       format_func=lambda i: f"#{i}", key="case_select", placeholder=cv.tr("select"))
 d = C.case_detail(store, who, case_id, at=at)
 c, rep = d["case"], d["report"]
 st.subheader(md_escape(f"#{c['id']} · {label(c['state'], lang)} · {rep['kelurahan'] or '-'} "
@@ -49,7 +54,8 @@ st.markdown(md_escape(f"{rep['suggested_verdict'] or '-'} · {rep['suggested_rul
                       f"{rep['ruleset_id']}@{rep['ruleset_version']}"))
 st.caption(md_escape(rep["suggested_reasons_en"] if lang == "en" else rep["suggested_reasons_id"] or ""))
 st.caption(md_escape(f"{format_wib(rep['observed_at'])} · {rep['lon']:.6f}, {rep['lat']:.6f} · "
-                     f"APK {rep['apk_type'] or '-'} · paslon {rep['paslon'] or '-'}"))
+                     f"APK {apk_label(rep['apk_type'], lang) if rep['apk_type'] else '-'} · "
+                     f"paslon {rep['paslon'] or '-'}"))
 if rep["decision"]:
     st.caption(md_escape(f"{rep['decision']}: {rep['verdict']} {rep['rule_ids'] or ''} — {rep['decided_by']}"))
 holder = c["lock_holder"]
@@ -61,21 +67,23 @@ if holder:
         st.warning(md_escape("🔒 " + cv.tr("cases.locked_by", who=holder, when=since)))
 
 st.markdown(f"**{cv.tr('cases.history')}**")
-st.dataframe(pd.DataFrame([{"at": format_wib(e.at), "actor": e.actor, "role": e.role,
-                            "from": e.from_state or "", "to": e.to_state,
-                            "fields": ", ".join(f"{k}={v}" for k, v in e.fields.items())} for e in d["history"]]),
-             hide_index=True, width="stretch")
+history = pd.DataFrame([{"at": format_wib(e.at), "actor": e.actor, "role": e.role,
+                         "from": cv.state_text(e.from_state), "to": cv.state_text(e.to_state),
+                         "fields": ", ".join(f"{k}={v}" for k, v in e.fields.items())} for e in d["history"]])
+st.dataframe(history, hide_index=True, width="stretch", column_config=cv.column_labels(history.columns))
 st.markdown(f"**{cv.tr('cases.clocks')}**")
-st.dataframe(pd.DataFrame([{"clock": k.clock_id, "deadline": format_wib(k.deadline),
-                            "status": (format_wib(k.stopped_at) if k.stopped_at else
-                                       cv.tr("cases.overdue") if k.clock_id in d["overdue"] else "…"),
-                            "policy": f"{k.policy_id} {k.policy_version}", "basis": k.basis} for k in d["clocks"]]),
-             hide_index=True, width="stretch")
+clocks = pd.DataFrame([{"clock": k.clock_id, "deadline": format_wib(k.deadline),
+                        "status": (format_wib(k.stopped_at) if k.stopped_at else
+                                   cv.tr("cases.overdue") if k.clock_id in d["overdue"] else "…"),
+                        "policy": f"{k.policy_id} {k.policy_version}", "basis": k.basis} for k in d["clocks"]])
+st.dataframe(clocks, hide_index=True, width="stretch", column_config=cv.column_labels(clocks.columns))
 
 col1, col2 = st.columns(2)
 with col1.form("decide"):
+    # option words follow the language: one widget per language, carrying the choice (state.lang_key)
     verdict = st.selectbox(cv.tr("cases.override"), ["", "FORBIDDEN", "CONDITIONAL", "ALLOWED", "UNKNOWN"],
-                           key="decide_verdict")
+                           key=state.lang_key("decide_verdict", lang), placeholder=cv.tr("select"),
+                           format_func=lambda v: cv.verdict_text(v) or cv.tr("cases.keep"))
     rules = st.text_input("rule_ids", key="decide_rules")
     why = st.text_input(cv.tr("cases.reason"), key="decide_reason")
     ok = st.form_submit_button(cv.tr("cases.confirm"))
@@ -90,7 +98,8 @@ if ok:
 targets = [s.value for s in allowed_targets(c["state"], "bawaslu")]
 if targets:
     with col2.form("advance"):
-        to = st.selectbox(cv.tr("cases.to"), targets, key="adv_to")
+        to = st.selectbox(cv.tr("cases.to"), targets, key=state.lang_key("adv_to", lang),
+                          format_func=cv.state_text, placeholder=cv.tr("select"))
         reason = st.text_input(cv.tr("cases.reason"), key="adv_reason")
         letter = st.text_input(cv.tr("cases.letter"), key="adv_letter")
         order = st.text_input(cv.tr("cases.order"), key="adv_order")
@@ -114,7 +123,7 @@ if targets:
             fields = {k: v for k, v in fields.items() if row is None or k in row.requires or k in row.optional}
             new = C.advance_case(store, who, case_id, to, fields, now=cv.now(),
                                  photo=(after.name, after.getvalue()) if after else None)
-            st.success(f"{cv.tr('cases.saved')}: {new.value}")
+            st.success(f"{cv.tr('cases.saved')}: {cv.state_text(new.value)}")
             st.rerun()
         except InputError as err:
             show_error(err, cv.tr("cases.refused"), lang)
@@ -156,10 +165,11 @@ if ev and ev[0] == tuple(picked):
 
 st.subheader(cv.tr("annex.title"))
 a1, a2, a3 = st.columns(3)
-annex_by = a1.selectbox(cv.tr("annex.by"), list(A.GROUP_KEYS), key="annex_by")
-annex_state = a2.selectbox(cv.tr("annex.state"), ["", *(s.value for s in CaseState)], key="annex_state",
-                           format_func=lambda v: v or cv.tr("annex.all"))
-annex_fmt = a3.selectbox(cv.tr("annex.format"), list(A.FORMATS), key="annex_format")
+annex_by = a1.selectbox(cv.tr("annex.by"), list(A.GROUP_KEYS), key="annex_by", placeholder=cv.tr("select"))
+annex_state = a2.selectbox(cv.tr("annex.state"), ["", *(s.value for s in CaseState)],
+                           key=state.lang_key("annex_state", lang), placeholder=cv.tr("select"),
+                           format_func=lambda v: cv.state_text(v) or cv.tr("annex.all"))
+annex_fmt = a3.selectbox(cv.tr("annex.format"), list(A.FORMATS), key="annex_format", placeholder=cv.tr("select"))
 annex_group = st.text_input(cv.tr("annex.group"), key="annex_group").strip()
 if st.button(cv.tr("annex.make"), key="make_annex"):
     try:

@@ -19,15 +19,19 @@ c1, c2, c3 = st.columns([2, 1, 1.4])
 default_at, moved = state.default_judged_at(ctx.ruleset.schedule)
 with c1:
     at = state.judged_at_picker(lambda k, **v: t(k, lang, **v), key="peta_at", default=default_at)
-apk_options = [None] + [a.value for a in ApkType]
+# "No choice" is a real option ("" / -1), not None: Streamlit reads a None value as "nothing
+# selected" and shows its English placeholder, which is what a language switch used to leave here.
+# Each language has its own widget (state.lang_key), started from the other's value.
+apk_options = ["", *(a.value for a in ApkType)]
 apk = c2.selectbox(t("ctl.apk_type", lang), apk_options, key=state.lang_key("peta_apk", lang),
-                   format_func=lambda v: apk_label(v, lang))
+                   format_func=lambda v: apk_label(v, lang)) or None
 index = data.search_index(*data.keys())
-choices = [None, *range(len(index))]
+choices = [-1, *range(len(index))]
 found = c3.selectbox(
-    t("ctl.search", lang), choices, key="peta_search",
-    format_func=lambda i: t("ctl.search_none", lang) if i is None else
+    t("ctl.search", lang), choices, key=state.lang_key("peta_search", lang),
+    format_func=lambda i: t("ctl.search_none", lang) if i < 0 else
     f"{t('ctl.search_' + index.kind[i], lang)} {index.name[i]} ({index.code[i]})")
+found = None if found is None or found < 0 else found
 default_note = t("ctl.default_inside", lang, today=f"{state.now_wib():%d/%m/%Y}")
 schedule_box(ctx.ruleset, at, lang, note=default_note if moved and at.date() == default_at.date() else None)
 

@@ -19,6 +19,8 @@ from tests.app.e2e.conftest import screenshot_dir
 from tests.app.e2e.server import ROOT, streamlit_server
 from tests.io.photo_builders import make_photo
 
+MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+
 pytestmark = pytest.mark.e2e
 
 
@@ -66,7 +68,10 @@ def test_bawaslu_flow_in_chromium(page, bawaslu_server, tmp_path):
     page.get_by_label("Nama akun").fill("siti")
     page.get_by_label("Kata sandi").fill("siti-pass-12")
     page.get_by_role("button", name="Masuk").click()
-    expect(page.get_by_text("Masuk sebagai")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Masuk sebagai").first).to_be_visible(timeout=30_000)
+    side = page.get_by_test_id("stSidebar")
+    expect(side.get_by_text("Masuk sebagai siti (bawaslu)")).to_be_visible(timeout=30_000)
+    expect(side.get_by_role("button", name="Keluar")).to_be_visible()
 
     _nav(page, "Lapor APK")
     expect(page.get_by_role("heading", name="Laporkan APK")).to_be_visible(timeout=30_000)
@@ -107,6 +112,14 @@ def test_bawaslu_flow_in_chromium(page, bawaslu_server, tmp_path):
     expect(page.get_by_role("heading", name="Terlambat dan jatuh tempo dalam 24 jam")).to_be_visible(timeout=30_000)
     expect(page.get_by_test_id("stDataFrame").first).to_be_visible(timeout=30_000)
     expect(page.get_by_text("Tidak ada kasus terlambat")).to_have_count(0)
+    frame = page.frame_locator(MAP_FRAME).first
+    legend = frame.locator(".geozones-legend")
+    expect(legend).to_contain_text("Status kasus", timeout=60_000)
+    expect(legend).to_contain_text("perintah KPU untuk menurunkan")
+    expect(legend).not_to_contain_text("#f0ad4e")
+    # the kelurahan outlines come with the boundaries' attribution (canvas-drawn, so not countable as paths)
+    expect(frame.locator(".leaflet-control-attribution")).to_contain_text("BPS", timeout=30_000)
+    expect(page.get_by_role("tab", name="Hari")).to_be_visible()
     page.wait_for_timeout(1500)
     page.screenshot(path=str(screenshot_dir() / "bawaslu-dasbor.png"), full_page=True)
 
@@ -127,6 +140,10 @@ def test_bawaslu_flow_in_chromium(page, bawaslu_server, tmp_path):
     pdf = next(out.glob("*.pdf"))
     subprocess.run(["pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", str(pdf),
                     "-singlefile", str(screenshot_dir() / "bawaslu-bukti")], check=True)
+
+    side.get_by_role("button", name="Keluar").click()
+    expect(side.get_by_text("Masuk sebagai")).to_have_count(0, timeout=30_000)
+    expect(page.get_by_test_id("stSidebarNav").get_by_text("Kasus", exact=True)).to_have_count(0)
     assert blocked == []
 
 
