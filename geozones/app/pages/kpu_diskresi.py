@@ -62,6 +62,19 @@ st.subheader(tr("Permohonan", "Request"))
 if campaign:
     st.caption(md_escape(tr(f"Masa kampanye: {format_wib(campaign[0])} – {format_wib(campaign[1])}",
                             f"Campaign period: {format_wib(campaign[0])} – {format_wib(campaign[1])}")))
+# The window outside the form, so the check against the schedule shows as the dates are picked.
+c4, c5 = st.columns(2)
+# the campaign period by default: a grant outside it lifts nothing anyone may do
+first = campaign[0].astimezone(WIB).date() if campaign else dt.date.today()
+last = campaign[1].astimezone(WIB).date() if campaign else dt.date.today() + dt.timedelta(days=14)
+start = c4.date_input(tr("Dari", "From"), value=first, key="kpu_g_from", format="DD/MM/YYYY")
+end = c5.date_input(tr("Sampai", "To"), value=last, key="kpu_g_to", format="DD/MM/YYYY")
+if campaign and (dt.datetime.combine(start, dt.time(0), tzinfo=WIB) < campaign[0]
+                 or dt.datetime.combine(end, dt.time(0), tzinfo=WIB) > campaign[1]):
+    st.warning(md_escape(
+        f"Jangka waktu {start:%d/%m/%Y}–{end:%d/%m/%Y} di luar masa kampanye ({format_wib(campaign[0])} – "
+        f"{format_wib(campaign[1])}) / the window {start:%d/%m/%Y}–{end:%d/%m/%Y} lies outside the campaign "
+        "period of the schedule"))
 with st.form("kpu_grant_request"):
     c1, c2, c3 = st.columns(3)
     lon = c1.number_input("Lon", value=None, format="%.6f", key="kpu_g_lon", placeholder="106.820072")
@@ -69,23 +82,11 @@ with st.form("kpu_grant_request"):
     radius = c3.text_input(tr("Radius", "Radius"), key="kpu_g_radius", placeholder="15 m")
     lifts = st.text_input(tr("Aturan yang diangkat (koma)", "Rules lifted (comma)"), key="kpu_g_lifts",
                           placeholder="R05-K, R15")
-    c4, c5 = st.columns(2)
-    # the campaign period by default: a grant outside it lifts nothing anyone may do
-    first = campaign[0].astimezone(WIB).date() if campaign else dt.date.today()
-    last = campaign[1].astimezone(WIB).date() if campaign else dt.date.today() + dt.timedelta(days=14)
-    start = c4.date_input(tr("Dari", "From"), value=first, key="kpu_g_from", format="DD/MM/YYYY")
-    end = c5.date_input(tr("Sampai", "To"), value=last, key="kpu_g_to", format="DD/MM/YYYY")
     addressee = st.text_input(tr("Ditujukan kepada (mis. Satpol PP, Bina Marga)",
                                  "Addressee (e.g. Satpol PP, Bina Marga)"), key="kpu_g_addressee")
     letter = st.file_uploader(tr("Surat permohonan (PDF)", "Request letter (PDF)"), type=["pdf"], key="kpu_g_pdf")
     reason = st.text_input(tr("Alasan", "Reason"), key="kpu_g_reason")
     ask = st.form_submit_button(tr("Ajukan", "Request"))
-if campaign and (dt.datetime.combine(start, dt.time(0), tzinfo=WIB) < campaign[0]
-                 or dt.datetime.combine(end, dt.time(0), tzinfo=WIB) > campaign[1]):
-    st.warning(md_escape(
-        f"Jangka waktu {start:%d/%m/%Y}–{end:%d/%m/%Y} di luar masa kampanye ({format_wib(campaign[0])} – "
-        f"{format_wib(campaign[1])}) / the window {start:%d/%m/%Y}–{end:%d/%m/%Y} lies outside the campaign "
-        "period of the schedule"))
 if ask:
     try:
         if lon is None or lat is None:
