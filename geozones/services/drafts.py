@@ -75,6 +75,7 @@ __all__ = [
     "set_rule",
     "set_schedule",
     "withdraw_draft",
+    "zone_rules",
 ]
 
 _TOP_VERSION = re.compile(r"^version:.*$", re.M)
@@ -771,6 +772,41 @@ def parse_instant(value: dt.datetime | None) -> dt.datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=dt.timezone(dt.timedelta(hours=7), "WIB"))
+
+
+def zone_rules(store: Store, actor: Principal, version_id: int) -> list[tuple[str, str, bool]]:
+    """The rules a draft's editor may put a zone under, in stack order: the flattened stack's.
+
+    The level's own rules that read a place take zones written in its YAML; a rule of a
+    level above (R08 parks is DKI's) takes KPU overlay features of its layer, so only
+    the inherited rules that read a layer are offered (as :func:`add_zones` accepts).
+
+    Returns
+    -------
+    list of (str, str, bool)
+        Rule id, the id of the level it comes from, and whether it is the draft's own.
+
+    Raises
+    ------
+    Forbidden
+        The actor may not edit rules.
+    """
+    with store.read() as s:
+        v = _version_row(s, version_id)
+        authorize(actor, Action.EDIT_RULES, _target(s.get(RuleSetRecord, v.ruleset_id)))
+        rs = parse_yaml_text(v.yaml_text, source=f"{v.ruleset_id}@{v.version}", check_layers=False)
+        own = {r.id for r in rs.rules}
+        try:
+            flat = _flattened(s, rs)
+        except InputError:  # a parent missing from the store: the level's own rules still take zones
+            flat = rs
+        out = []
+        for r in flat.rules:
+            if r.spatial.form == "anywhere" or (r.id not in own and not r.layer):
+                continue
+            level = r.origin.ruleset_id if r.origin and r.id not in own else rs.id
+            out.append((r.id, level, r.id in own))
+        return out
 
 
 def draft_zones(store: Store, actor: Principal, version_id: int) -> list[dict[str, Any]]:

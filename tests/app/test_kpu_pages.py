@@ -215,6 +215,123 @@ def test_schedule_errors_show_beside_the_field_before_saving(kpu_home):
     assert yaml.safe_load(text)["schedule"]["source"] == "SK KPU Jakpus <uji>"
 
 
+def _loaded(m) -> list[dict]:
+    """The features the editor map loads into its Draw group (as leaflet-draw would send them back)."""
+    from geozones.app.widgets.draw import EditableFeatures
+
+    def walk(el):
+        for child in el._children.values():
+            if isinstance(child, EditableFeatures):
+                return json.loads(child.data_js)["features"]
+            found = walk(child)
+            if found is not None:
+                return found
+        return None
+
+    return walk(m) or []
+
+
+def _submit(at, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def test_draft_map_draws_every_zone_and_offers_the_stacks_rules(kpu_home, monkeypatch):
+    """Issues 1-3: the kota level's own zones and the overlay park are on the editor map with rule and name; the
+    rule list is the flattened stack's (R08 of DKI first by default, with its level); a drawn zone saved shows a
+    message after the rerun, the form is emptied, and it is on the map (a second click adds nothing)."""
+    from geozones.app.widgets import draw
+
+    seen: list[list[dict]] = []
+    keys: list[str] = []
+
+    def fake_st_folium(m, **kwargs):
+        # the officer drew one polygon on the draft's first map; a saved draft has a new row version, so a new
+        # map key, which starts from the stored zones (as the browser's component does)
+        loaded = _loaded(m)
+        seen.append(loaded)
+        keys.append(kwargs["key"])
+        new = [{"type": "Feature", "geometry": _square(PARK_XY[0] + 0.002, PARK_XY[1]), "properties": {}}]
+        return {"all_drawings": loaded + (new if kwargs["key"] == keys[-1] == keys[0] else []),
+                "last_active_drawing": None}
+
+    monkeypatch.setattr(draw, "st_folium", fake_st_folium)
+    at = _page("kpu_draf", kpu_home["ed"])
+    at.text_input(key="kpu_new_reason").input("zona baru")
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    labels = {f["properties"]["zone_id"]: f["properties"]["label"] for f in seen[-1]}
+    assert labels["kpu-1"] == "R08 · Taman Uji"
+    yaml_zones = [z for z in labels if not z.startswith("kpu-")]
+    assert yaml_zones, labels  # the kota level's own zones (R08-N ...) are drawn too
+    assert all(" · " in labels[z] for z in yaml_zones)
+    rule = at.selectbox(key="kpu_zone_rule")
+    assert rule.value == "R08"
+    assert any(o.startswith("R08 ") and "dki-jakarta" in o and "pusat" not in o for o in rule.options), rule.options
+    assert any(o.startswith("R08-N ") and "dki-jakarta-pusat-pilkada-2024" in o for o in rule.options)
+    assert "Zona baru dari peta**: 1" in _texts(at) or "New zones from the map**: 1" in _texts(at)
+    at.text_input(key="kpu_zone_name").input("Taman Baru")
+    at.text_input(key="kpu_zone_reason").input("survei 12/10")
+    _submit(at, "Simpan zona").click().run()
+    assert not at.exception, at.exception
+    saved = [str(x.value).replace("\\", "") for x in at.success]
+    assert any("R08" in x and "kpu-2" in x for x in saved), saved
+    assert at.text_input(key="kpu_zone_name").value == "" and at.text_input(key="kpu_zone_reason").value == ""
+    on_map = {f["properties"]["zone_id"]: f["properties"]["label"] for f in seen[-1]}
+    assert on_map["kpu-2"] == "R08 · Taman Baru"
+    at.text_input(key="kpu_zone_reason").input("lagi")
+    _submit(at, "Simpan zona").click().run()
+    assert not at.exception, at.exception
+    assert any("no zone to add" in str(e.value) for e in at.error)
+    assert sum(z.startswith("kpu-") for z in {f["properties"]["zone_id"] for f in seen[-1]}) == 2
+
+
+def test_publish_reruns_to_the_published_status_without_draft_actions(kpu_home):
+    from geozones.services import accounts, drafts, rulesets
+    from geozones.store.database import open_store
+
+    store = open_store()
+    try:
+        ed = accounts.authenticate(store, "ed", "ed-pass-123")
+        v = drafts.new_draft(store, ed, "dki-jakarta-pusat-pilkada-2024", reason="terbit")
+        rulesets.submit(store, ed, v.id, v.row_version, reason="tinjau")
+    finally:
+        store.dispose()
+    at = _page("kpu_draf", kpu_home["pub"])
+    assert at.button(key="kpu_withdraw") and "in_review" in _texts(at).replace("\\", "")
+    at.text_input(key="kpu_decree").input("SK 300/2024")
+    at.text_input(key="kpu_signed").input("30/10/2024")
+    at.text_input(key="kpu_from").input("01/11/2024")
+    at.text_input(key="kpu_pub_reason").input("SK baru")
+    _submit(at, "Terbitkan").click().run()
+    assert not at.exception, at.exception
+    done = [str(x.value).replace("\\", "") for x in at.success]
+    assert any("Diterbitkan" in x and "published" in x and "SK 300/2024" in x for x in done), done
+    keys = {b.key for b in at.button}
+    assert not keys & {"kpu_withdraw", "kpu_return", "kpu_submit"}, keys
+    assert "in_review" not in _texts(at).replace("\\", "")
+    at.run()  # the message is shown once
+    assert not any("Diterbitkan" in str(x.value) for x in at.success)
+
+
+def test_discretion_form_starts_empty_in_the_campaign_and_decisions_fit_the_grant(kpu_home):
+    at = _page("kpu_diskresi", kpu_home["pub"])
+    assert at.number_input(key="kpu_g_lon").value is None and at.number_input(key="kpu_g_lat").value is None
+    assert at.text_input(key="kpu_g_lifts").value == "" and at.text_input(key="kpu_g_radius").value == ""
+    start, end = at.date_input(key="kpu_g_from").value, at.date_input(key="kpu_g_to").value
+    assert start.year == 2024 and start < end and (end - start).days > 30  # the campaign, not today
+    assert not at.warning
+    at.date_input(key="kpu_g_to").set_value(end + dt.timedelta(days=30)).run()
+    assert any("di luar masa kampanye" in str(w.value) and "outside" in str(w.value) for w in at.warning)
+    decision = at.radio(key="kpu_d_decision")
+    assert decision.options == ["Dikabulkan / granted", "Ditolak / refused", "Dicabut / revoked"]
+    assert decision.value == "granted"
+    assert at.selectbox(key="kpu_d_id").options == []  # D-001 is already granted
+    assert at.selectbox(key="kpu_d_id").value is None
+    decision.set_value("revoked").run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="kpu_d_id").options == ["D-001"]
+
+
 def test_zone_reshaped_on_the_map_is_saved_with_a_reason(kpu_home, monkeypatch):
     """The map's answer is stood in for (AppTest cannot run the component): the stored park comes back larger, as
     leaflet-draw's edit tool would send it; the page lists it, asks a reason and saves the new outline."""
@@ -229,9 +346,11 @@ def test_zone_reshaped_on_the_map_is_saved_with_a_reason(kpu_home, monkeypatch):
 
     def fake_st_folium(m, **kwargs):
         calls.append(kwargs["key"])
-        return {"all_drawings": [{"type": "Feature", "geometry": bigger,
-                                  "properties": {"zone_id": "kpu-1", "name": "Taman Uji"}}],
-                "last_active_drawing": None}
+        loaded = _loaded(m)
+        for f in loaded:
+            if f["properties"]["zone_id"] == "kpu-1":
+                f["geometry"] = bigger
+        return {"all_drawings": loaded, "last_active_drawing": None}
 
     monkeypatch.setattr(draw, "st_folium", fake_st_folium)
     at = _page("kpu_draf", kpu_home["ed"])
@@ -251,6 +370,7 @@ def test_zone_reshaped_on_the_map_is_saved_with_a_reason(kpu_home, monkeypatch):
     saved = [str(s.value).replace("\\", "") for s in at.success]  # markdown-escaped
     assert any("kpu-1 (" in s and "m²)" in s for s in saved), saved
     assert not any(b.key == "kpu_reshape_save" for b in at.button)  # the map now matches the store
+    assert not any(b.key == "kpu_del" for b in at.button)  # the other zones came back as they were
     store = open_store()
     try:
         ed = accounts.authenticate(store, "ed", "ed-pass-123")

@@ -18,6 +18,21 @@ from geozones.core.time import WIB
 from geozones.services import drafts, rulesets
 from geozones.services.authz import Action, can
 
+#: Stored zones on the editor map: a faint fill, so a large area (a whole kawasan) does not hide the map
+#: or the kelurahan under it while drawing; the outline still shows where it ends.
+EDITOR_STYLE = {"color": "#7b3294", "weight": 2, "fillOpacity": 0.06}
+
+
+def _flash(messages: list[tuple[str, str]]) -> None:
+    """Keep messages for the next run: ``st.rerun`` would drop what is shown before it."""
+    st.session_state.setdefault("kpu_flash", []).extend(messages)
+
+
+def _show_flash() -> None:
+    """Show, once, the messages kept by :func:`_flash` (each escaped)."""
+    for kind, text in st.session_state.pop("kpu_flash", []):
+        getattr(st, kind)(md_escape(text))
+
 
 def _read_zones(upload):
     """An uploaded vector file read like ``data import`` (every format read_vector reads), by its name."""
@@ -183,6 +198,7 @@ def _reshape_form(changed: dict, zones: list[dict], draft) -> None:
 
 store, me = session()
 st.title(tr("KPU · Draf aturan dan zona", "KPU · Rule and zone drafts"))
+_show_flash()
 rid = ruleset_choice(store, "kpu_rid")
 if rid is None:
     st.stop()
@@ -210,19 +226,23 @@ draft = open_versions[labels.index(pick)]
 st.caption(md_escape(f"{tr('status', 'status')}: {draft.status} · {tr('penulis', 'author')}: {draft.author} · "
                      f"{tr('terakhir diubah oleh', 'last edited by')}: {draft.updated_by} · row {draft.row_version}"))
 rs = rulesets.parse_yaml_text(drafts.draft_yaml(store, me, draft.id), source=pick, check_layers=False)
-rule_ids = [r.id for r in rs.rules if r.spatial.form != "anywhere"]
 
 tab_zones, tab_rules, tab_yaml, tab_review = st.tabs([tr("Zona", "Zones"), tr("Tabel aturan", "Rule table"),
                                                      "YAML", tr("Tinjau & terbitkan", "Review & publish")])
 
 with tab_zones:
     zones = drafts.draft_zones(store, me, draft.id)
-    stored = zone_features([z for z in zones if z["layer"]])  # KPU overlay zones are the editable ones
+    # Every zone of the draft is drawn and editable: the rule's own (YAML) zones and the KPU overlay
+    # features alike (drafts.reshape_zones and remove_zone take both), each labelled by rule and name.
+    stored = zone_features(zones)
+    rule_of = {z["zone_id"]: z["rule_id"] for z in zones}
+    for f in stored:
+        f["properties"]["label"] = f"{rule_of.get(f['properties']['zone_id'], '')} · {f['properties']['name']}"
     c1, c2 = st.columns([3, 2], gap="medium")
     with c1:
         m = mapview.base_map(online_tiles=False)
         add_area_context(m)
-        drawn = draw_map(m, key=f"kpu_draw_{draft.id}_{draft.row_version}", features=stored) \
+        drawn = draw_map(m, key=f"kpu_draw_{draft.id}_{draft.row_version}", features=stored, style=EDITOR_STYLE) \
             if draft.status == "draft" else []
         changes = split_drawings(drawn, stored) if draft.status == "draft" else None
     with c2:
@@ -231,36 +251,49 @@ with tab_zones:
                        "The draft is in review; return it to draft to change it."))
         st.markdown(f"**{tr('Zona baru dari peta', 'New zones from the map')}**: "
                     f"{len(changes.new) if changes else 0}")
+        choices = drafts.zone_rules(store, me, draft.id)
+        rule_ids = [c[0] for c in choices]
+        level_of = {c[0]: c[1] for c in choices}
+        if st.session_state.pop("kpu_zone_clear", False):
+            # a zone was saved: an empty form, so a second click does not add it again
+            for k in ("kpu_zone_name", "kpu_zone_reason"):
+                st.session_state.pop(k, None)
+            st.session_state["kpu_zone_file_n"] = st.session_state.get("kpu_zone_file_n", 0) + 1
         with st.form("kpu_zone_form"):
             name = st.text_input(tr("Nama zona", "Zone name"), key="kpu_zone_name")
             rule = st.selectbox(tr("Aturan", "Rule"), rule_ids,
-                                index=rule_ids.index("R08") if "R08" in rule_ids else 0, key="kpu_zone_rule")
+                                index=rule_ids.index("R08") if "R08" in rule_ids else 0, key="kpu_zone_rule",
+                                format_func=lambda r: f"{r} · {tr('tingkat', 'level')} {level_of.get(r, '')}")
             category = st.text_input(tr("Kategori", "Category"), key="kpu_zone_category")
             basis = st.text_input(tr("Dasar hukum", "Legal basis"), key="kpu_zone_basis")
             buffer = st.text_input(tr("Buffer (mis. 10 m)", "Buffer (e.g. 10 m)"), key="kpu_zone_buffer")
             advisory = st.checkbox(tr("Anjuran (advisory)", "Advisory"), key="kpu_zone_advisory")
             upload = st.file_uploader(tr("atau impor berkas (GeoJSON, GPKG, KML, SHP zip)",
-                                         "or import a file (GeoJSON, GPKG, KML, SHP zip)"), key="kpu_zone_file")
+                                         "or import a file (GeoJSON, GPKG, KML, SHP zip)"),
+                                      key=f"kpu_zone_file_{st.session_state.get('kpu_zone_file_n', 0)}")
             reason = st.text_input(tr("Alasan perubahan", "Reason for the change"), key="kpu_zone_reason")
             save = st.form_submit_button(tr("Simpan zona", "Save zones"), type="primary")
         if save:
             try:
+                if rule is None:
+                    raise InputError(tr("tidak ada aturan yang menerima zona", "no rule takes zones"), field="rule")
                 inputs, source = [], f"digambar oleh / drawn by {me.name}"
                 if upload is not None:
                     gdf, source = _read_zones(upload), f"{upload.name} (diimpor oleh / imported by {me.name})"
                     geoms = [(g.__geo_interface__, f"{name or upload.name} {i}") for i, g in
                              enumerate(gdf.geometry, 1)]
                 else:
-                    geoms = [(f["geometry"], name or f"zona {i}") for i, f in enumerate(changes.new, 1)]
+                    drawn_new = changes.new if changes else []
+                    geoms = [(f["geometry"], name or f"zona {i}") for i, f in enumerate(drawn_new, 1)]
                 for geom, zname in geoms:
                     inputs.append(drafts.ZoneInput(geometry=geom, name=zname if len(geoms) > 1 or not name else name,
                                                    category=category or None, legal_basis=basis or None,
                                                    buffer=buffer or None, advisory=advisory))
                 v, ids, notes = drafts.add_zones(store, me, draft.id, inputs, rule, source=source, reason=reason,
                                                  expected_row_version=draft.row_version)
-                for n in notes:
-                    st.warning(md_escape(n))
-                st.success(md_escape(tr(f"Disimpan: {', '.join(ids)}", f"Saved: {', '.join(ids)}")))
+                _flash([("warning", n) for n in notes] + [("success", tr(
+                    f"Zona disimpan untuk {rule}: {', '.join(ids)}", f"Zones saved for {rule}: {', '.join(ids)}"))])
+                st.session_state["kpu_zone_clear"] = True
                 st.rerun()
             except InputError as err:
                 fail(err)
@@ -278,12 +311,18 @@ with tab_zones:
                 try:
                     for zid in changes.deleted:
                         drafts.remove_zone(store, me, draft.id, zid, reason=why)
+                    _flash([("success", tr(f"Zona dihapus: {', '.join(changes.deleted)}",
+                                           f"Zones removed: {', '.join(changes.deleted)}"))])
                     st.rerun()
                 except InputError as err:
                     fail(err)
         if zones:
             st.dataframe(pd.DataFrame([{k: z[k] for k in ("zone_id", "name", "rule_id", "layer", "source")}
-                                       for z in zones]), hide_index=True, use_container_width=True)
+                                       for z in zones]), hide_index=True, use_container_width=True,
+                         column_config={
+                             "zone_id": tr("ID zona", "Zone id"), "name": tr("Nama", "Name"),
+                             "rule_id": tr("Aturan", "Rule"), "layer": tr("Lapisan", "Layer"),
+                             "source": tr("Sumber", "Source")})
 
 with tab_rules:
     st.caption(tr("Ubah sel lalu simpan; kesalahan validasi muncul di samping kolom yang disebut.",
@@ -292,7 +331,13 @@ with tab_rules:
                            "layer": r.layer or "", "advisory": r.advisory,
                            "title_id": r.title.id, "title_en": r.title.en} for r in rs.rules])
     edited = st.data_editor(table, key=f"kpu_rules_{draft.id}_{draft.row_version}", hide_index=True,
-                            disabled=["id"] if draft.status == "draft" else True, use_container_width=True)
+                            disabled=["id"] if draft.status == "draft" else True, use_container_width=True,
+                            column_config={
+                                "id": tr("Aturan", "Rule"), "verdict": tr("Putusan", "Verdict"),
+                                "layer": tr("Lapisan", "Layer"),
+                                "advisory": st.column_config.CheckboxColumn(tr("Anjuran", "Advisory")),
+                                "title_id": tr("Judul (Indonesia)", "Title (Indonesian)"),
+                                "title_en": tr("Judul (Inggris)", "Title (English)")})
     rule_reason = st.text_input(tr("Alasan perubahan", "Reason for the change"), key="kpu_rule_reason")
     if st.button(tr("Simpan aturan", "Save rules"), key="kpu_rule_save", disabled=draft.status != "draft"):
         row_version = draft.row_version
@@ -382,7 +427,11 @@ with tab_review:
                     effective_from=dt.datetime.combine(start, dt.time(0), tzinfo=WIB),
                     effective_to=dt.datetime.combine(end, dt.time(0), tzinfo=WIB) if end else None,
                     decree_pdf_sha256=sha, reason=pub_reason or None)
-                st.success(md_escape(tr(f"Diterbitkan: {v.ruleset_id}@{v.version}",
-                                        f"Published: {v.ruleset_id}@{v.version}")))
+                # a fresh run: the version is no longer an open draft, so no draft action is offered on it
+                _flash([("success", tr(f"Diterbitkan: {v.ruleset_id}@{v.version} · status: {v.status} · "
+                                       f"SK {v.decree_no}", f"Published: {v.ruleset_id}@{v.version} · status: "
+                                       f"{v.status} · decree {v.decree_no}"))])
+                st.session_state.pop("kpu_draft", None)
+                st.rerun()
             except InputError as err:
                 fail(err)

@@ -7,14 +7,39 @@ import streamlit as st
 
 from geozones.app import mapview
 from geozones.app.kpu_common import fail, ruleset_choice, session, tr
+from geozones.app.state import lang
 from geozones.app.text import md_escape
-from geozones.app.widgets.map import show_map
+from geozones.app.widgets.map import add_area_context, show_map
 from geozones.core.errors import InputError
 from geozones.core.time import format_wib
 from geozones.rules.diff import CHANGE_LABELS, DIFF_COLORS, diff_frame, diff_map_frame
 from geozones.services import drafts, rulesets
 from geozones.services.audit_log import audit_frame, list_events
 from geozones.services.authz import Action
+
+
+def _readable(value, depth: int = 0) -> str:
+    """A changed value as text a reader follows, instead of raw JSON.
+
+    A bilingual text in the session's language, lists and mappings spelled out
+    (``key: value``), geometries summarised.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        if set(value) == {"id", "en"}:
+            return str(value[lang()])
+        if "type" in value and "coordinates" in value:
+            return tr(f"geometri {value['type']}", f"{value['type']} geometry")
+        if depth > 1:
+            return "…"
+        return "; ".join(f"{k}: {_readable(v, depth + 1)}" for k, v in value.items() if v not in (None, "", [], {}))
+    if isinstance(value, list | tuple):
+        return ", ".join(_readable(v, depth + 1) for v in value)
+    if isinstance(value, bool):
+        return tr("ya", "yes") if value else tr("tidak", "no")
+    return str(value)
+
 
 store, me = session(Action.READ_AUDIT)
 st.title(tr("KPU · Riwayat, perbedaan dan audit", "KPU · History, diff and audit"))
@@ -27,7 +52,11 @@ st.dataframe(pd.DataFrame([{
     "effective_from": format_wib(v.effective_from) if v.effective_from else "",
     "effective_to": format_wib(v.effective_to) if v.effective_to else "", "author": v.author,
     "publisher": v.publisher or "", "published_at": format_wib(v.published_at) if v.published_at else ""}
-    for v in versions]), hide_index=True, use_container_width=True)
+    for v in versions]), hide_index=True, use_container_width=True, column_config={
+    "version": tr("Versi", "Version"), "status": tr("Status", "Status"), "decree": tr("Nomor SK", "Decree no."),
+    "signed": tr("Ditandatangani", "Signed on"), "effective_from": tr("Berlaku sejak", "Effective from"),
+    "effective_to": tr("Berlaku sampai", "Effective to"), "author": tr("Penulis", "Author"),
+    "publisher": tr("Penerbit", "Publisher"), "published_at": tr("Diterbitkan pada", "Published at")})
 
 st.subheader(tr("Ekspor untuk publikasi", "Exports for publication"))
 st.caption(tr("Setiap berkas membawa versi, nomor SK dan atribusi data. Versi terbit bersifat publik; draf hanya untuk "
@@ -74,9 +103,17 @@ if len(names) >= 2:
         fail(err)
         changes = []
     frame = diff_frame(changes)
-    st.dataframe(frame.drop(columns=["change"]), hide_index=True, use_container_width=True)
+    # old / new as text a reader follows (diff_frame keeps JSON, for files)
+    frame["old"] = [_readable(c.old) for c in changes]
+    frame["new"] = [_readable(c.new) for c in changes]
+    st.dataframe(frame.drop(columns=["change"]), hide_index=True, use_container_width=True, column_config={
+        "kind": tr("Jenis", "Kind"), "key": tr("Kunci", "Key"), "name": tr("Nama", "Name"),
+        "change_label": tr("Perubahan", "Change"), "field": tr("Bidang", "Field"), "old": tr("Lama", "Old"),
+        "new": tr("Baru", "New"), "area_m2": st.column_config.NumberColumn(tr("Luas berubah (m²)", "Area changed (m²)"),
+                                                                           format="%.1f")})
     zones = diff_map_frame(changes)
     m = mapview.base_map()
+    add_area_context(m, fit=not len(zones))  # the kelurahan as the base the changes are read against
     if len(zones):
         import folium
 

@@ -59,7 +59,8 @@ class EditableFeatures(MacroElement):
     Parameters
     ----------
     features : list of dict
-        GeoJSON Features in EPSG:4326; their properties come back in ``all_drawings``.
+        GeoJSON Features in EPSG:4326; their properties come back in ``all_drawings``. A
+        ``label`` property is shown (as text) on hover.
     style : dict, optional
         Leaflet path style of lines and polygons.
     """
@@ -67,7 +68,15 @@ class EditableFeatures(MacroElement):
     _template = Template("""
         {% macro script(this, kwargs) %}
         L.geoJSON({{ this.data_js }}, {style: function () { return {{ this.style_js }}; }})
-            .eachLayer(function (layer) { {{ this._parent.get_name() }}.addLayer(layer); });
+            .eachLayer(function (layer) {
+                var label = layer.feature && layer.feature.properties && layer.feature.properties.label;
+                if (label) {  // as text, never HTML: names come from users
+                    var tip = document.createElement("span");
+                    tip.textContent = String(label);
+                    layer.bindTooltip(tip, {sticky: true});
+                }
+                {{ this._parent.get_name() }}.addLayer(layer);
+            });
         {% endmacro %}
     """)
 
@@ -107,8 +116,11 @@ def zone_features(zones: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 
 def add_draw_control(m: folium.Map, features: Sequence[Mapping[str, Any]] = (), *,
-                     draw_options: Mapping[str, Any] | None = None) -> folium.FeatureGroup:
+                     draw_options: Mapping[str, Any] | None = None,
+                     style: Mapping[str, Any] | None = None) -> folium.FeatureGroup:
     """Add the Draw toolbar to ``m``, with ``features`` loaded as editable layers.
+
+    ``style`` is their Leaflet path style (default :data:`ZONE_STYLE`).
 
     Returns
     -------
@@ -116,7 +128,7 @@ def add_draw_control(m: folium.Map, features: Sequence[Mapping[str, Any]] = (), 
         The edit group (``drawnItems`` in the browser).
     """
     fg = folium.FeatureGroup(name="zona", control=False)
-    EditableFeatures(features).add_to(fg)
+    EditableFeatures(features, style).add_to(fg)
     fg.add_to(m)
     LocalDraw(feature_group=fg, show_geometry_on_click=False, draw_options=dict(draw_options or DRAW_OPTIONS),
               edit_options={"poly": {"allowIntersection": False}}).add_to(m)
@@ -168,7 +180,8 @@ def split_drawings(all_drawings: Sequence[Mapping[str, Any]] | None,
 
 
 def draw_map(m: folium.Map, *, key: str, features: Sequence[Mapping[str, Any]] = (), height: int = 560,
-             draw_options: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+             draw_options: Mapping[str, Any] | None = None,
+             style: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     """Show ``m`` with the drawing toolbar and return every feature on it.
 
     Parameters
@@ -181,6 +194,8 @@ def draw_map(m: folium.Map, *, key: str, features: Sequence[Mapping[str, Any]] =
         Stored zones as GeoJSON Features (:func:`zone_features`), loaded editable.
     draw_options : dict, optional
         leaflet-draw ``draw`` options (default :data:`DRAW_OPTIONS`).
+    style : dict, optional
+        Leaflet path style of the stored zones (default :data:`ZONE_STYLE`).
 
     Returns
     -------
@@ -189,7 +204,7 @@ def draw_map(m: folium.Map, *, key: str, features: Sequence[Mapping[str, Any]] =
         ``zone_id``, possibly moved) and new ones (empty properties). The stored
         features themselves until the user draws, edits or deletes.
     """
-    add_draw_control(m, features, draw_options=draw_options)
+    add_draw_control(m, features, draw_options=draw_options, style=style)
     out = st_folium(m, key=key, height=height, use_container_width=True, returned_objects=RETURNED)
     drawings = out.get("all_drawings") if isinstance(out, dict) else None
     return [dict(f) for f in drawings] if drawings is not None else [dict(f) for f in features]

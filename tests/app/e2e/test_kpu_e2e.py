@@ -244,14 +244,14 @@ def test_editor_draws_publisher_publishes_public_sees(page, kpu_server):
     expect(page.locator(MAP_SHOWN).first).to_be_visible(timeout=60_000)
     # the previous page's map frame may linger for a moment: look at every map until the diff map is drawn
     html, deadline = "", time.monotonic() + 60
-    # the parks rule the kota level holds is R08-N (named parks); R08 itself is the DKI level's
-    while "R08-N/kpu-1" not in html and time.monotonic() < deadline:
+    # the page's default rule is R08 (parks, the DKI level's): the drawn park is a KPU overlay feature of its layer
+    while "R08/kpu-1" not in html and time.monotonic() < deadline:
         page.wait_for_timeout(500)
         frames = [el.content_frame() for el in page.locator(MAP_SHOWN).element_handles()]
-        html = next((h for h in (f.content() for f in frames if f) if "R08-N/kpu-1" in h), html)
-    assert "R08-N/kpu-1" in html and "#1a9850" in html  # the zone, added, in green
+        html = next((h for h in (f.content() for f in frames if f) if "R08/kpu-1" in h), html)
+    assert "R08/kpu-1" in html and "#1a9850" in html  # the zone, added, in green
     diff_map = next(el for el in page.locator(MAP_SHOWN).element_handles()
-                    if el.content_frame() and "R08-N/kpu-1" in el.content_frame().content())
+                    if el.content_frame() and "R08/kpu-1" in el.content_frame().content())
     diff_map.evaluate("e => e.scrollIntoView({block: 'end'})")  # the exports section pushed it down
     page.wait_for_timeout(800)
     _shot(page, "kpu-diff-map.png")
