@@ -77,7 +77,7 @@ def test_lock_shows_its_holder_and_refuses_others(home, shared_data):  # noqa: F
     other = _open(budi, first)
     assert "siti" in _texts(other, "warning")
     assert not [b for b in other.button if b.key in ("case_lock", "case_unlock")]
-    other.selectbox(key="adv_to").select("under_study")
+    other.selectbox(key="adv_to_id").select("under_study")
     other.text_input(key="adv_reason").input("kajian")
     other.button[1].click().run()
     assert "siti" in _texts(other, "error") and _holder(first) == "siti"
