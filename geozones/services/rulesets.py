@@ -606,7 +606,7 @@ def _check_window(s: Session, v: RuleSetVersion, start: dt.datetime, end: dt.dat
         .order_by(RuleSetVersion.effective_from)).scalars().first()
     if later is not None:
         raise InputError(f"masa berlaku tumpang tindih: {later.ruleset_id}@{later.version} "
-                         f"(SK {later.decree_no or '-'}) "
+                         f"({later.decree_no or 'tanpa keputusan / no decree'}) "
                          f"sudah berlaku sejak {format_wib(later.effective_from)}, tidak sebelum {format_wib(start)} / "
                          f"overlapping effective window: {later.ruleset_id}@{later.version} is in force from "
                          f"{format_wib(later.effective_from)}, not before {format_wib(start)}",

@@ -85,6 +85,11 @@ def test_kpu_flow_through_the_cli(cli, tmp_path):
     assert code == 0, err
     draft = out.strip().splitlines()[-1]
     assert draft == f"{RID}@2024.3"
+    # what an editor reads names the legal sources, never a developer's research notes
+    code, out, err = cli("draft", "show", draft, user="ed")
+    assert code == 0, err
+    assert "PKPU 13/2024" in out
+    assert "domain-research" not in out and "../shared" not in out
     park = _geojson(tmp_path / "park.geojson", {"type": "Polygon", "coordinates": _square(*PARK_XY)})
     code, out, err = cli("draft", "add-zone", draft, park, "--rule", "R08", "--reason", "survei lapangan 12/10",
                          user="ed")
@@ -102,6 +107,7 @@ def test_kpu_flow_through_the_cli(cli, tmp_path):
                          "--effective-from", "2024-10-15", "--reason", "SK taman Johar Baru", user="pub")
     assert code == 0, err
     assert "SK 200/2024" in out and "15-10-2024 00:00 WIB" in out
+    assert "SK SK" not in out  # the decree number as given, not prefixed again
 
     # in force on the date: FORBIDDEN (R08) from 15 Oct, what it was before for earlier dates
     after = _verdicts(cli, tmp_path, "2024-10-20T10:00")
