@@ -545,8 +545,8 @@ def publish(args: argparse.Namespace) -> int:
     finally:
         store.dispose()
     # The decree number is printed as given: it already reads "SK 200/2024" (a prefix here doubled it).
-    print(f"geozones: diterbitkan / published: {_status(v)}, keputusan / decree: {v.decree_no}, berlaku sejak / in force from "
-          f"{format_wib(v.effective_from)}")
+    print(f"geozones: diterbitkan / published: {_status(v)}, keputusan / decree: {v.decree_no}, "
+          f"berlaku sejak / in force from {format_wib(v.effective_from)}")
     return 0
 
 

@@ -114,6 +114,15 @@ def test_kpu_flow_through_the_cli(cli, tmp_path):
     assert after["verdict"] == "FORBIDDEN" and "R08" in after["rule_ids"].split(";")
     assert _verdicts(cli, tmp_path, "2024-10-15T00:00")["verdict"] == "FORBIDDEN"
     assert _verdicts(cli, tmp_path, "2024-10-14T23:59")["verdict"] == "NEEDS_OWNER_CONSENT"
+    # sites on both sides of 15 Oct are judged with two stacks; a layer neither could check is named once
+    sites = tmp_path / "two.csv"
+    sites.write_text(f"site_id,lon,lat,installed_at\na,{PARK_XY[0]},{PARK_XY[1]},2024-10-14T10:00\n"
+                     f"b,{PARK_XY[0]},{PARK_XY[1]},2024-10-20T10:00\n", encoding="utf-8")
+    code, _, err = cli("check", sites, "--no-progress", "--out", tmp_path / "two-out.csv")
+    assert code == 0, err
+    line = next(x for x in err.splitlines() if "tidak diperiksa" in x).split(": ", 2)[-1]
+    named = [item.strip() for item in line.split("),")]
+    assert named and len(named) == len(set(named)), line
 
     code, out, err = cli("rules", "diff", f"{RID}@2024.2", draft, "--format", "csv")
     assert code == 0, err
