@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pytest
 
@@ -121,7 +122,7 @@ def test_kpu_flow_through_the_cli(cli, tmp_path):
     code, _, err = cli("check", sites, "--no-progress", "--out", tmp_path / "two-out.csv")
     assert code == 0, err
     line = next(x for x in err.splitlines() if "tidak diperiksa" in x).split(": ", 2)[-1]
-    named = [item.strip() for item in line.split("),")]
+    named = re.findall(r"R[\w-]+ \([^)]*\)", line)
     assert named and len(named) == len(set(named)), line
 
     code, out, err = cli("rules", "diff", f"{RID}@2024.2", draft, "--format", "csv")
