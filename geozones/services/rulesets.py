@@ -148,18 +148,34 @@ def _missing_parent(s: Session, child: str, parent: str, source: str) -> InputEr
     that holds it (shown relative to the working directory when it lies inside it, so the
     command runs as printed), and with the decree options an import records.
     """
+    missing, cmds = import_commands(s, parent)
+    chain = " <- ".join([*missing, child])
+    return InputError(f"aturan '{child}' memperluas '{parent}', yang belum ada di basis data; impor induknya dulu, "
+                      f"dari akar ({chain}), masing-masing dengan --decree/--signed keputusannya: {cmds} / rule set "
+                      f"'{child}' extends '{parent}', which is not in the store; import its parents first, root first "
+                      f"({chain}), each with its decree's --decree/--signed: {cmds}", source=source, field="extends")
+
+
+def import_commands(s: Session, ruleset_id: str) -> tuple[list[str], str]:
+    """The levels missing from the store up to ``ruleset_id``, root first, and the commands importing them.
+
+    Each command names the packaged rule file of its level (relative to the working
+    directory when it lies inside it, so it runs as printed; ``<berkas/file>`` when no
+    packaged file holds that id).
+
+    Returns
+    -------
+    tuple of (list of str, str)
+        The missing ids, root first, and the commands joined with ``"; "``.
+    """
     missing: list[tuple[str, Path | None]] = []
-    pid: str | None = parent
+    pid: str | None = ruleset_id
     while pid and s.get(RuleSetRecord, pid) is None and pid not in [m for m, _ in missing]:
         path = _packaged_file(pid)
         missing.insert(0, (pid, path))
         pid = _file_extends(path) if path is not None else None
     cmds = "; ".join(f"geozones rules import {_shown(path) if path else '<berkas/file>'}" for _, path in missing)
-    chain = " <- ".join([*(m for m, _ in missing), child])
-    return InputError(f"aturan '{child}' memperluas '{parent}', yang belum ada di basis data; impor induknya dulu, "
-                      f"dari akar ({chain}), masing-masing dengan --decree/--signed keputusannya: {cmds} / rule set "
-                      f"'{child}' extends '{parent}', which is not in the store; import its parents first, root first "
-                      f"({chain}), each with its decree's --decree/--signed: {cmds}", source=source, field="extends")
+    return [m for m, _ in missing], cmds
 
 
 def _packaged_file(ruleset_id: str) -> Path | None:

@@ -174,6 +174,21 @@ def test_a_level_whose_parent_is_not_stored_is_refused_naming_the_command(store,
     assert [v.version for v in rulesets.list_versions(store, people["admin"], NASIONAL_ID)] == ["2024.1"]
 
 
+def test_a_draft_of_a_level_not_stored_names_the_imports_root_first(store, people, monkeypatch):
+    from geozones.services import drafts
+
+    monkeypatch.chdir(rulesets.RULES_DIR.parent)
+    with pytest.raises(InputError) as exc:
+        drafts.new_draft(store, people["kpu_editor"], RID)
+    en = str(exc.value).split(" / ", 1)[1]
+    assert "in the store" in en
+    assert en.index(f"rules/{NASIONAL_ID}.yaml") < en.index(f"rules/{DKI_ID}.yaml") < en.index(f"rules/{RID}.yaml")
+    import_parents(store, people["admin"])
+    with pytest.raises(InputError) as exc:
+        drafts.new_draft(store, people["kpu_editor"], RID)
+    assert f"geozones rules import rules/{RID}.yaml" in str(exc.value) and NASIONAL_ID not in str(exc.value)
+
+
 def test_a_parent_version_is_checked_against_the_kota_layers_below_it(store, people, two_versions):
     bad = with_version(NASIONAL_TEXT, "2024.2").replace("layer: worship", "layer: no_such_layer", 1)
     with pytest.raises(InputError, match="unknown layer 'no_such_layer'"):
