@@ -15,6 +15,7 @@ from geozones.cli.common import catalog
 from geozones.core.errors import InputError
 from geozones.core.time import resolve_at
 from geozones.core.verdicts import Verdict, label
+from geozones.engine.explain import unique_not_checked
 from geozones.io.chunks import DEFAULT_CHUNK_ROWS, SiteChunks, csv_bytes_size
 from geozones.io.exports import metadata_path
 from geozones.io.parquet import is_parquet
@@ -120,7 +121,8 @@ def _run_kota(args: argparse.Namespace, fmt: str, cat, source, at, jobs: int) ->
               f"disebut kode_kota-nya; dinilai dengan aturan kota tempat titik itu berada (baris {rows}) / "
               f"{len(result.misplaced)} sites lie in another kota than their kode_kota names; judged with the "
               f"rules of the kota they lie in (rows {rows})", file=sys.stderr)
-    not_checked = [{**c, "kota": s["kota"]} for s in result.stacks for c in s.get("not_checked", [])]
+    not_checked = unique_not_checked([{**c, "kota": s["kota"]} for s in result.stacks
+                                     for c in s.get("not_checked", [])])
     return _summary(args, fmt, result, not_checked)
 
 

@@ -544,8 +544,9 @@ def publish(args: argparse.Namespace) -> int:
                               action=Action.PUBLISH)
     finally:
         store.dispose()
-    print(f"geozones: diterbitkan / published: {_status(v)}, SK {v.decree_no}, berlaku sejak / in force from "
-          f"{format_wib(v.effective_from)}")
+    # The decree number is printed as given: it already reads "SK 200/2024" (a prefix here doubled it).
+    print(f"geozones: diterbitkan / published: {_status(v)}, keputusan / decree: {v.decree_no}, "
+          f"berlaku sejak / in force from {format_wib(v.effective_from)}")
     return 0
 
 

@@ -18,8 +18,9 @@ def register(rsub: argparse._SubParsersAction) -> None:
                           "version (admin or kpu_publisher; audited)",
                           description="Store one rule-set level as a published version. A level that extends a "
                           "parent (a kota its province, a province the national base) needs its parents in the "
-                          "store first; otherwise it is refused, naming the parent and the command that imports "
-                          "it. The flattened stack is checked against the kota area's layer names.")
+                          "store first; otherwise it is refused, naming every missing level, root first, with "
+                          "the command that imports it. The flattened stack is checked against the kota area's "
+                          "layer names.")
     imp.add_argument("file", type=Path)
     imp.add_argument("--decree", default=None, help="decree number (nomor SK)")
     imp.add_argument("--signed", default=None, help="decree signing date (YYYY-MM-DD)")

@@ -108,6 +108,30 @@ class Evaluation:
     legend: dict | None = None
 
 
+def unique_not_checked(records: list[dict]) -> list[dict]:
+    """Not-checked records without repeats, in first-seen order.
+
+    Several stacks judged in one batch (versions in force at different site times, or
+    several kota) each report the layers they could not check; the same rule on the same
+    layer in the same kota is one fact and is listed once.
+
+    Parameters
+    ----------
+    records : list of dict
+        Records with ``rule_id`` and ``layer`` (and optionally ``kota``), as
+        :attr:`geozones.engine.compile.PreparedRules.not_checked` gives them.
+
+    Returns
+    -------
+    list of dict
+        The first record of each ``(rule_id, layer, kota)``.
+    """
+    seen: dict[tuple, dict] = {}
+    for c in records:
+        seen.setdefault((c.get("rule_id"), c.get("layer"), c.get("kota")), c)
+    return list(seen.values())
+
+
 def _default_reasons(ruleset: RuleSet) -> tuple[str, str]:
     basis = cite(ruleset.default_legal_basis)
     v = ruleset.default_verdict.value

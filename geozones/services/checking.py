@@ -29,6 +29,7 @@ from geozones.areas.layers import LayerSet
 from geozones.core.errors import InputError
 from geozones.core.time import resolve_at
 from geozones.engine import Evaluation, PreparedRules, evaluate_detailed, prepare
+from geozones.engine.explain import unique_not_checked
 from geozones.engine.sites import normalize_sites
 from geozones.io.exports import attribution_lines
 from geozones.rules.model import Grant, RuleSet, in_force
@@ -383,6 +384,6 @@ def check_batch(catalog: StackCatalog, sites: gpd.GeoDataFrame, at: object | Non
                   "area": "; ".join(dict.fromkeys(s["area"] for s in stacks)),
                   "layers": {f"{s['area']}:{k}": v for s in stacks for k, v in s["layers"].items()},
                   "stacks": stacks, "attribution": attribution}
-    return Evaluation(table=table, matches=all_matches, not_checked=not_checked,
+    return Evaluation(table=table, matches=all_matches, not_checked=unique_not_checked(not_checked),
                       nearest_bound_m=own.prepared.nearest_bound_m, provenance=provenance,
                       legend={"stacks": [{"rule_stack": k, **v} for k, v in legends.items()]})

@@ -50,6 +50,7 @@ from geozones.services.rulesets import (
     _target,
     _version_row,
     _zones,
+    import_commands,
     in_force_on,
     parse_yaml_text,
 )
@@ -159,8 +160,9 @@ def new_draft(store: Store, actor: Principal, ruleset_id: str, *, reason: str | 
     with store.write() as s:
         rec = s.get(RuleSetRecord, ruleset_id)
         if rec is None:
-            raise InputError(f"aturan '{ruleset_id}' tidak ada di basis data / no rule set '{ruleset_id}' in the store",
-                             field="ruleset")
+            _, cmds = import_commands(s, ruleset_id)
+            raise InputError(f"aturan '{ruleset_id}' tidak ada di basis data; impor dulu, dari akar: {cmds} / no rule "
+                             f"set '{ruleset_id}' in the store; import it first, root first: {cmds}", field="ruleset")
         role = authorize(actor, Action.EDIT_RULES, _target(rec))
         now = now_utc()
         parent = in_force_on(s, ruleset_id, now) or _current_published(s, ruleset_id)

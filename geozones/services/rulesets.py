@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import shapely.geometry
 import yaml
@@ -140,23 +141,70 @@ def _remember(text: str, rs: RuleSet) -> None:
         _PARSED[sha] = rs
 
 
-def _missing_parent(child: str, parent: str, source: str) -> InputError:
-    """The refusal for a level whose parent is not in the store, naming the command that imports it."""
-    path = RULES_DIR / f"{parent}.yaml"
-    if not path.is_file():
-        path = next((f for f in sorted(RULES_DIR.glob("*.yaml")) if _file_id(f) == parent), None)
-    cmd = f"geozones rules import {path}" if path else "geozones rules import <berkas/file>"
-    return InputError(f"aturan '{child}' memperluas '{parent}', yang belum ada di basis data; impor induknya dulu: "
-                      f"{cmd} / rule set '{child}' extends '{parent}', which is not in the store; import the parent "
-                      f"first: {cmd}", source=source, field="extends")
+def _missing_parent(s: Session, child: str, parent: str, source: str) -> InputError:
+    """The refusal for a level whose parent is not in the store, naming the commands that import it.
+
+    Every missing level above ``child`` is named, root first, each with the packaged file
+    that holds it (shown relative to the working directory when it lies inside it, so the
+    command runs as printed), and with the decree options an import records.
+    """
+    missing, cmds = import_commands(s, parent)
+    chain = " <- ".join([*missing, child])
+    return InputError(f"aturan '{child}' memperluas '{parent}', yang belum ada di basis data; impor induknya dulu, "
+                      f"dari akar ({chain}), masing-masing dengan --decree/--signed keputusannya: {cmds} / rule set "
+                      f"'{child}' extends '{parent}', which is not in the store; import its parents first, root first "
+                      f"({chain}), each with its decree's --decree/--signed: {cmds}", source=source, field="extends")
 
 
-def _file_id(path) -> str | None:
+def import_commands(s: Session, ruleset_id: str) -> tuple[list[str], str]:
+    """The levels missing from the store up to ``ruleset_id``, root first, and the commands importing them.
+
+    Each command names the packaged rule file of its level (relative to the working
+    directory when it lies inside it, so it runs as printed; ``<berkas/file>`` when no
+    packaged file holds that id).
+
+    Returns
+    -------
+    tuple of (list of str, str)
+        The missing ids, root first, and the commands joined with ``"; "``.
+    """
+    missing: list[tuple[str, Path | None]] = []
+    pid: str | None = ruleset_id
+    while pid and s.get(RuleSetRecord, pid) is None and pid not in [m for m, _ in missing]:
+        path = _packaged_file(pid)
+        missing.insert(0, (pid, path))
+        pid = _file_extends(path) if path is not None else None
+    cmds = "; ".join(f"geozones rules import {_shown(path) if path else '<berkas/file>'}" for _, path in missing)
+    return [m for m, _ in missing], cmds
+
+
+def _packaged_file(ruleset_id: str) -> Path | None:
+    """The packaged rule file of ``ruleset_id`` (``rules/ID.yaml``, else the file whose ``id`` it is)."""
+    path = RULES_DIR / f"{ruleset_id}.yaml"
+    if path.is_file():
+        return path
+    return next((f for f in sorted(RULES_DIR.glob("*.yaml")) if _file_field(f, "id") == ruleset_id), None)
+
+
+def _file_extends(path: Path) -> str | None:
+    value = _file_field(path, "extends")
+    return value if isinstance(value, str) else None
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the working directory when inside it, else absolute (where the package keeps it)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path.resolve())
+
+
+def _file_field(path: Path, field: str):
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
-    return data.get("id") if isinstance(data, dict) else None
+    return data.get(field) if isinstance(data, dict) else None
 
 
 def parent_rows(s: Session, level: RuleSet, *, at: dt.datetime | None = None, as_published: dt.datetime | None = None,
@@ -188,7 +236,7 @@ def parent_rows(s: Session, level: RuleSet, *, at: dt.datetime | None = None, as
                              f"{' -> '.join([*seen, pid])}", source=source, field="extends")
         seen.append(pid)
         if s.get(RuleSetRecord, pid) is None:
-            raise _missing_parent(cur.id, pid, source)
+            raise _missing_parent(s, cur.id, pid, source)
         if as_published is not None:
             row = as_published_on(s, pid, as_published)
             when = as_published
@@ -606,7 +654,7 @@ def _check_window(s: Session, v: RuleSetVersion, start: dt.datetime, end: dt.dat
         .order_by(RuleSetVersion.effective_from)).scalars().first()
     if later is not None:
         raise InputError(f"masa berlaku tumpang tindih: {later.ruleset_id}@{later.version} "
-                         f"(SK {later.decree_no or '-'}) "
+                         f"({later.decree_no or 'tanpa keputusan / no decree'}) "
                          f"sudah berlaku sejak {format_wib(later.effective_from)}, tidak sebelum {format_wib(start)} / "
                          f"overlapping effective window: {later.ruleset_id}@{later.version} is in force from "
                          f"{format_wib(later.effective_from)}, not before {format_wib(start)}",

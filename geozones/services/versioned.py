@@ -18,6 +18,7 @@ import pandas as pd
 from geozones.core.errors import InputError
 from geozones.core.time import resolve_at
 from geozones.engine import Evaluation
+from geozones.engine.explain import unique_not_checked
 from geozones.engine.sites import normalize_sites
 from geozones.services.checking import Checker, open_checker
 from geozones.services.store_catalog import StoreCatalog
@@ -106,6 +107,6 @@ def check_by_version(catalog: StoreCatalog, ruleset_id: str, sites: gpd.GeoDataF
     prov = {**(parts[0].provenance or {}), "versions": leaf_versions, "stacks": stacks}
     prov.pop("levels", None)  # several stacks: "stacks" lists them all
     ev = Evaluation(table=table, matches=matches,
-                    not_checked=[c for p in parts for c in p.not_checked],
+                    not_checked=unique_not_checked([c for p in parts for c in p.not_checked]),
                     nearest_bound_m=max(p.nearest_bound_m for p in parts), provenance=prov)
     return ev, checkers

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pytest
 
@@ -85,6 +86,11 @@ def test_kpu_flow_through_the_cli(cli, tmp_path):
     assert code == 0, err
     draft = out.strip().splitlines()[-1]
     assert draft == f"{RID}@2024.3"
+    # what an editor reads names the legal sources, never a developer's research notes
+    code, out, err = cli("draft", "show", draft, user="ed")
+    assert code == 0, err
+    assert "PKPU 13/2024" in out
+    assert "domain-research" not in out and "../shared" not in out
     park = _geojson(tmp_path / "park.geojson", {"type": "Polygon", "coordinates": _square(*PARK_XY)})
     code, out, err = cli("draft", "add-zone", draft, park, "--rule", "R08", "--reason", "survei lapangan 12/10",
                          user="ed")
@@ -102,12 +108,22 @@ def test_kpu_flow_through_the_cli(cli, tmp_path):
                          "--effective-from", "2024-10-15", "--reason", "SK taman Johar Baru", user="pub")
     assert code == 0, err
     assert "SK 200/2024" in out and "15-10-2024 00:00 WIB" in out
+    assert "SK SK" not in out  # the decree number as given, not prefixed again
 
     # in force on the date: FORBIDDEN (R08) from 15 Oct, what it was before for earlier dates
     after = _verdicts(cli, tmp_path, "2024-10-20T10:00")
     assert after["verdict"] == "FORBIDDEN" and "R08" in after["rule_ids"].split(";")
     assert _verdicts(cli, tmp_path, "2024-10-15T00:00")["verdict"] == "FORBIDDEN"
     assert _verdicts(cli, tmp_path, "2024-10-14T23:59")["verdict"] == "NEEDS_OWNER_CONSENT"
+    # sites on both sides of 15 Oct are judged with two stacks; a layer neither could check is named once
+    sites = tmp_path / "two.csv"
+    sites.write_text(f"site_id,lon,lat,installed_at\na,{PARK_XY[0]},{PARK_XY[1]},2024-10-14T10:00\n"
+                     f"b,{PARK_XY[0]},{PARK_XY[1]},2024-10-20T10:00\n", encoding="utf-8")
+    code, _, err = cli("check", sites, "--no-progress", "--out", tmp_path / "two-out.csv")
+    assert code == 0, err
+    line = next(x for x in err.splitlines() if "tidak diperiksa" in x).split(": ", 2)[-1]
+    named = re.findall(r"R[\w-]+ \([^)]*\)", line)
+    assert named and len(named) == len(set(named)), line
 
     code, out, err = cli("rules", "diff", f"{RID}@2024.2", draft, "--format", "csv")
     assert code == 0, err

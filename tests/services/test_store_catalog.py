@@ -153,16 +153,40 @@ def test_each_level_is_stored_alone_and_the_catalog_stacks_them(store, two_versi
         StoreCatalog(store, at=dt.datetime(2024, 9, 21, tzinfo=WIB)).ruleset()
 
 
-def test_a_level_whose_parent_is_not_stored_is_refused_naming_the_command(store, people):
+def test_a_level_whose_parent_is_not_stored_is_refused_naming_the_command(store, people, monkeypatch, tmp_path):
+    # run from the checkout: every missing level, root first, as a command that runs from here
+    monkeypatch.chdir(rulesets.RULES_DIR.parent)
     with pytest.raises(InputError) as exc:
         rulesets.import_ruleset(store, people["admin"], TEXT, source="jp.yaml")
     msg = str(exc.value)
     assert f"'{DKI_ID}'" in msg and "belum ada di basis data" in msg and "not in the store" in msg
-    assert f"geozones rules import {rulesets.RULES_DIR / (DKI_ID + '.yaml')}" in msg
+    both = f"geozones rules import rules/{NASIONAL_ID}.yaml; geozones rules import rules/{DKI_ID}.yaml"
+    assert both in msg.split(" / ")[0] and both in msg.split(" / ")[1]
+    assert str(rulesets.RULES_DIR) not in msg
     rulesets.import_ruleset(store, people["admin"], NASIONAL_TEXT)
-    with pytest.raises(InputError, match=DKI_ID):
+    # from elsewhere: the packaged file's own path; a stored level is no longer named
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError, match=DKI_ID) as exc:
         rulesets.import_ruleset(store, people["admin"], TEXT, source="jp.yaml")
+    msg = str(exc.value)
+    assert f"geozones rules import {rulesets.RULES_DIR.resolve() / (DKI_ID + '.yaml')}" in msg
+    assert f"{NASIONAL_ID}.yaml" not in msg
     assert [v.version for v in rulesets.list_versions(store, people["admin"], NASIONAL_ID)] == ["2024.1"]
+
+
+def test_a_draft_of_a_level_not_stored_names_the_imports_root_first(store, people, monkeypatch):
+    from geozones.services import drafts
+
+    monkeypatch.chdir(rulesets.RULES_DIR.parent)
+    with pytest.raises(InputError) as exc:
+        drafts.new_draft(store, people["kpu_editor"], RID)
+    en = str(exc.value).split(" / ", 1)[1]
+    assert "in the store" in en
+    assert en.index(f"rules/{NASIONAL_ID}.yaml") < en.index(f"rules/{DKI_ID}.yaml") < en.index(f"rules/{RID}.yaml")
+    import_parents(store, people["admin"])
+    with pytest.raises(InputError) as exc:
+        drafts.new_draft(store, people["kpu_editor"], RID)
+    assert f"geozones rules import rules/{RID}.yaml" in str(exc.value) and NASIONAL_ID not in str(exc.value)
 
 
 def test_a_parent_version_is_checked_against_the_kota_layers_below_it(store, people, two_versions):
