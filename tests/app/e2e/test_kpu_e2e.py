@@ -76,12 +76,12 @@ def _login(page, name: str) -> None:
     page.get_by_label("Nama akun").fill(name)
     page.get_by_label("Kata sandi").fill(f"{name}-pass-1")
     page.get_by_role("button", name="Masuk").click()
-    expect(page.get_by_text("Masuk sebagai")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Masuk sebagai").first).to_be_visible(timeout=30_000)
 
 
 def _logout(page) -> None:
     page.get_by_role("link", name="Masuk").click()
-    page.get_by_role("button", name="Keluar").click()
+    page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Keluar").click()
     expect(page.get_by_label("Nama akun")).to_be_visible(timeout=30_000)
 
 

@@ -85,11 +85,11 @@ def _sso_login(page, base: str, sub: str) -> None:
 
 def test_sso_login_gets_its_role_only_from_geozones_grants(page, sso_server):
     _sso_login(page, sso_server, "u1")
-    expect(page.get_by_text("Masuk sebagai")).to_be_visible(timeout=60_000)
-    expect(page.get_by_text("kpu_publisher")).to_be_visible()
+    expect(page.get_by_text("Masuk sebagai").first).to_be_visible(timeout=60_000)
+    expect(page.get_by_test_id("stSidebarUserContent").get_by_text("kpu_publisher")).to_be_visible()
     page.reload(wait_until="domcontentloaded")  # a single sign-on login survives a reload
-    expect(page.get_by_text("kpu_publisher")).to_be_visible(timeout=60_000)
-    page.get_by_role("button", name="Keluar").click()
+    expect(page.get_by_test_id("stSidebarUserContent").get_by_text("kpu_publisher")).to_be_visible(timeout=60_000)
+    page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Keluar").click()
     # st.logout clears the login cookie, then visits the provider's end-session page
     expect(page.get_by_role("heading", name="End Session")).to_be_visible(timeout=60_000)
     page.goto(f"{sso_server}/masuk", wait_until="domcontentloaded")
