@@ -59,13 +59,13 @@ sel = state.selected_point()
 if sel and st.session_state.get("intake_pin") != sel:
     st.session_state["intake_pin"] = sel
     st.session_state["intake_lat"], st.session_state["intake_lon"] = f"{sel[0]:.6f}", f"{sel[1]:.6f}"
-m = mapview.base_map()
-add_area_context(m)
+# A pin is checked up close: the map is built around it (a new pin re-centres it); without one, the whole area.
+m = mapview.base_map(center=sel, zoom=16) if sel else mapview.base_map()
+add_area_context(m, fit=sel is None)
 pin = None
 if sel:
     pin = mapview.point_marker(sel[0], sel[1], color="#d9534f", text="pin")
-show_map(m, key="intake_map", height=360, clickable=True, feature_group=pin,
-         center=sel, zoom=16 if sel else None)  # a pin is checked up close
+show_map(m, key="intake_map", height=360, clickable=True, feature_group=pin)
 fix = st.session_state.get("intake_located")
 if sel and fix and fix[0] == sel and fix[1]:  # the pin is still the phone's position
     st.caption(cv.tr("report.located", acc=f"{fix[1]:,.0f}"))
