@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from geozones.cli.store_common import acting_principal, add_store_options, open_cli_store
+from geozones.cli.store_common import acting_principal, add_store_options, cli_store
 
 __all__ = ["register"]
 
@@ -28,12 +28,9 @@ def dump(args: argparse.Namespace) -> int:
     """Write the archive."""
     from geozones.services.backup import dump_archive
 
-    store = open_cli_store(args)
-    try:
+    with cli_store(args) as store:
         m = dump_archive(store, acting_principal(store, args), args.out,
                          with_password_hashes=args.with_password_hashes)
-    finally:
-        store.dispose()
     print(f"geozones: arsip ditulis / archive written: {args.out} ({len(m['files'])} berkas / files, "
           f"skema / schema {m['schema_revision']})")
     return 0
@@ -46,10 +43,7 @@ def restore(args: argparse.Namespace) -> int:
 
     if not args.archive.is_file():
         raise InputError("arsip tidak ada / archive not found", source=str(args.archive))
-    store = open_cli_store(args, migrate=True)
-    try:
+    with cli_store(args, migrate=True) as store:
         counts = restore_archive(store, args.archive)
-    finally:
-        store.dispose()
     print("geozones: dipulihkan / restored: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from geozones.cli.store_common import acting_principal, add_store_options, open_cli_store
+from geozones.cli.store_common import acting_principal, add_store_options, cli_store
 from geozones.core.errors import InputError, Problem
 
 __all__ = ["register"]
@@ -31,13 +31,10 @@ def upgrade_cmd(args: argparse.Namespace) -> int:
     """Migrate to head."""
     from geozones.store.migrate import current_revision, head_revision, upgrade
 
-    store = open_cli_store(args, migrate=False, check=False)
-    try:
+    with cli_store(args, migrate=False, check=False) as store:
         before = current_revision(store)
         upgrade(store)
         after = current_revision(store)
-    finally:
-        store.dispose()
     if before == after:
         print(f"geozones: skema sudah terbaru / schema already up to date ({after})")
     else:
@@ -50,11 +47,8 @@ def verify(args: argparse.Namespace) -> int:
     """Verify; exit 2 naming the first break."""
     from geozones.services.maintenance import verify_store
 
-    store = open_cli_store(args)
-    try:
+    with cli_store(args) as store:
         report = verify_store(store, acting_principal(store, args))
-    finally:
-        store.dispose()
     if not report.ok:
         raise InputError([Problem(m) for m in ("verifikasi gagal / verification failed", *report.problems())])
     print(f"geozones: ok: {report.events} peristiwa audit / audit events, {report.media} media, "

@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from geozones.cli.store_common import acting_principal, add_store_options, open_cli_store
+from geozones.cli.store_common import acting_principal, add_store_options, cli_store
 from geozones.core.errors import InputError
 
 __all__ = ["register", "register_rules"]
@@ -202,11 +202,8 @@ def new(args: argparse.Namespace) -> int:
     """Start a draft."""
     from geozones.services import drafts
 
-    store = open_cli_store(args)
-    try:
+    with cli_store(args) as store:
         v = drafts.new_draft(store, acting_principal(store, args), args.ruleset, reason=args.reason)
-    finally:
-        store.dispose()
     print(f"geozones: draf dibuat / draft created: {_status(v)}")
     print(f"{v.ruleset_id}@{v.version}")
     return 0
@@ -251,15 +248,12 @@ def add_zone(args: argparse.Namespace) -> int:
         zones.append(drafts.ZoneInput(geometry=shapely.geometry.mapping(row.geometry), name=name,
                                       category=args.category, legal_basis=args.legal_basis, buffer=args.buffer,
                                       advisory=args.advisory))
-    store = open_cli_store(args)
-    try:
+    with cli_store(args) as store:
         actor = acting_principal(store, args)
         v, ids, warns = drafts.add_zones(store, actor, _draft_id(store, args.draft), zones, args.rule,
                                          source=f"{path.name} (diimpor oleh / imported by {actor.name})",
                                          reason=args.reason, expected_row_version=args.expect_row_version,
                                          data_dir=args.data_dir)
-    finally:
-        store.dispose()
     for w in notes + warns:
         print(f"geozones: warning: {w}", file=sys.stderr)
     print(f"geozones: {len(ids)} zona ditambahkan ke / zone(s) added to {_status(v)} for {args.rule}: "
@@ -271,12 +265,9 @@ def remove_zone(args: argparse.Namespace) -> int:
     """Remove a zone."""
     from geozones.services import drafts
 
-    store = open_cli_store(args)
-    try:
+    with cli_store(args) as store:
         v = drafts.remove_zone(store, acting_principal(store, args), _draft_id(store, args.draft), args.zone,
                                reason=args.reason, expected_row_version=args.expect_row_version)
-    finally:
-        store.dispose()
     print(f"geozones: zona dihapus / zone removed: {args.zone} from {_status(v)}")
     return 0
 
@@ -296,14 +287,11 @@ def set_zone(args: argparse.Namespace) -> int:
     if len(gdf) != 1:
         raise InputError(f"berkas harus berisi tepat satu fitur, bukan {len(gdf)} / the file must hold exactly one "
                          f"feature, not {len(gdf)} (the new outline of zone '{args.zone}')", source=str(path))
-    store = open_cli_store(args)
-    try:
+    with cli_store(args) as store:
         v, r, warns = drafts.reshape_zone(store, acting_principal(store, args), _draft_id(store, args.draft),
                                           args.zone, shapely.geometry.mapping(gdf.geometry.iloc[0]),
                                           reason=args.reason, expected_row_version=args.expect_row_version,
                                           data_dir=args.data_dir, source=path.name)
-    finally:
-        store.dispose()
     for w in notes + warns:
         print(f"geozones: warning: {w}", file=sys.stderr)
     print(f"geozones: bentuk zona diubah / zone reshaped: {r.zone_id} ({r.rule_id}) in {_status(v)}; "
@@ -368,12 +356,9 @@ def set_quotas(args: argparse.Namespace) -> int:
     errors = quota_errors(rows)
     if errors:
         raise InputError([Problem(msg, str(args.file), key[0] + 1, key[1] or None) for key, msg in errors.items()])
-    store = open_cli_store(args)
-    try:
+    with cli_store(args) as store:
         v = drafts.set_quotas(store, acting_principal(store, args), _draft_id(store, args.draft), rows,
                               reason=args.reason, expected_row_version=args.expect_row_version)
-    finally:
-        store.dispose()
     print(f"geozones: kuota diganti / quotas replaced: {len(rows)} in {_status(v)}")
     return 0
 
@@ -405,12 +390,9 @@ def set_schedule(args: argparse.Namespace) -> int:
         errors = schedule_errors(schedule)
         if errors:
             raise InputError([Problem(msg, str(args.file), None, key or None) for key, msg in errors.items()])
-    store = open_cli_store(args)
-    try:
+    with cli_store(args) as store:
         v = drafts.set_schedule(store, acting_principal(store, args), _draft_id(store, args.draft), schedule,
                                 reason=args.reason, expected_row_version=args.expect_row_version)
-    finally:
-        store.dispose()
     what = "jadwal induk berlaku / the parent's schedule applies" if schedule is None else \
         "jadwal sendiri / own schedule"
     print(f"geozones: jadwal diubah / schedule changed: {what} in {_status(v)}")
@@ -434,12 +416,9 @@ def set_rule(args: argparse.Namespace) -> int:
             values[key.strip()] = yaml.safe_load(raw) if raw.strip() else None
         except yaml.YAMLError as exc:
             raise InputError(f"nilai YAML tidak sah / not a YAML value: {exc}", field=key.strip()) from None
-    store = open_cli_store(args)
-    try:
+    with cli_store(args) as store:
         v = drafts.set_rule(store, acting_principal(store, args), _draft_id(store, args.draft), args.rule, values,
                             reason=args.reason, expected_row_version=args.expect_row_version)
-    finally:
-        store.dispose()
     print(f"geozones: aturan diubah / rule changed: {args.rule} in {_status(v)}")
     return 0
 
@@ -448,11 +427,8 @@ def show(args: argparse.Namespace) -> int:
     """Print a draft's YAML."""
     from geozones.services import drafts
 
-    store = open_cli_store(args)
-    try:
+    with cli_store(args) as store:
         text = drafts.draft_yaml(store, acting_principal(store, args), _draft_id(store, args.draft))
-    finally:
-        store.dispose()
     sys.stdout.write(text)
     return 0
 
@@ -473,13 +449,10 @@ def submit(args: argparse.Namespace) -> int:
     """Send for review."""
     from geozones.services import rulesets
 
-    store = open_cli_store(args)
-    try:
+    with cli_store(args) as store:
         actor = acting_principal(store, args)
         vid = _draft_id(store, args.draft)
         v = rulesets.submit(store, actor, vid, _current_row(store, vid, args.expect_row_version), reason=args.reason)
-    finally:
-        store.dispose()
     print(f"geozones: diajukan / submitted: {_status(v)}")
     return 0
 
@@ -488,12 +461,9 @@ def return_(args: argparse.Namespace) -> int:
     """Back to draft."""
     from geozones.services import drafts
 
-    store = open_cli_store(args)
-    try:
+    with cli_store(args) as store:
         v = drafts.return_draft(store, acting_principal(store, args), _draft_id(store, args.draft),
                                 reason=args.reason, expected_row_version=args.expect_row_version)
-    finally:
-        store.dispose()
     print(f"geozones: dikembalikan / returned: {_status(v)}")
     return 0
 
@@ -502,12 +472,9 @@ def withdraw(args: argparse.Namespace) -> int:
     """Abandon a draft."""
     from geozones.services import drafts
 
-    store = open_cli_store(args)
-    try:
+    with cli_store(args) as store:
         v = drafts.withdraw_draft(store, acting_principal(store, args), _draft_id(store, args.draft),
                                   reason=args.reason, expected_row_version=args.expect_row_version)
-    finally:
-        store.dispose()
     print(f"geozones: ditarik / withdrawn: {_status(v)}")
     return 0
 
@@ -527,8 +494,7 @@ def publish(args: argparse.Namespace) -> int:
         data = args.decree_pdf.read_bytes()
         if not data.startswith(b"%PDF"):
             raise InputError("bukan berkas PDF / not a PDF file", source=str(args.decree_pdf))
-    store = open_cli_store(args)
-    try:
+    with cli_store(args) as store:
         actor = acting_principal(store, args)
         vid = _draft_id(store, args.draft)
         row = _current_row(store, vid, args.expect_row_version)
@@ -542,8 +508,6 @@ def publish(args: argparse.Namespace) -> int:
         if data is not None:
             media.store_media(store, actor, data, mime="application/pdf", filename=args.decree_pdf.name,
                               action=Action.PUBLISH)
-    finally:
-        store.dispose()
     # The decree number is printed as given: it already reads "SK 200/2024" (a prefix here doubled it).
     print(f"geozones: diterbitkan / published: {_status(v)}, keputusan / decree: {v.decree_no}, "
           f"berlaku sejak / in force from {format_wib(v.effective_from)}")
@@ -562,11 +526,8 @@ def diff(args: argparse.Namespace) -> int:
     if not v1 or not v2 or rid2 != rid:
         raise InputError("tulis ID@V1 ID@V2 dari rule set yang sama / write ID@V1 ID@V2 of the same rule set",
                          field="diff")
-    store = open_cli_store(args)
-    try:
+    with cli_store(args) as store:
         changes = drafts.diff_versions(store, acting_principal(store, args, optional=True), rid, v1, v2)
-    finally:
-        store.dispose()
     frame = diff_frame(changes)
     if args.format == "csv":
         sys.stdout.write(frame.to_csv(index=False))
@@ -634,8 +595,7 @@ def grant_request(args: argparse.Namespace) -> int:
         data = args.letter_pdf.read_bytes()
         if not data.startswith(b"%PDF"):
             raise InputError("bukan berkas PDF / not a PDF file", source=str(args.letter_pdf))
-    store = open_cli_store(args)
-    try:
+    with cli_store(args) as store:
         actor = acting_principal(store, args)
         rid = _ruleset_id(store, args.ruleset)
         gid = args.grant_id or f"D-{len(grants.list_grants(store, actor, rid)) + 1:03d}"
@@ -647,8 +607,6 @@ def grant_request(args: argparse.Namespace) -> int:
             "id": gid, "lifts": lifts, "place": place, "window": {"start": start, "end": end},
             "reference": grants.PENDING_REFERENCE, "granted_by": "KPU"},
             addressee=args.addressee, reason=args.reason, attachment_sha256=sha)
-    finally:
-        store.dispose()
     print(f"geozones: diskresi diajukan / grant requested: {g.grant_id} ({g.status}) lifts {', '.join(g.lifts)}")
     print(g.grant_id)
     return 0
@@ -665,14 +623,11 @@ def grant_decide(args: argparse.Namespace) -> int:
     """Grant or refuse."""
     from geozones.services import grants
 
-    store = open_cli_store(args)
-    try:
+    with cli_store(args) as store:
         actor = acting_principal(store, args)
         cur = grants.get_grant(store, actor, args.grant)
         g = grants.decide_grant(store, actor, cur.id, cur.row_version, args.decision, reason=args.reason,
                                 reference=args.letter, conditions=_conditions(args.conditions))
-    finally:
-        store.dispose()
     print(f"geozones: diskresi / grant {g.grant_id}: {g.status}" + (f", surat / letter {g.reference}"
                                                                     if g.status == "granted" else ""))
     return 0
@@ -682,13 +637,10 @@ def grant_revoke(args: argparse.Namespace) -> int:
     """Revoke a grant."""
     from geozones.services import grants
 
-    store = open_cli_store(args)
-    try:
+    with cli_store(args) as store:
         actor = acting_principal(store, args)
         cur = grants.get_grant(store, actor, args.grant)
         g = grants.decide_grant(store, actor, cur.id, cur.row_version, "revoked", reason=args.reason)
-    finally:
-        store.dispose()
     print(f"geozones: diskresi dicabut / grant revoked: {g.grant_id}")
     return 0
 
@@ -698,12 +650,9 @@ def grant_list(args: argparse.Namespace) -> int:
     from geozones.core.time import format_wib
     from geozones.services import grants
 
-    store = open_cli_store(args)
-    try:
+    with cli_store(args) as store:
         actor = acting_principal(store, args, optional=True)
         rows = grants.list_grants(store, actor, _ruleset_id(store, args.ruleset))
-    finally:
-        store.dispose()
     print("id\tstatus\tlifts\tfrom\tto\tletter\taddressee\trequested_by\tdecided_by\tconditions")
     for g in rows:
         cond = (g.conditions or {}).get("id", "")
@@ -717,13 +666,10 @@ def audit_list(args: argparse.Namespace) -> int:
     """List audit events."""
     from geozones.services.audit_log import audit_frame, list_events
 
-    store = open_cli_store(args)
-    try:
+    with cli_store(args) as store:
         rows = list_events(store, acting_principal(store, args), account=args.account,
                            entity_type=args.entity_type, entity=args.entity,
                            since=_instant(args.since, "--since"), until=_instant(args.until, "--until"))
-    finally:
-        store.dispose()
     frame = audit_frame(rows)
     if args.format == "csv":
         data = frame.to_csv(index=False).encode("utf-8-sig")

@@ -6,6 +6,8 @@ import argparse
 import getpass
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from geozones.core.errors import InputError
@@ -37,6 +39,16 @@ def open_cli_store(args: argparse.Namespace, **kw) -> Store:
     from geozones.store.database import open_store
 
     return open_store(getattr(args, "database_url", None), **kw)
+
+
+@contextmanager
+def cli_store(args: argparse.Namespace, **kw) -> Iterator[Store]:
+    """:func:`open_cli_store` for one command: the store's connections are closed when the block ends."""
+    store = open_cli_store(args, **kw)
+    try:
+        yield store
+    finally:
+        store.dispose()
 
 
 def _prompt(text: str) -> str:

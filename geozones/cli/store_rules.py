@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from geozones.cli.store_common import acting_principal, add_store_options, open_cli_store
+from geozones.cli.store_common import acting_principal, add_store_options, cli_store
 from geozones.core.errors import InputError
 from geozones.core.time import parse_time
 
@@ -99,8 +99,7 @@ def import_(args: argparse.Namespace) -> int:
     signed = _date(args.signed, "--signed")
     start, end = _instant(args.effective_from, "--effective-from"), _instant(args.effective_to, "--effective-to")
     rulesets.parse_yaml_text(text, source=str(path))  # bad input refused before any login prompt
-    store = open_cli_store(args)
-    try:
+    with cli_store(args) as store:
         actor = acting_principal(store, args)
         v = rulesets.import_ruleset(store, actor, text, source=str(path),
                                     decree_no=args.decree, signed_on=signed, effective_from=start, effective_to=end,
@@ -110,8 +109,6 @@ def import_(args: argparse.Namespace) -> int:
 
             media.store_media(store, actor, args.decree_pdf.read_bytes(), mime="application/pdf",
                               filename=args.decree_pdf.name, action=Action.IMPORT_RULESET)
-    finally:
-        store.dispose()
     from geozones.core.time import format_wib
 
     print(f"geozones: disimpan / stored: {v.ruleset_id}@{v.version} ({v.status}), berlaku sejak / in force from "
@@ -128,11 +125,8 @@ def export(args: argparse.Namespace) -> int:
     rid, version = parse_ruleset_ref(args.ref)
     if args.format is not None:
         return _export_for_publication(args, rid, version)
-    store = open_cli_store(args)
-    try:
+    with cli_store(args) as store:
         v = rulesets.get_version(store, acting_principal(store, args, optional=True), rid, version)
-    finally:
-        store.dispose()
     data = v.yaml_text.encode("utf-8")
     write_atomic(args.out, lambda tmp: tmp.write_bytes(data))
     print(f"geozones: ditulis / written: {args.out} ({v.ruleset_id}@{v.version}, {v.status})")
@@ -145,12 +139,9 @@ def _export_for_publication(args: argparse.Namespace, rid: str, version: str | N
 
     if args.out.parent and not args.out.parent.is_dir():
         raise InputError("folder tujuan tidak ada / the output folder does not exist", source=str(args.out))
-    store = open_cli_store(args)
-    try:
+    with cli_store(args) as store:
         out = export_version(store, acting_principal(store, args, optional=True), rid, version, args.format,
                              data_dir=args.data_dir)
-    finally:
-        store.dispose()
     try:
         write_atomic(args.out, lambda tmp: tmp.write_bytes(out.data))
     except OSError as exc:
@@ -179,11 +170,8 @@ def list_(args: argparse.Namespace) -> int:
     """List rule sets and versions."""
     from geozones.services import rulesets
 
-    store = open_cli_store(args)
-    try:
+    with cli_store(args) as store:
         rows = rulesets.list_rulesets(store, acting_principal(store, args, optional=True))
-    finally:
-        store.dispose()
     if not rows:
         print("geozones: basis data belum berisi aturan / the store holds no rule set (geozones rules import FILE)")
     for rec, versions in rows:
@@ -197,10 +185,7 @@ def history(args: argparse.Namespace) -> int:
     """Versions of one rule set."""
     from geozones.services import rulesets
 
-    store = open_cli_store(args)
-    try:
+    with cli_store(args) as store:
         versions = rulesets.list_versions(store, acting_principal(store, args, optional=True), args.ruleset)
-    finally:
-        store.dispose()
     _print_versions(versions)
     return 0

@@ -11,7 +11,7 @@ from geozones.cli.store_common import (
     USER_ENV,
     acting_principal,
     add_store_options,
-    open_cli_store,
+    cli_store,
     read_new_password,
 )
 from geozones.core.errors import InputError
@@ -72,15 +72,12 @@ def add(args: argparse.Namespace) -> int:
     """Create an account."""
     from geozones.services import accounts
 
-    store = open_cli_store(args)
-    try:
+    with cli_store(args) as store:
         first = not accounts.has_admin(store)
         actor = PUBLIC if first and args.role == "admin" else acting_principal(store, args)
         password = None if args.sso else read_new_password(args.name)
         accounts.add_account(store, actor, args.name, role=args.role, scope=args.scope, password=password,
                              email=args.email, sso=args.sso, reason=args.reason)
-    finally:
-        store.dispose()
     print(f"geozones: akun dibuat / account created: {args.name} ({args.role}"
           + (f", {args.scope}" if args.scope else "") + ")")
     return 0
@@ -90,11 +87,8 @@ def list_(args: argparse.Namespace) -> int:
     """Print accounts as a table."""
     from geozones.services import accounts
 
-    store = open_cli_store(args)
-    try:
+    with cli_store(args) as store:
         rows = accounts.list_accounts(store, acting_principal(store, args))
-    finally:
-        store.dispose()
     print("name\temail\tsso\tstatus\troles")
     for a in rows:
         from geozones.core.time import format_wib
@@ -110,11 +104,8 @@ def disable(args: argparse.Namespace) -> int:
     """Disable an account."""
     from geozones.services import accounts
 
-    store = open_cli_store(args)
-    try:
+    with cli_store(args) as store:
         accounts.disable_account(store, acting_principal(store, args), args.name, reason=args.reason)
-    finally:
-        store.dispose()
     print(f"geozones: akun dinonaktifkan / account disabled: {args.name}")
     return 0
 
@@ -123,12 +114,9 @@ def grant(args: argparse.Namespace) -> int:
     """Grant a role."""
     from geozones.services import accounts
 
-    store = open_cli_store(args)
-    try:
+    with cli_store(args) as store:
         accounts.grant_role(store, acting_principal(store, args), args.name, args.role, args.scope, sso=args.sso,
                             reason=args.reason)
-    finally:
-        store.dispose()
     print(f"geozones: peran diberikan / role granted: {args.name} {args.role}" + (f" ({args.scope})" if args.scope
                                                                                     else ""))
     return 0
@@ -138,12 +126,9 @@ def revoke(args: argparse.Namespace) -> int:
     """Revoke a role."""
     from geozones.services import accounts
 
-    store = open_cli_store(args)
-    try:
+    with cli_store(args) as store:
         accounts.revoke_role(store, acting_principal(store, args), args.name, args.role, args.scope,
                              reason=args.reason)
-    finally:
-        store.dispose()
     print(f"geozones: peran dicabut / role revoked: {args.name} {args.role}")
     return 0
 
@@ -182,8 +167,7 @@ def passwd(args: argparse.Namespace) -> int:
 
     acting = getattr(args, "user", None) or os.environ.get(USER_ENV)
     own = not acting or acting == args.name
-    store = open_cli_store(args)
-    try:
+    with cli_store(args) as store:
         if own:
             if args.password_stdin:
                 old, new = _stdin_lines(2, "the current password then the new one",
@@ -201,8 +185,6 @@ def passwd(args: argparse.Namespace) -> int:
                 _need_terminal()
                 new = _typed_new(args.name)
             accounts.reset_password(store, actor, args.name, new, reason=args.reason)
-    finally:
-        store.dispose()
     print(f"geozones: kata sandi diganti / password changed: {args.name} (sesi lama diakhiri / earlier sessions "
           "ended)")
     return 0
